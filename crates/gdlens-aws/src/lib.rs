@@ -1,0 +1,1 @@
+//! AWS sync through the GuardDuty delegated administrator, Detective investigations, write-back.

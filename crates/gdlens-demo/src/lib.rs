@@ -1,0 +1,1 @@
+//! Deterministic demo data: realistic findings with planted attack stories and decoys.

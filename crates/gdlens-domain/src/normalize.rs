@@ -1,0 +1,406 @@
+//! GuardDuty JSON (camelCase wire/API shape, or PascalCase AWS CLI shape) → [`Finding`].
+//!
+//! Lenient by design: every optional block may be missing, unknown fields are ignored,
+//! timestamps come as ISO strings or epoch numbers. Only what gdlens cannot work without
+//! is required: `id`, `type`, `accountId` (or an ARN that names it), `severity`, and
+//! `updatedAt` (or `createdAt`).
+
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::finding::{
+    Activity, AttackSequence, Finding, ResourceDetails, ResourceRole, SequenceActor,
+    SequenceEndpoint, SequenceIndicator, SequenceResource, SequenceSignal,
+};
+use crate::time::parse_value;
+
+/// Why a JSON value is not a usable finding. `field` names the wire field (camelCase).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum NormalizeError {
+    #[error("not a JSON object")]
+    NotAnObject,
+    #[error("missing field `{0}`")]
+    Missing(&'static str),
+    #[error("field `{field}`: {problem}")]
+    Invalid { field: &'static str, problem: String },
+}
+
+impl NormalizeError {
+    /// Stable machine code for reports: `not_an_object`, `missing_field`, `invalid_field`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotAnObject => "not_an_object",
+            Self::Missing(_) => "missing_field",
+            Self::Invalid { .. } => "invalid_field",
+        }
+    }
+}
+
+/// Looks a member up by its camelCase wire name, then by the PascalCase CLI name.
+fn get<'a>(v: &'a Value, camel: &str) -> Option<&'a Value> {
+    let obj = v.as_object()?;
+    if let Some(x) = obj.get(camel) {
+        return Some(x);
+    }
+    let mut pascal = String::with_capacity(camel.len());
+    let mut chars = camel.chars();
+    if let Some(c) = chars.next() {
+        pascal.extend(c.to_uppercase());
+        pascal.push_str(chars.as_str());
+    }
+    obj.get(&pascal)
+}
+
+/// Follows a path of camelCase names.
+fn path<'a>(v: &'a Value, names: &[&str]) -> Option<&'a Value> {
+    names.iter().try_fold(v, |cur, name| get(cur, name))
+}
+
+fn string_at(v: &Value, names: &[&str]) -> Option<String> {
+    match path(v, names)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn bool_of(v: Option<&Value>) -> Option<bool> {
+    match v? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn array_at<'a>(v: &'a Value, names: &[&str]) -> &'a [Value] {
+    path(v, names).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+}
+
+fn strings_at(v: &Value, names: &[&str]) -> Vec<String> {
+    array_at(v, names).iter().filter_map(|x| x.as_str().map(str::to_string)).collect()
+}
+
+fn push_unique(list: &mut Vec<String>, value: Option<String>) {
+    if let Some(value) = value {
+        if !value.is_empty() && !list.contains(&value) {
+            list.push(value);
+        }
+    }
+}
+
+/// Parses the ARN `arn:<partition>:guardduty:<region>:<account>:detector/<d>/finding/<id>`.
+fn arn_parts(arn: &str) -> (Option<&str>, Option<&str>, Option<&str>) {
+    let mut parts = arn.splitn(6, ':');
+    let _arn = parts.next();
+    let partition = parts.next().filter(|s| !s.is_empty());
+    let _service = parts.next();
+    let region = parts.next().filter(|s| !s.is_empty());
+    let account = parts.next().filter(|s| !s.is_empty());
+    (partition, region, account)
+}
+
+/// Normalizes one finding JSON object (camelCase or PascalCase).
+pub fn normalize(v: &Value) -> Result<Finding, NormalizeError> {
+    if !v.is_object() {
+        return Err(NormalizeError::NotAnObject);
+    }
+    let id = string_at(v, &["id"]).ok_or(NormalizeError::Missing("id"))?;
+    let finding_type = string_at(v, &["type"]).ok_or(NormalizeError::Missing("type"))?;
+    let arn = string_at(v, &["arn"]).unwrap_or_default();
+    let (arn_partition, arn_region, arn_account) = arn_parts(&arn);
+    let account_id = string_at(v, &["accountId"])
+        .or_else(|| arn_account.map(str::to_string))
+        .ok_or(NormalizeError::Missing("accountId"))?;
+    let region = string_at(v, &["region"])
+        .or_else(|| arn_region.map(str::to_string))
+        .unwrap_or_default();
+    let partition = string_at(v, &["partition"])
+        .or_else(|| arn_partition.map(str::to_string))
+        .unwrap_or_else(|| "aws".to_string());
+    let severity = match get(v, "severity") {
+        None | Some(Value::Null) => return Err(NormalizeError::Missing("severity")),
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        Some(_) => None,
+    }
+    .filter(|s| s.is_finite())
+    .ok_or_else(|| NormalizeError::Invalid {
+        field: "severity",
+        problem: "expected a number".into(),
+    })?;
+    let created = get(v, "createdAt");
+    let updated = get(v, "updatedAt");
+    let created_at = created.and_then(parse_value);
+    let updated_at = updated.and_then(parse_value);
+    let (created_at, updated_at) = match (created_at, updated_at) {
+        (Some(c), Some(u)) => (c, u),
+        (Some(c), None) if updated.is_none() => (c, c),
+        (None, Some(u)) if created.is_none() => (u, u),
+        (_, None) if updated.is_some() => {
+            return Err(NormalizeError::Invalid {
+                field: "updatedAt",
+                problem: "not a timestamp".into(),
+            })
+        }
+        (None, _) if created.is_some() => {
+            return Err(NormalizeError::Invalid {
+                field: "createdAt",
+                problem: "not a timestamp".into(),
+            })
+        }
+        _ => return Err(NormalizeError::Missing("updatedAt")),
+    };
+
+    let service = get(v, "service").cloned().unwrap_or(Value::Null);
+    let resource = get(v, "resource").cloned().unwrap_or(Value::Null);
+    let resource_type = string_at(&resource, &["resourceType"]).unwrap_or_default();
+    let details = resource_details(&resource);
+    let resource_key = resource_key(&resource_type, &details);
+    let count = match get(&service, "count") {
+        Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().map(|f| f.max(0.0) as u64)),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
+    }
+    .unwrap_or(1)
+    .max(1);
+    let resource_role = match string_at(&service, &["resourceRole"]).as_deref() {
+        Some(r) if r.eq_ignore_ascii_case("TARGET") => Some(ResourceRole::Target),
+        Some(r) if r.eq_ignore_ascii_case("ACTOR") => Some(ResourceRole::Actor),
+        _ => None,
+    };
+
+    Ok(Finding {
+        id,
+        arn,
+        account_id,
+        region,
+        partition,
+        schema_version: string_at(v, &["schemaVersion"]).unwrap_or_default(),
+        finding_type,
+        severity,
+        title: string_at(v, &["title"]).unwrap_or_default(),
+        description: string_at(v, &["description"]).unwrap_or_default(),
+        created_at,
+        updated_at,
+        event_first_seen: get(&service, "eventFirstSeen").and_then(parse_value),
+        event_last_seen: get(&service, "eventLastSeen").and_then(parse_value),
+        count,
+        archived: bool_of(get(&service, "archived")).unwrap_or(false),
+        sample: is_sample(&service),
+        resource_type,
+        resource_key,
+        resource_role,
+        detector_id: string_at(&service, &["detectorId"]),
+        feature_name: string_at(&service, &["featureName"]),
+        resource: details,
+        activity: activity(&service),
+        associated_attack_sequence_arn: string_at(v, &["associatedAttackSequenceArn"]),
+        sequence: path(&service, &["detection", "sequence"]).filter(|s| s.is_object()).map(sequence),
+    })
+}
+
+fn is_sample(service: &Value) -> bool {
+    let Some(info) = get(service, "additionalInfo") else { return false };
+    if let Some(b) = bool_of(get(info, "sample")) {
+        return b;
+    }
+    // Only the JSON-string form (`value`) may be present.
+    get(info, "value")
+        .and_then(Value::as_str)
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .and_then(|inner| bool_of(get(&inner, "sample")))
+        .unwrap_or(false)
+}
+
+fn resource_details(r: &Value) -> ResourceDetails {
+    let mut d = ResourceDetails {
+        instance_id: string_at(r, &["instanceDetails", "instanceId"]),
+        instance_profile_arn: string_at(r, &["instanceDetails", "iamInstanceProfile", "arn"]),
+        access_key_id: string_at(r, &["accessKeyDetails", "accessKeyId"]),
+        principal_id: string_at(r, &["accessKeyDetails", "principalId"]),
+        user_name: string_at(r, &["accessKeyDetails", "userName"]),
+        user_type: string_at(r, &["accessKeyDetails", "userType"]),
+        eks_cluster: string_at(r, &["eksClusterDetails", "name"]),
+        ecs_cluster: string_at(r, &["ecsClusterDetails", "name"]),
+        kubernetes_namespace: string_at(r, &["kubernetesDetails", "kubernetesWorkloadDetails", "namespace"]),
+        kubernetes_workload: string_at(r, &["kubernetesDetails", "kubernetesWorkloadDetails", "name"]),
+        kubernetes_workload_uid: string_at(r, &["kubernetesDetails", "kubernetesWorkloadDetails", "uid"]),
+        kubernetes_user: string_at(r, &["kubernetesDetails", "kubernetesUserDetails", "username"]),
+        container_id: string_at(r, &["containerDetails", "id"]),
+        lambda_function: string_at(r, &["lambdaDetails", "functionName"]),
+        db_instance: string_at(r, &["rdsDbInstanceDetails", "dbInstanceIdentifier"])
+            .or_else(|| string_at(r, &["rdsLimitlessDbDetails", "dbShardGroupIdentifier"])),
+        db_user: string_at(r, &["rdsDbUserDetails", "user"]),
+        ..Default::default()
+    };
+    for bucket in array_at(r, &["s3BucketDetails"]) {
+        push_unique(&mut d.buckets, string_at(bucket, &["name"]));
+    }
+    for nic in array_at(r, &["instanceDetails", "networkInterfaces"]) {
+        push_unique(&mut d.public_ips, string_at(nic, &["publicIp"]));
+    }
+    d.container_image = string_at(r, &["containerDetails", "image"])
+        .or_else(|| {
+            array_at(r, &["kubernetesDetails", "kubernetesWorkloadDetails", "containers"])
+                .iter()
+                .find_map(|c| string_at(c, &["image"]))
+        })
+        .or_else(|| {
+            array_at(r, &["ecsClusterDetails", "taskDetails", "containers"])
+                .iter()
+                .find_map(|c| string_at(c, &["image"]))
+        });
+    d
+}
+
+/// The resource key as GuardDuty's statistics API groups by RESOURCE.
+fn resource_key(resource_type: &str, d: &ResourceDetails) -> Option<String> {
+    let by_type = match resource_type {
+        "Instance" => d.instance_id.clone(),
+        "AccessKey" => d.access_key_id.clone(),
+        "S3Bucket" | "S3Object" => d.buckets.first().cloned(),
+        "EKSCluster" => d.eks_cluster.clone(),
+        "ECSCluster" => d.ecs_cluster.clone(),
+        "Container" => d.container_id.clone(),
+        "Lambda" => d.lambda_function.clone(),
+        "RDSDBInstance" | "RDSLimitlessDB" => d.db_instance.clone(),
+        _ => None,
+    };
+    by_type.or_else(|| {
+        // Unknown or newer resource types: the first identifier present.
+        [
+            &d.instance_id,
+            &d.access_key_id,
+            &d.eks_cluster,
+            &d.ecs_cluster,
+            &d.lambda_function,
+            &d.db_instance,
+            &d.container_id,
+        ]
+        .into_iter()
+        .find_map(|x| x.clone())
+        .or_else(|| d.buckets.first().cloned())
+    })
+}
+
+fn activity(service: &Value) -> Activity {
+    let action = get(service, "action").cloned().unwrap_or(Value::Null);
+    let mut a = Activity {
+        action_type: string_at(&action, &["actionType"]),
+        user_agent: string_at(&action, &["awsApiCallAction", "userAgent"])
+            .or_else(|| string_at(&action, &["kubernetesApiCallAction", "userAgent"])),
+        api: string_at(&action, &["awsApiCallAction", "api"]),
+        service_name: string_at(&action, &["awsApiCallAction", "serviceName"]),
+        caller_type: string_at(&action, &["awsApiCallAction", "callerType"]),
+        domain: string_at(&action, &["dnsRequestAction", "domain"]),
+        remote_account_id: string_at(&action, &["awsApiCallAction", "remoteAccountDetails", "accountId"]),
+        ..Default::default()
+    };
+    collect_remote(&action, &mut a, 0);
+    for ip in strings_at(&action, &["kubernetesApiCallAction", "sourceIps"]) {
+        push_unique(&mut a.remote_ips, Some(ip));
+    }
+    a
+}
+
+/// Walks `service.action` for every `remoteIpDetails` and `localPortDetails`, whatever the
+/// action type: new action types keep their remote addresses without code changes.
+fn collect_remote(v: &Value, a: &mut Activity, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    match v {
+        Value::Object(map) => {
+            for (key, child) in map {
+                if key.eq_ignore_ascii_case("remoteIpDetails") {
+                    push_unique(&mut a.remote_ips, string_at(child, &["ipAddressV4"]));
+                    push_unique(&mut a.remote_ips, string_at(child, &["ipAddressV6"]));
+                    push_unique(&mut a.remote_countries, string_at(child, &["country", "countryCode"]));
+                    push_unique(&mut a.remote_orgs, string_at(child, &["organization", "asnOrg"]));
+                } else if key.eq_ignore_ascii_case("localPortDetails") {
+                    if let Some(port) = path(child, &["port"]).and_then(Value::as_u64) {
+                        let port = port as u16;
+                        if !a.local_ports.contains(&port) {
+                            a.local_ports.push(port);
+                        }
+                    }
+                } else {
+                    collect_remote(child, a, depth + 1);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|x| collect_remote(x, a, depth + 1)),
+        _ => {}
+    }
+}
+
+fn sequence(s: &Value) -> AttackSequence {
+    AttackSequence {
+        uid: string_at(s, &["uid"]),
+        description: string_at(s, &["description"]),
+        signals: array_at(s, &["signals"])
+            .iter()
+            .map(|x| SequenceSignal {
+                uid: string_at(x, &["uid"]).unwrap_or_default(),
+                signal_type: string_at(x, &["type"]).unwrap_or_default(),
+                name: string_at(x, &["name"]).unwrap_or_default(),
+                description: string_at(x, &["description"]),
+                severity: path(x, &["severity"]).and_then(Value::as_f64),
+                count: path(x, &["count"]).and_then(Value::as_u64),
+                first_seen_at: get(x, "firstSeenAt").and_then(parse_value),
+                last_seen_at: get(x, "lastSeenAt").and_then(parse_value),
+                resource_uids: strings_at(x, &["resourceUids"]),
+                actor_ids: strings_at(x, &["actorIds"]),
+                endpoint_ids: strings_at(x, &["endpointIds"]),
+            })
+            .collect(),
+        actors: array_at(s, &["actors"])
+            .iter()
+            .map(|x| SequenceActor {
+                id: string_at(x, &["id"]).unwrap_or_default(),
+                user_name: string_at(x, &["user", "name"]),
+                user_uid: string_at(x, &["user", "uid"]),
+                credential_uid: string_at(x, &["user", "credentialUid"]),
+                account_id: string_at(x, &["user", "account", "uid"]),
+                session_uid: array_at(x, &["session", "uid"])
+                    .first()
+                    .and_then(|u| u.as_str().map(str::to_string))
+                    .or_else(|| string_at(x, &["session", "uid"])),
+            })
+            .collect(),
+        resources: array_at(s, &["resources"])
+            .iter()
+            .map(|x| SequenceResource {
+                uid: string_at(x, &["uid"]).unwrap_or_default(),
+                name: string_at(x, &["name"]),
+                account_id: string_at(x, &["accountId"]),
+                resource_type: string_at(x, &["resourceType"]),
+                region: string_at(x, &["region"]),
+            })
+            .collect(),
+        endpoints: array_at(s, &["endpoints"])
+            .iter()
+            .map(|x| SequenceEndpoint {
+                id: string_at(x, &["id"]).unwrap_or_default(),
+                ip: string_at(x, &["ip"]),
+                domain: string_at(x, &["domain"]),
+                country: string_at(x, &["location", "country"]),
+            })
+            .collect(),
+        indicators: array_at(s, &["sequenceIndicators"])
+            .iter()
+            .map(|x| SequenceIndicator {
+                key: string_at(x, &["key"]).unwrap_or_default(),
+                values: strings_at(x, &["values"]),
+                title: string_at(x, &["title"]),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! Sniffs and streams every GuardDuty finding shape from files, directories, gzip and stdin.

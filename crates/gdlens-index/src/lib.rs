@@ -1,0 +1,1 @@
+//! In-memory columnar index over the latest findings: filters, summary widgets, ordering.

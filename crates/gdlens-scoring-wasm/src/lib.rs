@@ -1,0 +1,1 @@
+//! Thin wasm-bindgen adapter over gdlens-scoring for the browser.

@@ -1,0 +1,1 @@
+//! Priority scoring, ranking and filter predicates over columnar features. Pure; builds for wasm32.
