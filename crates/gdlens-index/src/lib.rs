@@ -1,1 +1,24 @@
-//! In-memory columnar index over the latest findings: filters, summary widgets, ordering.
+//! In-memory columnar index over the latest findings: filters, summary widgets, ordering,
+//! and the feature columns the scoring crate ranks with.
+//!
+//! One row per finding id, holding the latest version only (the store keeps the history). Strings
+//! are dictionary-encoded into dense `u32` codes, so every predicate and every aggregation runs on
+//! integers: a query resolves its strings to code sets once, then scans plain arrays.
+//!
+//! Built from the store's `scan_latest` ([`FindingIndex::build`]), kept current with
+//! [`FindingIndex::upsert`] after each committed batch; [`FindingIndex::generation`] changes with
+//! every change so caches can key on it. No I/O, no async.
+
+mod dictionary;
+mod index;
+mod order;
+mod query;
+mod summary;
+
+pub use dictionary::Dictionary;
+pub use index::{FindingIndex, IndexError, UpsertOutcome};
+pub use order::{OrderDirection, OrderField};
+pub use summary::{
+    AccountStat, FindingTypeStat, NewType, Period, PeriodChange, ResourceStat, SeverityCounts,
+    SeverityDelta, SeverityTrendPoint, Summary, SummaryOptions,
+};
