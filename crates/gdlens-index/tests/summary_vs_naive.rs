@@ -1,0 +1,671 @@
+//! Property tests: the index's filter and summary equal a naive recomputation from the findings
+//! (a `Vec<Finding>` filtered with string comparisons and counted with hash maps), over random
+//! findings, random newer/older versions, random triage, random filters and random scopes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use gdlens_domain::time::{format_day, utc_day};
+use gdlens_domain::{
+    Account, Criticality, Finding, FindingFilter, Scope, SeverityLabel, TriageStatus,
+};
+use gdlens_index::{
+    AccountStat, FindingIndex, FindingTypeStat, NewType, Period, PeriodChange, ResourceStat,
+    SeverityCounts, SeverityDelta, SeverityTrendPoint, Summary, SummaryOptions,
+};
+use proptest::prelude::*;
+
+const HOUR: i64 = 3_600_000;
+const T0: i64 = 1_767_225_600_000;
+const ACCOUNTS: [&str; 4] = [
+    "111111111111",
+    "222222222222",
+    "333333333333",
+    "444444444444",
+];
+const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-south-1"];
+const TYPES: [&str; 6] = [
+    "Recon:EC2/PortProbeUnprotectedPort",
+    "UnauthorizedAccess:EC2/SSHBruteForce",
+    "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
+    "CryptoCurrency:EC2/BitcoinTool.B!DNS",
+    "AttackSequence:IAM/CompromisedCredentials",
+    "Policy:S3/BucketBlockPublicAccessDisabled",
+];
+const RESOURCE_TYPES: [&str; 3] = ["Instance", "AccessKey", "S3Bucket"];
+const TITLES: [&str; 4] = [
+    "Unprotected port on i-0abc is being probed",
+    "SSH brute force against i-0abc",
+    "Credentials used from Tor",
+    "Öffentlicher Zugriff auf Bucket",
+];
+
+// ---------------------------------------------------------------------------------------------
+// The naive implementation: the latest version per id, then plain filtering and counting.
+
+#[derive(Clone)]
+struct NaiveRow {
+    finding: Finding,
+    triage: TriageStatus,
+}
+
+fn naive_latest(versions: &[Finding], triage: &[(usize, TriageStatus)]) -> Vec<NaiveRow> {
+    let mut latest: Vec<NaiveRow> = Vec::new();
+    for f in versions {
+        match latest.iter_mut().find(|r| r.finding.id == f.id) {
+            Some(r) if f.updated_at >= r.finding.updated_at => r.finding = f.clone(),
+            Some(_) => {}
+            None => latest.push(NaiveRow {
+                finding: f.clone(),
+                triage: TriageStatus::New,
+            }),
+        }
+    }
+    for &(i, status) in triage {
+        if !latest.is_empty() {
+            let n = latest.len();
+            latest[i % n].triage = status;
+        }
+    }
+    latest
+}
+
+fn naive_matches(r: &NaiveRow, filter: &FindingFilter, scope: &Scope, with_time: bool) -> bool {
+    let f = &r.finding;
+    let in_list = |list: &Option<Vec<String>>, v: &str| {
+        list.as_ref().is_none_or(|l| l.iter().any(|x| x == v))
+    };
+    scope.allows(&f.account_id)
+        && in_list(&filter.account_ids, &f.account_id)
+        && in_list(&filter.regions, &f.region)
+        && filter.severity_min.is_none_or(|m| f.severity >= m)
+        && filter
+            .severity_labels
+            .as_ref()
+            .is_none_or(|l| l.contains(&f.severity_label()))
+        && in_list(&filter.types, &f.finding_type)
+        && filter
+            .type_prefix
+            .as_ref()
+            .is_none_or(|p| f.finding_type.starts_with(p.as_str()))
+        && in_list(&filter.resource_types, &f.resource_type)
+        && filter
+            .resource_key
+            .as_ref()
+            .is_none_or(|k| f.resource_key.as_ref() == Some(k))
+        && f.archived == filter.archived.unwrap_or(false)
+        && (filter.include_samples || !f.sample)
+        && (!with_time || filter.updated_since.is_none_or(|s| f.updated_at >= s))
+        && (!with_time || filter.updated_before.is_none_or(|b| f.updated_at < b))
+        && filter
+            .triage_status
+            .as_ref()
+            .is_none_or(|t| t.contains(&r.triage))
+        && filter
+            .search
+            .as_ref()
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty())
+            .is_none_or(|s| {
+                f.finding_type.to_lowercase().contains(&s) || f.title.to_lowercase().contains(&s)
+            })
+}
+
+fn label_counts<'a>(rows: impl Iterator<Item = &'a Finding>) -> [u64; 4] {
+    let mut c = [0u64; 4];
+    for f in rows {
+        c[f.severity_label().index()] += 1;
+    }
+    c
+}
+
+fn counts(c: [u64; 4]) -> SeverityCounts {
+    SeverityCounts {
+        low: c[0],
+        medium: c[1],
+        high: c[2],
+        critical: c[3],
+    }
+}
+
+/// Sorts `(key, count)` by count (descending or ascending), then key ascending, and keeps `limit`.
+fn rank<K: Ord + Clone>(mut v: Vec<(K, u64)>, descending: bool, limit: usize) -> Vec<(K, u64)> {
+    v.sort_by(|a, b| {
+        let by_count = if descending {
+            b.1.cmp(&a.1)
+        } else {
+            a.1.cmp(&b.1)
+        };
+        by_count.then_with(|| a.0.cmp(&b.0))
+    });
+    v.truncate(limit);
+    v
+}
+
+fn type_stats(rows: &[&Finding], descending: bool, limit: usize) -> Vec<FindingTypeStat> {
+    let mut by_type: HashMap<&str, Vec<&Finding>> = HashMap::new();
+    for f in rows {
+        by_type.entry(&f.finding_type).or_default().push(f);
+    }
+    let ranked = rank(
+        by_type
+            .iter()
+            .map(|(t, v)| (t.to_string(), v.len() as u64))
+            .collect(),
+        descending,
+        limit,
+    );
+    ranked
+        .into_iter()
+        .map(|(t, count)| {
+            let v = &by_type[t.as_str()];
+            FindingTypeStat {
+                count,
+                max_severity: v
+                    .iter()
+                    .map(|f| f.severity)
+                    .fold(f64::NEG_INFINITY, f64::max),
+                accounts: v
+                    .iter()
+                    .map(|f| &f.account_id)
+                    .collect::<HashSet<_>>()
+                    .len() as u64,
+                last_seen: v.iter().map(|f| f.last_seen()).max().unwrap(),
+                finding_type: t,
+            }
+        })
+        .collect()
+}
+
+fn naive_summary(
+    latest: &[NaiveRow],
+    accounts: &[Account],
+    filter: &FindingFilter,
+    scope: &Scope,
+    options: &SummaryOptions,
+) -> Summary {
+    let rows: Vec<&Finding> = latest
+        .iter()
+        .filter(|r| naive_matches(r, filter, scope, true))
+        .map(|r| &r.finding)
+        .collect();
+    let by = label_counts(rows.iter().copied());
+    let total = rows.len() as u64;
+
+    // Severity trend: per UTC day, gaps filled when the span is under ten years.
+    let mut per_day: BTreeMap<i32, [u64; 4]> = BTreeMap::new();
+    for f in &rows {
+        per_day.entry(utc_day(f.updated_at)).or_default()[f.severity_label().index()] += 1;
+    }
+    let mut severity_trend = Vec::new();
+    if let (Some((&first, _)), Some((&last, _))) =
+        (per_day.iter().next(), per_day.iter().next_back())
+    {
+        let days: Vec<i32> = if last - first >= 3660 {
+            per_day.keys().copied().collect()
+        } else {
+            (first..=last).collect()
+        };
+        for d in days {
+            let c = per_day.get(&d).copied().unwrap_or_default();
+            severity_trend.push(SeverityTrendPoint {
+                date: format_day(d),
+                low: c[0],
+                medium: c[1],
+                high: c[2],
+                critical: c[3],
+            });
+        }
+    }
+
+    let floor = options
+        .least_frequent_min_severity
+        .unwrap_or(f64::NEG_INFINITY);
+    let floor_rows: Vec<&Finding> = rows
+        .iter()
+        .copied()
+        .filter(|f| f.severity >= floor)
+        .collect();
+
+    let mut by_resource: HashMap<(String, String, String), Vec<&Finding>> = HashMap::new();
+    for f in &rows {
+        if let Some(k) = &f.resource_key {
+            by_resource
+                .entry((k.clone(), f.account_id.clone(), f.resource_type.clone()))
+                .or_default()
+                .push(f);
+        }
+    }
+    let top_resources = rank(
+        by_resource
+            .iter()
+            .map(|(k, v)| (k.clone(), v.len() as u64))
+            .collect(),
+        true,
+        options.limit,
+    )
+    .into_iter()
+    .map(|(k, count)| {
+        let v = &by_resource[&k];
+        ResourceStat {
+            count,
+            distinct_types: v
+                .iter()
+                .map(|f| &f.finding_type)
+                .collect::<HashSet<_>>()
+                .len() as u64,
+            max_severity: v
+                .iter()
+                .map(|f| f.severity)
+                .fold(f64::NEG_INFINITY, f64::max),
+            resource_key: k.0,
+            account_id: k.1,
+            resource_type: k.2,
+        }
+    })
+    .collect();
+
+    let mut by_account: HashMap<&str, Vec<&Finding>> = HashMap::new();
+    for f in &rows {
+        by_account.entry(&f.account_id).or_default().push(f);
+    }
+    let top_accounts = rank(
+        by_account
+            .iter()
+            .map(|(a, v)| (a.to_string(), v.len() as u64))
+            .collect(),
+        true,
+        options.limit,
+    )
+    .into_iter()
+    .map(|(a, count)| {
+        let config = accounts.iter().find(|c| c.id == a);
+        AccountStat {
+            name: config.map(|c| c.name.clone()).unwrap_or_default(),
+            criticality: config.map(|c| c.criticality).unwrap_or_default(),
+            count,
+            by_severity: counts(label_counts(by_account[a.as_str()].iter().copied())),
+            account_id: a,
+        }
+    })
+    .collect();
+
+    let period = filter.updated_since.map(|since| Period {
+        since,
+        before: filter.updated_before.unwrap_or(options.now_ms).max(since),
+    });
+    let mut new_types = Vec::new();
+    let mut change = None;
+    if let Some(period) = period {
+        let pairs: BTreeSet<(&str, &str)> = rows
+            .iter()
+            .map(|f| (f.account_id.as_str(), f.finding_type.as_str()))
+            .collect();
+        for (account, ty) in pairs {
+            let first_seen = latest
+                .iter()
+                .map(|r| &r.finding)
+                .filter(|f| {
+                    f.account_id == account
+                        && f.finding_type == ty
+                        && (filter.include_samples || !f.sample)
+                })
+                .map(|f| f.first_seen())
+                .min()
+                .unwrap();
+            if first_seen >= period.since {
+                new_types.push(NewType {
+                    finding_type: ty.to_string(),
+                    account_id: account.to_string(),
+                    first_seen,
+                });
+            }
+        }
+        new_types.sort_by(|a, b| {
+            b.first_seen
+                .cmp(&a.first_seen)
+                .then(a.finding_type.cmp(&b.finding_type))
+                .then(a.account_id.cmp(&b.account_id))
+        });
+        new_types.truncate(options.new_types_limit);
+
+        let previous = Period {
+            since: period.since - (period.before - period.since),
+            before: period.since,
+        };
+        let mut prev_filter = filter.clone();
+        prev_filter.updated_since = Some(previous.since);
+        prev_filter.updated_before = Some(previous.before);
+        let prev = label_counts(
+            latest
+                .iter()
+                .filter(|r| naive_matches(r, &prev_filter, scope, true))
+                .map(|r| &r.finding),
+        );
+        let prev_total: u64 = prev.iter().sum();
+        let d = |i: usize| by[i] as i64 - prev[i] as i64;
+        change = Some(PeriodChange {
+            previous,
+            previous_total: prev_total,
+            previous_by_severity: counts(prev),
+            total_delta: total as i64 - prev_total as i64,
+            by_severity_delta: SeverityDelta {
+                low: d(0),
+                medium: d(1),
+                high: d(2),
+                critical: d(3),
+            },
+        });
+    }
+
+    Summary {
+        generation: 0,
+        total,
+        by_severity: counts(by),
+        accounts_affected: by_account.len() as u64,
+        resources_affected: by_resource.len() as u64,
+        attack_sequences: rows
+            .iter()
+            .filter(|f| f.finding_type.starts_with("AttackSequence:"))
+            .count() as u64,
+        finding_groups: None,
+        severity_trend,
+        top_finding_types: type_stats(&rows, true, options.limit),
+        top_resources,
+        top_accounts,
+        least_frequent_types: type_stats(&floor_rows, false, options.limit),
+        least_frequent_min_severity: options.least_frequent_min_severity,
+        new_types,
+        period,
+        change,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strategies: small domains so that ids, pairs, resources and days collide often.
+
+fn finding_strategy() -> impl Strategy<Value = Finding> {
+    (
+        (
+            0..40u32,
+            0..ACCOUNTS.len(),
+            0..REGIONS.len(),
+            0..TYPES.len(),
+            0..TITLES.len(),
+        ),
+        (prop_oneof![
+            Just(1.0),
+            Just(3.9),
+            Just(4.0),
+            Just(6.95),
+            Just(7.0),
+            Just(8.9),
+            Just(9.0),
+            Just(10.0),
+            0.0..10.0f64
+        ]),
+        (
+            0..RESOURCE_TYPES.len(),
+            proptest::option::weighted(0.8, 0..5u32),
+        ),
+        // Whole hours, so that rows often sit exactly on a period boundary.
+        (
+            -20 * 24..2 * 24i64,
+            0..3 * 24i64,
+            proptest::option::of(0..6 * 24i64),
+            1..5u64,
+        ),
+        (
+            proptest::bool::weighted(0.15),
+            proptest::bool::weighted(0.1),
+        ),
+    )
+        .prop_map(
+            |(
+                (id, a, r, t, title),
+                severity,
+                (rt, key),
+                (updated, age, first_delta, count),
+                (archived, sample),
+            )| {
+                let updated_at = T0 + updated * HOUR;
+                let (age, first_delta) = (age * HOUR, first_delta.map(|d| d * HOUR));
+                Finding {
+                    id: format!("f-{id}"),
+                    account_id: ACCOUNTS[a].into(),
+                    region: REGIONS[r].into(),
+                    finding_type: TYPES[t].into(),
+                    severity,
+                    title: TITLES[title].into(),
+                    created_at: updated_at - age,
+                    updated_at,
+                    event_first_seen: first_delta.map(|d| updated_at - d),
+                    event_last_seen: None,
+                    count,
+                    archived,
+                    sample,
+                    resource_type: RESOURCE_TYPES[rt].into(),
+                    resource_key: key.map(|k| format!("res-{k}")),
+                    ..Finding::default()
+                }
+            },
+        )
+}
+
+fn opt_subset<T: Clone + std::fmt::Debug + 'static>(
+    values: &'static [T],
+) -> impl Strategy<Value = Option<Vec<T>>> {
+    proptest::option::weighted(
+        0.3,
+        proptest::sample::subsequence(values.to_vec(), 0..=values.len()),
+    )
+}
+
+static LABELS: [SeverityLabel; 4] = SeverityLabel::ALL;
+static TRIAGE: [TriageStatus; 6] = TriageStatus::ALL;
+
+fn strings(values: &'static [&'static str]) -> impl Strategy<Value = Option<Vec<String>>> {
+    opt_subset(values).prop_map(|o| o.map(|v| v.into_iter().map(String::from).collect()))
+}
+
+fn filter_strategy() -> impl Strategy<Value = FindingFilter> {
+    (
+        (
+            strings(&ACCOUNTS),
+            strings(&REGIONS),
+            proptest::option::weighted(0.3, 0.0..10.0f64),
+            opt_subset(&LABELS),
+        ),
+        (
+            strings(&TYPES),
+            proptest::option::weighted(
+                0.2,
+                prop_oneof![
+                    Just("UnauthorizedAccess:"),
+                    Just("Recon:EC2/"),
+                    Just(""),
+                    Just("Nope")
+                ],
+            ),
+            strings(&RESOURCE_TYPES),
+            proptest::option::weighted(
+                0.2,
+                prop_oneof![Just("res-1"), Just("res-3"), Just("unknown")],
+            ),
+        ),
+        (proptest::option::of(any::<bool>()), any::<bool>()),
+        (
+            proptest::option::weighted(0.5, -15 * 24..3 * 24i64),
+            proptest::option::weighted(0.3, -10 * 24..4 * 24i64),
+        ),
+        opt_subset(&TRIAGE),
+        proptest::option::weighted(
+            0.2,
+            prop_oneof![
+                Just("ec2"),
+                Just(" SSH "),
+                Just("TOR"),
+                Just("öffentlicher"),
+                Just("zzz")
+            ],
+        ),
+    )
+        .prop_map(
+            |(
+                (accounts, regions, severity_min, labels),
+                (types, prefix, rtypes, key),
+                (archived, samples),
+                (since, before),
+                triage,
+                search,
+            )| {
+                FindingFilter {
+                    account_ids: accounts,
+                    regions,
+                    severity_min,
+                    severity_labels: labels,
+                    types,
+                    type_prefix: prefix.map(String::from),
+                    resource_types: rtypes,
+                    resource_key: key.map(String::from),
+                    archived,
+                    include_samples: samples,
+                    updated_since: since.map(|s| T0 + s * HOUR),
+                    updated_before: before.map(|b| T0 + b * HOUR),
+                    triage_status: triage,
+                    search: search.map(String::from),
+                }
+            },
+        )
+}
+
+fn scope_strategy() -> impl Strategy<Value = Scope> {
+    prop_oneof![
+        Just(Scope::All),
+        proptest::sample::subsequence(ACCOUNTS.to_vec(), 0..=ACCOUNTS.len())
+            .prop_map(|v| Scope::Accounts(v.into_iter().map(String::from).collect())),
+    ]
+}
+
+fn account_config() -> Vec<Account> {
+    vec![
+        Account {
+            id: ACCOUNTS[0].into(),
+            name: "prod".into(),
+            owner: "a".into(),
+            criticality: Criticality::Critical,
+        },
+        Account {
+            id: ACCOUNTS[2].into(),
+            name: "dev".into(),
+            owner: "b".into(),
+            criticality: Criticality::Low,
+        },
+    ]
+}
+
+/// Builds the index the way the service does: bulk build from the first half, then incremental
+/// upserts (newer versions replace, older are ignored), then triage, then the account config.
+fn build_index(versions: &[Finding], triage: &[(usize, TriageStatus)]) -> FindingIndex {
+    let half = versions.len() / 2;
+    let mut index = FindingIndex::build(versions[..half].iter().cloned());
+    for f in &versions[half..] {
+        index.upsert(f);
+    }
+    let latest_ids: Vec<String> = naive_latest(versions, &[])
+        .into_iter()
+        .map(|r| r.finding.id)
+        .collect();
+    for &(i, status) in triage {
+        if !latest_ids.is_empty() {
+            index
+                .set_triage(&latest_ids[i % latest_ids.len()], status)
+                .unwrap();
+        }
+    }
+    index.set_accounts(&account_config());
+    index
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn filter_equals_naive(
+        versions in proptest::collection::vec(finding_strategy(), 0..120),
+        triage in proptest::collection::vec((0..100usize, proptest::sample::select(TRIAGE.to_vec())), 0..10),
+        filter in filter_strategy(),
+        scope in scope_strategy(),
+    ) {
+        let index = build_index(&versions, &triage);
+        let latest = naive_latest(&versions, &triage);
+        let mut got: Vec<&str> = index.filter(&filter, &scope).into_iter().map(|r| index.id(r)).collect();
+        got.sort();
+        let mut want: Vec<&str> = latest.iter().filter(|r| naive_matches(r, &filter, &scope, true)).map(|r| r.finding.id.as_str()).collect();
+        want.sort();
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn summary_equals_naive(
+        versions in proptest::collection::vec(finding_strategy(), 0..150),
+        triage in proptest::collection::vec((0..100usize, proptest::sample::select(TRIAGE.to_vec())), 0..10),
+        filter in filter_strategy(),
+        scope in scope_strategy(),
+        limit in 0..6usize,
+        floor in proptest::option::of(prop_oneof![Just(7.0), Just(4.0), 0.0..10.0f64]),
+        new_types_limit in 0..8usize,
+    ) {
+        let index = build_index(&versions, &triage);
+        let latest = naive_latest(&versions, &triage);
+        let options = SummaryOptions { limit, now_ms: T0, least_frequent_min_severity: floor, new_types_limit };
+        let mut got = index.summary(&filter, &scope, &options);
+        prop_assert_eq!(got.generation, index.generation());
+        got.generation = 0;
+        let want = naive_summary(&latest, &account_config(), &filter, &scope, &options);
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn generation_changes_with_every_change(
+        versions in proptest::collection::vec(finding_strategy(), 1..30),
+    ) {
+        let mut index = FindingIndex::new();
+        let mut last = index.generation();
+        for f in &versions {
+            let before = index.row_id(&f.id).map(|r| index.updated_at(r));
+            index.upsert(f);
+            let changed = before.is_none_or(|u| f.updated_at >= u);
+            prop_assert_eq!(index.generation() != last, changed);
+            last = index.generation();
+        }
+    }
+}
+
+#[test]
+fn scope_always_restricts_accounts() {
+    let versions: Vec<Finding> = (0..8)
+        .map(|i| Finding {
+            id: format!("f{i}"),
+            account_id: ACCOUNTS[i % 4].into(),
+            finding_type: TYPES[0].into(),
+            severity: 8.0,
+            updated_at: T0,
+            count: 1,
+            ..Finding::default()
+        })
+        .collect();
+    let index = FindingIndex::build(versions);
+    let scope = Scope::Accounts([ACCOUNTS[1].to_string()].into());
+    // Asking for other accounts explicitly must not widen the scope.
+    let filter = FindingFilter {
+        account_ids: Some(ACCOUNTS.iter().map(|a| a.to_string()).collect()),
+        ..Default::default()
+    };
+    let rows = index.filter(&filter, &scope);
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|&r| index.account_id(r) == ACCOUNTS[1]));
+    let summary = index.summary(&filter, &scope, &SummaryOptions::new(T0));
+    assert_eq!(summary.total, 2);
+    assert_eq!(summary.top_accounts.len(), 1);
+    assert_eq!(summary.top_accounts[0].account_id, ACCOUNTS[1]);
+}
