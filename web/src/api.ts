@@ -1,0 +1,154 @@
+// GraphQL client for gdlens serve: one POST per request to /graphql, typed results,
+// errors surfaced with their stable `extensions.code`.
+
+/** A GraphQL error as the server returns it. */
+export interface GraphQLErrorItem {
+  message: string;
+  extensions?: { code?: string };
+  path?: (string | number)[];
+}
+
+/** Thrown when the server answers with errors or a non-2xx status. */
+export class ApiError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string) {
+    super(message);
+    this.code = code;
+    this.name = 'ApiError';
+  }
+}
+
+/** Where the GraphQL endpoint lives (same origin as the page, as `gdlens serve` serves both). */
+export const GRAPHQL_URL = new URL('graphql', new URL('/', window.location.href)).toString();
+
+/** Runs one GraphQL operation and returns its `data`, or throws an ApiError. */
+export async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(GRAPHQL_URL, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch (e) {
+    throw new ApiError(`cannot reach ${GRAPHQL_URL}: ${String(e)}`, 'NETWORK');
+  }
+  let body: { data?: T; errors?: GraphQLErrorItem[] };
+  try {
+    body = await res.json();
+  } catch {
+    throw new ApiError(`${GRAPHQL_URL} answered ${res.status} without JSON`, 'BAD_RESPONSE');
+  }
+  if (body.errors && body.errors.length > 0) {
+    const first = body.errors[0];
+    throw new ApiError(first.message, first.extensions?.code ?? 'GRAPHQL_ERROR');
+  }
+  if (!res.ok || body.data === undefined) {
+    throw new ApiError(`${GRAPHQL_URL} answered ${res.status}`, 'BAD_RESPONSE');
+  }
+  return body.data;
+}
+
+export type SeverityLabel = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+export const SEVERITY_LABELS: SeverityLabel[] = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
+export type TriageStatus =
+  | 'NEW'
+  | 'ACKNOWLEDGED'
+  | 'IN_PROGRESS'
+  | 'RESOLVED'
+  | 'SUPPRESSED'
+  | 'FALSE_POSITIVE';
+export const TRIAGE_STATUSES: TriageStatus[] = [
+  'NEW',
+  'ACKNOWLEDGED',
+  'IN_PROGRESS',
+  'RESOLVED',
+  'SUPPRESSED',
+  'FALSE_POSITIVE',
+];
+
+/** The GraphQL `FindingFilter` input (only the fields the frontend sets). */
+export interface FindingFilterInput {
+  accountIds?: string[];
+  regions?: string[];
+  severityMin?: number;
+  severityLabels?: SeverityLabel[];
+  types?: string[];
+  typePrefix?: string;
+  resourceTypes?: string[];
+  resourceKey?: string;
+  updatedSince?: string;
+  updatedBefore?: string;
+  search?: string;
+}
+
+export interface SeverityCounts {
+  low: number;
+  medium: number;
+  high: number;
+  critical: number;
+}
+
+export interface TypeStat {
+  type: string;
+  count: number;
+  maxSeverity: number;
+  accounts?: number;
+  lastSeen: string;
+}
+
+export interface ResourceStat {
+  resourceKey: string;
+  resourceType: string;
+  accountId: string;
+  count: number;
+  distinctTypes: number;
+  maxSeverity: number;
+}
+
+export interface AccountStat {
+  accountId: string;
+  name: string;
+  criticality: string;
+  count: number;
+}
+
+export interface Summary {
+  total: number;
+  bySeverity: SeverityCounts;
+  accountsAffected: number;
+  resourcesAffected: number;
+  attackSequences: number;
+  findingGroups?: number | null;
+  severityTrend: ({ date: string } & SeverityCounts)[];
+  topFindingTypes: TypeStat[];
+  newTypes: { type: string; accountId: string; firstSeen: string }[];
+}
+
+export interface Account {
+  id: string;
+  name: string;
+  criticality: string;
+  owner?: string;
+}
+
+export interface ScoreFactor {
+  name: string;
+  contribution: number;
+}
+
+export interface FindingRow {
+  id: string;
+  accountId: string;
+  region: string;
+  type: string;
+  title: string;
+  severity: number;
+  severityLabel: SeverityLabel;
+  updatedAt: string;
+  resourceKey?: string | null;
+  score?: { value: number; factors: ScoreFactor[] } | null;
+}

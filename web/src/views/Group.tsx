@@ -1,0 +1,173 @@
+// One finding group as a story: the kill-chain strip, the timeline, the entity graph, the member
+// findings and related Detective investigations.
+
+import { useEffect, useState } from 'preact/hooks';
+import { gql } from '../api';
+import { EntityGraph } from '../components/EntityGraph';
+import type { GraphEdge, GraphNode } from '../components/EntityGraph';
+import { KILL_CHAIN, killChainIndex } from '../killchain';
+import { SeverityBadge, when } from '../format';
+import { go, link } from '../route';
+import { markReady } from '../perf';
+
+const GROUP_QUERY = `
+query Group($id: ID!) {
+  findingGroup(id: $id) {
+    id title severity score firstSeen lastSeen accounts regions source parents children findingCount
+    tactics { id name }
+    findings { id type title severity accountId region firstSeen lastSeen tactics { id name } }
+    entities { kind value findingIds }
+    timeline { at findingId label tactic { id name } }
+    graph { nodes { id kind label } edges { source target } }
+  }
+}`;
+
+const INVESTIGATIONS_QUERY = `
+query Investigations($id: ID!) {
+  findingGroup(id: $id) { investigations { id status severity createdAt entityArn } }
+}`;
+
+interface GroupFull {
+  id: string;
+  title: string;
+  severity: number;
+  score: number;
+  firstSeen: string;
+  lastSeen: string;
+  accounts: string[];
+  regions: string[];
+  source: string;
+  parents: string[];
+  children: string[];
+  findingCount: number;
+  tactics: { id: string; name: string }[];
+  findings: { id: string; type: string; title: string; severity: number; accountId: string; region: string; firstSeen: string; lastSeen: string; tactics: { id: string; name: string }[] }[];
+  entities: { kind: string; value: string; findingIds: string[] }[];
+  timeline: { at: string; findingId: string; label: string; tactic?: { id: string; name: string } | null }[];
+  graph: { nodes: GraphNode[]; edges: GraphEdge[] };
+}
+
+interface Investigation {
+  id: string;
+  status?: string;
+  severity?: string;
+  createdAt?: string;
+  entityArn?: string;
+}
+
+export function Group(props: { id: string }) {
+  const [g, setG] = useState<GroupFull | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [inv, setInv] = useState<Investigation[] | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    gql<{ findingGroup: GroupFull | null }>(GROUP_QUERY, { id: props.id })
+      .then((d) => {
+        if (!live) return;
+        if (!d.findingGroup) setError(`No finding group with id ${props.id}`);
+        setG(d.findingGroup);
+        markReady('group');
+      })
+      .catch((e) => live && setError(String(e.message ?? e)));
+    // Investigations are optional in the schema: a server without them leaves the section empty.
+    gql<{ findingGroup: { investigations: Investigation[] } | null }>(INVESTIGATIONS_QUERY, { id: props.id })
+      .then((d) => live && setInv(d.findingGroup?.investigations ?? []))
+      .catch(() => live && setInv(null));
+    return () => {
+      live = false;
+    };
+  }, [props.id]);
+
+  if (error) return <div class="error" data-testid="group-error">{error}</div>;
+  if (!g) return <p class="muted">Loading…</p>;
+
+  const present = new Set(g.tactics.map((t) => t.id));
+  const tactics = g.tactics.slice().sort((a, b) => killChainIndex(a.id) - killChainIndex(b.id));
+  const unknown = tactics.filter((t) => killChainIndex(t.id) >= KILL_CHAIN.length);
+
+  return (
+    <article class="group" data-testid="group-view" data-group-id={g.id}>
+      <p>
+        <a href={link('groups')}>← finding groups</a>
+      </p>
+      <h1 data-testid="group-title">{g.title}</h1>
+      <p class="meta">
+        <SeverityBadge severity={g.severity} /> score {g.score.toFixed(1)} · {g.findingCount} findings ·{' '}
+        {g.accounts.join(', ')} · {g.regions.join(', ')} · {when(g.firstSeen)} → {when(g.lastSeen)} · {g.source}
+        {g.parents.length > 0 && <> · merged from {g.parents.map((p) => <a href={link('group', {}, p)}>{p}</a>)}</>}
+        {g.children.length > 0 && <> · merged into {g.children.map((c) => <a href={link('group', {}, c)}>{c}</a>)}</>}
+      </p>
+      <ol class="killchain" data-testid="killchain">
+        {KILL_CHAIN.map((t) => (
+          <li
+            class={present.has(t.id) ? 'on' : 'off'}
+            data-testid={present.has(t.id) ? 'killchain-tactic' : 'killchain-step'}
+            data-tactic-id={t.id}
+          >
+            {t.name}
+          </li>
+        ))}
+        {unknown.map((t) => (
+          <li class="on" data-testid="killchain-tactic" data-tactic-id={t.id}>{t.name}</li>
+        ))}
+      </ol>
+      <div class="detail-grid">
+        <section class="wide-section">
+          <h2>Entity graph</h2>
+          <EntityGraph nodes={g.graph.nodes} edges={g.graph.edges} onFinding={(id) => go(link('finding', {}, id))} />
+        </section>
+        <section>
+          <h2>Timeline</h2>
+          <ol class="timeline" data-testid="group-timeline">
+            {g.timeline.map((t) => (
+              <li data-testid="timeline-event">
+                <span class="muted">{when(t.at)}</span> {t.tactic && <span class="tactic">{t.tactic.name}</span>}{' '}
+                <a href={link('finding', {}, t.findingId)}>{t.label}</a>
+              </li>
+            ))}
+          </ol>
+        </section>
+      </div>
+      <section>
+        <h2>Member findings</h2>
+        <table class="rows" data-testid="group-findings">
+          <thead><tr><th>Severity</th><th>Type</th><th>Title</th><th>Account</th><th>Region</th><th>First seen</th><th>Tactics</th></tr></thead>
+          <tbody>
+            {g.findings.map((f) => (
+              <tr data-testid="group-finding" class="clickable" onClick={() => go(link('finding', {}, f.id))}>
+                <td><SeverityBadge severity={f.severity} /></td>
+                <td><code>{f.type}</code></td>
+                <td>{f.title}</td>
+                <td>{f.accountId}</td>
+                <td>{f.region}</td>
+                <td>{when(f.firstSeen)}</td>
+                <td>{f.tactics.map((t) => t.name).join(', ')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      <section>
+        <h2>Entities</h2>
+        <ul class="entities" data-testid="group-entities">
+          {g.entities.map((e) => (
+            <li><b>{e.kind}</b> <code>{e.value}</code> <span class="muted">({e.findingIds.length} findings)</span></li>
+          ))}
+        </ul>
+      </section>
+      <section data-testid="group-investigations">
+        <h2>Related Detective investigations</h2>
+        {inv === null && <p class="muted">Detective investigations are not available from this server.</p>}
+        {inv && inv.length === 0 && <p class="muted">None.</p>}
+        {inv && inv.length > 0 && (
+          <ul>
+            {inv.map((i) => (
+              <li data-testid="investigation">{i.id} · {i.status} · {i.severity} · {when(i.createdAt)} · <code>{i.entityArn}</code></li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </article>
+  );
+}
