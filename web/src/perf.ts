@@ -13,6 +13,11 @@ export interface PagePerf {
   topIds: () => string[];
   /** Re-ranks with the given weights and returns the time it took (benchmark hook). */
   rerank?: (weights: Record<string, number>) => number;
+  /**
+   * Benchmark hook: builds a ranker over `rows` findings (the loaded columns repeated until there
+   * are that many), then times `reps` re-ranks with changing weights; returns each time in ms.
+   */
+  benchRank?: (rows: number, reps: number) => number[];
 }
 
 declare global {

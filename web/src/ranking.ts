@@ -85,6 +85,20 @@ export async function fetchFeatures(filter: FindingFilterInput): Promise<Feature
   return typeof p === 'string' ? (JSON.parse(p) as FeaturePayload) : p;
 }
 
+/** The payload repeated row-wise up to `rows` rows (benchmark input of a given size). */
+export function tilePayload(p: FeaturePayload, rows: number): FeaturePayload {
+  const n = p.ids.length;
+  const pick = <T,>(col: T[]): T[] => Array.from({ length: rows }, (_, i) => col[i % n]);
+  const map = (cols: Record<string, number[]>) =>
+    Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, Array.isArray(v) && v.length === n ? pick(v) : v]));
+  return {
+    ...p,
+    ids: Array.from({ length: rows }, (_, i) => `${p.ids[i % n]}#${Math.floor(i / n)}`),
+    features: map(p.features),
+    codes: map(p.codes),
+  };
+}
+
 /** The loaded findings and the WASM ranker over them. */
 export class LocalRanking {
   readonly payload: FeaturePayload;

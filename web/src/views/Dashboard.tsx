@@ -384,13 +384,22 @@ function TypeChart(props: { types: TypeStat[]; onPick: (t: string) => void }) {
   return (
     <>
       <Chart testid="top-types-chart" height={Math.max(160, 28 * types.length + 40)} option={option} onClick={(c) => props.onPick(types[c.dataIndex].type)} />
-      <ul class="sr-list" data-testid="top-types">
-        {props.types.map((t) => (
-          <li data-testid="top-types-row" data-type={t.type} data-count={t.count}>
-            <a href={link('findings', { types: t.type })}>{t.type}</a> {t.count}
-          </li>
-        ))}
-      </ul>
+      <table class="rows" data-testid="top-types">
+        <thead>
+          <tr><th>Finding type</th><th>Findings</th><th>Accounts</th><th>Max</th><th>Last seen</th></tr>
+        </thead>
+        <tbody>
+          {props.types.map((t) => (
+            <tr data-testid="top-types-row" data-type={t.type} data-count={t.count} class="clickable" onClick={() => props.onPick(t.type)}>
+              <td><code>{t.type}</code></td>
+              <td>{t.count}</td>
+              <td>{t.accounts}</td>
+              <td><SeverityBadge severity={t.maxSeverity} /></td>
+              <td>{when(t.lastSeen)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </>
   );
 }

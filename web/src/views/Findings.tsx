@@ -11,7 +11,7 @@ import { toFindingFilter } from '../filters';
 import { labelName, SeverityBadge, when } from '../format';
 import { markReady, perf } from '../perf';
 import type { LocalFilter, WeightSet } from '../ranking';
-import { DEFAULT_WEIGHTS, FACTORS, fetchFeatures, loadWasm, LocalRanking } from '../ranking';
+import { DEFAULT_WEIGHTS, FACTORS, fetchFeatures, loadWasm, LocalRanking, tilePayload } from '../ranking';
 import { link } from '../route';
 
 const ROW_HEIGHT = 58;
@@ -76,6 +76,15 @@ export function Findings(props: { filter: ViewFilter; onFilter: (f: ViewFilter) 
     perf.rerank = (w) => {
       const r = rankingRef.current!;
       return r.rank({ ...DEFAULT_WEIGHTS, ...w } as WeightSet, local).ms;
+    };
+    perf.benchRank = (rows, reps) => {
+      const big = new LocalRanking(tilePayload(rankingRef.current!.payload, rows));
+      const times: number[] = [];
+      for (let k = 0; k < reps; k++) {
+        // A different slider position each time, as a user dragging the severity weight.
+        times.push(big.rank({ ...DEFAULT_WEIGHTS, severity: (k * 7) % 101, rarity: 100 - ((k * 3) % 101) }, local).ms);
+      }
+      return times;
     };
   }, [order, local]);
 

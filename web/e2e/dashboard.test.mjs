@@ -1,0 +1,100 @@
+// The dashboard shows exactly the API's numbers, its widgets' severity filters work, and a click
+// on a widget row drills into the matching findings.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { BASE, gql, launch, screenshot } from './harness.mjs';
+
+let b;
+before(async () => {
+  b = await launch();
+});
+after(async () => {
+  await b?.close();
+});
+
+const SUMMARY = `query($f: FindingFilter) {
+  summary(filter: $f) {
+    total bySeverity { low medium high critical } accountsAffected resourcesAffected attackSequences
+    topFindingTypes(limit: 10) { type count }
+    topAccounts(limit: 10) { accountId count }
+    leastFrequentTypes(limit: 10) { type count }
+  }
+  findingGroups(filter: $f, first: 1) { totalCount }
+}`;
+
+async function tile(page, id) {
+  return Number(await page.getAttribute(`[data-testid="tile-${id}"]`, 'data-value'));
+}
+
+test('dashboard tiles and widgets equal the API summary', async () => {
+  const { page, errors } = b;
+  await page.goto(`${BASE}/#/dashboard`);
+  await page.waitForSelector('body[data-ready-dashboard="1"]');
+  const api = await gql(SUMMARY, { f: {} });
+  const s = api.summary;
+  assert.ok(s.total > 0, 'demo data has findings');
+  assert.equal(await tile(page, 'total'), s.total);
+  assert.equal(await tile(page, 'sev-low'), s.bySeverity.low);
+  assert.equal(await tile(page, 'sev-medium'), s.bySeverity.medium);
+  assert.equal(await tile(page, 'sev-high'), s.bySeverity.high);
+  assert.equal(await tile(page, 'sev-critical'), s.bySeverity.critical);
+  assert.equal(await tile(page, 'accounts'), s.accountsAffected);
+  assert.equal(await tile(page, 'resources'), s.resourcesAffected);
+  assert.equal(await tile(page, 'attack-sequences'), s.attackSequences);
+  assert.equal(await tile(page, 'groups'), api.findingGroups.totalCount);
+
+  const types = await page.$$eval('[data-testid="top-types-row"]', (rows) =>
+    rows.map((r) => ({ type: r.dataset.type, count: Number(r.dataset.count) })),
+  );
+  assert.deepEqual(types, s.topFindingTypes);
+  await page.waitForSelector('[data-testid="trend-chart"] canvas');
+
+  // Widgets with a severity filter default to High and above, as in the console.
+  const high = await gql(SUMMARY, { f: { severityLabels: ['HIGH', 'CRITICAL'] } });
+  await page.waitForSelector('[data-testid="top-accounts-row"]');
+  const accountCounts = await page.$$eval('[data-testid="top-accounts-row"] td:last-child', (c) => c.map((x) => Number(x.textContent)));
+  assert.deepEqual(accountCounts, high.summary.topAccounts.map((a) => a.count));
+  await page.waitForSelector('[data-testid="least-frequent-row"], [data-testid="least-frequent-empty"]');
+  const least = await page.$$eval('[data-testid="least-frequent-row"] td:first-child', (c) => c.map((x) => x.textContent));
+  assert.deepEqual(least, high.summary.leastFrequentTypes.map((t) => t.type));
+
+  // Switching the accounts widget to all severities shows the unfiltered ranking.
+  await page.selectOption('[data-testid="top-accounts-severity"]', 'LOW');
+  const all = s.topAccounts.map((a) => a.count);
+  await page.waitForFunction(
+    (want) => JSON.stringify(Array.from(document.querySelectorAll('[data-testid="top-accounts-row"] td:last-child'), (x) => Number(x.textContent))) === JSON.stringify(want),
+    all,
+  );
+  await screenshot(page, 'dashboard');
+  assert.deepEqual(errors, []);
+});
+
+test('a global severity filter changes the tiles to the API numbers for that filter', async () => {
+  const { page } = b;
+  await page.goto(`${BASE}/#/dashboard`);
+  await page.waitForSelector('body[data-ready-dashboard="1"]');
+  await page.check('[data-testid="filter-severity-critical"]');
+  const api = await gql(SUMMARY, { f: { severityLabels: ['CRITICAL'] } });
+  await page.waitForFunction(
+    (n) => document.querySelector('[data-testid="tile-total"]')?.getAttribute('data-value') === String(n),
+    api.summary.total,
+  );
+  assert.equal(await tile(page, 'sev-high'), 0);
+  assert.equal(await tile(page, 'accounts'), api.summary.accountsAffected);
+});
+
+test('clicking a most-common type drills into exactly its findings', async () => {
+  const { page } = b;
+  await page.goto(`${BASE}/#/dashboard`);
+  await page.waitForSelector('[data-testid="top-types-row"]');
+  const type = await page.getAttribute('[data-testid="top-types-row"] >> nth=0', 'data-type');
+  await page.click('[data-testid="top-types-row"] >> nth=0');
+  await page.waitForSelector('[data-testid="rank-count"]');
+  const api = await gql('query($f: FindingFilter){ findings(filter: $f, first: 1) { totalCount } }', { f: { types: [type] } });
+  const shown = Number(await page.getAttribute('[data-testid="rank-count"]', 'data-value'));
+  assert.equal(shown, api.findings.totalCount);
+  const rowTypes = await page.$$eval('[data-testid="finding-row"] code', (c) => c.map((x) => x.textContent));
+  assert.ok(rowTypes.length > 0);
+  for (const t of rowTypes) assert.equal(t, type);
+});

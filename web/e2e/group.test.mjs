@@ -1,0 +1,46 @@
+// A finding group's story view: tactics in kill-chain order, a drawn entity graph, its members.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { BASE, gql, launch, screenshot } from './harness.mjs';
+
+const KILL_CHAIN = ['TA0043', 'TA0042', 'TA0001', 'TA0002', 'TA0003', 'TA0004', 'TA0005', 'TA0112', 'TA0006', 'TA0007', 'TA0008', 'TA0009', 'TA0011', 'TA0010', 'TA0040'];
+
+let b;
+before(async () => {
+  b = await launch();
+});
+after(async () => {
+  await b?.close();
+});
+
+test('a group shows its tactics in kill-chain order and draws its entity graph', async () => {
+  const { page, errors } = b;
+  const d = await gql('{ findingGroups(first: 100) { totalCount nodes { id findingCount tactics { id } graph { nodes { id } } } } }');
+  assert.ok(d.findingGroups.totalCount > 0, 'demo data has finding groups');
+  // The richest story: most tactics, then most members.
+  const g = d.findingGroups.nodes
+    .slice()
+    .sort((a, b) => b.tactics.length - a.tactics.length || b.findingCount - a.findingCount)[0];
+  assert.ok(g.tactics.length >= 2, 'the demo has a multi-tactic group');
+
+  await page.goto(`${BASE}/#/groups`);
+  await page.waitForSelector(`[data-testid="group-row"][data-group-id="${g.id}"]`);
+  await screenshot(page, 'groups');
+  await page.click(`[data-testid="group-row"][data-group-id="${g.id}"]`);
+  await page.waitForSelector('body[data-ready-group="1"]');
+
+  const shown = await page.$$eval('[data-testid="killchain-tactic"]', (t) => t.map((x) => x.dataset.tacticId));
+  assert.deepEqual(new Set(shown), new Set(g.tactics.map((t) => t.id)));
+  const positions = shown.map((id) => KILL_CHAIN.indexOf(id));
+  assert.deepEqual(positions, positions.slice().sort((a, b) => a - b), `kill-chain order: ${shown}`);
+
+  await page.waitForSelector('[data-testid="group-graph"] canvas');
+  const nodes = Number(await page.getAttribute('[data-testid="group-graph"]', 'data-nodes'));
+  assert.ok(nodes > 0);
+  assert.equal(nodes, g.graph.nodes.length);
+  assert.equal(await page.locator('[data-testid="group-finding"]').count(), g.findingCount);
+  assert.ok((await page.locator('[data-testid="timeline-event"]').count()) > 0);
+  await screenshot(page, 'group');
+  assert.deepEqual(errors, []);
+});
