@@ -1,0 +1,163 @@
+//! Bearer tokens, roles and the caller's account scope.
+
+use std::collections::{BTreeSet, HashMap};
+
+use gdlens_domain::Scope;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::{AccountsScope, TokenConfig};
+
+/// What a token may do. Ordered: each role includes the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Read everything in scope.
+    Viewer,
+    /// + triage and ticket links.
+    Triager,
+    /// + archive, unarchive, feedback (write-back to GuardDuty).
+    Admin,
+}
+
+impl Role {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Triager => "triager",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// Who is asking: the token's name, its role and scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// Token name (or `local` when auth is off), written to the audit trail.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Accounts visible to the caller.
+    pub scope: Scope,
+}
+
+impl Caller {
+    /// The caller when no tokens are configured (loopback only): admin over every account.
+    pub fn local() -> Self {
+        Caller {
+            name: "local".into(),
+            role: Role::Admin,
+            scope: Scope::All,
+        }
+    }
+}
+
+/// Why a request was not authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No `Authorization: Bearer …` header while tokens are configured.
+    #[error("missing bearer token")]
+    Missing,
+    /// The header is not `Bearer <token>`.
+    #[error("malformed Authorization header (expected `Bearer <token>`)")]
+    Malformed,
+    /// No token with this hash.
+    #[error("unknown token")]
+    Unknown,
+}
+
+/// Looks tokens up by the SHA-256 of the presented secret.
+#[derive(Debug, Clone, Default)]
+pub struct TokenTable {
+    by_hash: HashMap<[u8; 32], Caller>,
+}
+
+impl TokenTable {
+    /// Builds the table from validated config entries.
+    pub fn new(tokens: &[TokenConfig]) -> Self {
+        let mut by_hash = HashMap::new();
+        for t in tokens {
+            let mut hash = [0u8; 32];
+            if hex::decode_to_slice(t.sha256.to_ascii_lowercase(), &mut hash).is_err() {
+                continue; // validated earlier; never reached with a validated config
+            }
+            let scope = match &t.accounts {
+                AccountsScope::Star(_) => Scope::All,
+                AccountsScope::List(ids) => Scope::Accounts(ids.iter().cloned().collect::<BTreeSet<_>>()),
+            };
+            by_hash.insert(
+                hash,
+                Caller {
+                    name: t.name.clone(),
+                    role: t.role,
+                    scope,
+                },
+            );
+        }
+        TokenTable { by_hash }
+    }
+
+    /// Whether auth is on (at least one token configured).
+    pub fn enabled(&self) -> bool {
+        !self.by_hash.is_empty()
+    }
+
+    /// Resolves an `Authorization` header value to the caller.
+    pub fn authenticate(&self, header: Option<&str>) -> Result<Caller, AuthError> {
+        if !self.enabled() {
+            return Ok(Caller::local());
+        }
+        let header = header.ok_or(AuthError::Missing)?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(AuthError::Malformed)?;
+        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        self.by_hash.get(&hash).cloned().ok_or(AuthError::Unknown)
+    }
+}
+
+/// Hex SHA-256 of a token, as written into the config file.
+pub fn token_sha256_hex(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> TokenTable {
+        TokenTable::new(&[TokenConfig {
+            name: "alice".into(),
+            sha256: token_sha256_hex("s3cret"),
+            role: Role::Triager,
+            accounts: AccountsScope::List(vec!["111111111111".into()]),
+        }])
+    }
+
+    #[test]
+    fn authenticates_by_hash() {
+        let c = table().authenticate(Some("Bearer s3cret")).unwrap();
+        assert_eq!(c.name, "alice");
+        assert!(c.scope.allows("111111111111"));
+        assert!(!c.scope.allows("222222222222"));
+    }
+
+    #[test]
+    fn rejects_missing_malformed_and_unknown() {
+        let t = table();
+        assert_eq!(t.authenticate(None), Err(AuthError::Missing));
+        assert_eq!(t.authenticate(Some("Basic x")), Err(AuthError::Malformed));
+        assert_eq!(t.authenticate(Some("Bearer nope")), Err(AuthError::Unknown));
+    }
+
+    #[test]
+    fn no_tokens_means_local_admin() {
+        let c = TokenTable::default().authenticate(None).unwrap();
+        assert_eq!(c.role, Role::Admin);
+        assert_eq!(c.scope, Scope::All);
+    }
+}

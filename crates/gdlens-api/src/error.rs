@@ -1,0 +1,89 @@
+//! The one user-facing error type at the GraphQL edge: every error carries a stable
+//! `extensions.code`; internal detail is logged, never returned.
+
+use async_graphql::ErrorExtensions;
+
+/// Stable error codes (the `extensions.code` clients switch on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// No or unknown token.
+    Unauthenticated,
+    /// The token's role or scope does not allow this.
+    Forbidden,
+    /// Bad argument (names the argument).
+    BadUserInput,
+    /// The id does not exist (or is outside the caller's scope).
+    NotFound,
+    /// `expectedVersion` did not match the stored triage version.
+    StaleVersion,
+    /// `first` above the cap.
+    PageTooLarge,
+    /// Write-back requested but no AWS write-back is configured.
+    NotConfigured,
+    /// GuardDuty refused or failed the write-back.
+    UpstreamError,
+    /// Something broke on our side; detail is in the log.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::NotFound => "NOT_FOUND",
+            Self::StaleVersion => "STALE_VERSION",
+            Self::PageTooLarge => "PAGE_TOO_LARGE",
+            Self::NotConfigured => "NOT_CONFIGURED",
+            Self::UpstreamError => "UPSTREAM_ERROR",
+            Self::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// An error returned to a GraphQL client. Deliberately not `Display`: that keeps async-graphql's
+/// blanket conversion (which would drop the code) away, so `?` always goes through the impl below.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// Stable code.
+    pub code: ErrorCode,
+    /// Safe, human message.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with a code and a message safe to show.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `BAD_USER_INPUT` naming the argument.
+    pub fn bad_input(argument: &str, message: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::BadUserInput, format!("argument `{argument}`: {message}"))
+    }
+
+    /// Logs `detail` and returns a generic `INTERNAL` error.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error while resolving a GraphQL request");
+        Self::new(ErrorCode::Internal, "internal error (see server log)")
+    }
+
+    /// `FORBIDDEN`.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(e: ApiError) -> Self {
+        async_graphql::Error::new(e.message).extend_with(|_, ext| ext.set("code", e.code.as_str()))
+    }
+}
+
+/// Result type of resolvers.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,345 @@
+//! HTTP routes: `/graphql` (GraphQL over HTTP, GET and POST), GraphiQL, health, readiness,
+//! metrics, and the web frontend's built assets with an SPA fallback.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_graphql::http::GraphiQLSource;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::auth::{AuthError, Caller};
+use crate::cache::CacheKey;
+use crate::metrics::RouteKind;
+use crate::schema::{build_schema, GdlensSchema};
+use crate::state::AppState;
+
+/// The media type of the GraphQL-over-HTTP spec.
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+#[derive(Clone)]
+struct Http {
+    state: Arc<AppState>,
+    schema: GdlensSchema,
+}
+
+/// The whole HTTP application.
+pub fn router(state: Arc<AppState>) -> Router {
+    let server = &state.config.server;
+    let schema = build_schema(Some(state.clone()), server.max_query_depth, server.max_query_complexity);
+    let http = Http { state: state.clone(), schema };
+    let web_dir = server.web_dir.clone().unwrap_or_else(|| PathBuf::from("web/dist"));
+    let timeout = Duration::from_secs(server.request_timeout_seconds.max(1));
+    let max_body = server.max_body_bytes;
+
+    let api = Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphiql", get(graphiql))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(http);
+
+    let index_html = web_dir.join("index.html");
+    let app = if index_html.is_file() {
+        api.fallback_service(ServeDir::new(&web_dir).fallback(ServeFile::new(index_html)))
+    } else {
+        let dir = web_dir.display().to_string();
+        api.fallback(move || {
+            let dir = dir.clone();
+            async move { Html(missing_web_page(&dir)) }
+        })
+    };
+
+    let mut app = app
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), observe));
+    if let Some(cors) = cors_layer(&state.config.server.cors_origins) {
+        app = app.layer(cors);
+    }
+    app
+}
+
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .max_age(Duration::from_secs(600));
+    if origins.iter().any(|o| o == "*") {
+        return Some(layer.allow_origin(AllowOrigin::any()));
+    }
+    let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    Some(layer.allow_origin(list))
+}
+
+async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let kind = if path == "/graphql" {
+        RouteKind::Graphql
+    } else if matches!(path, "/healthz" | "/readyz" | "/metrics") {
+        RouteKind::Ops
+    } else {
+        RouteKind::Web
+    };
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    state.metrics.observe(kind, resp.status().as_u16(), start.elapsed());
+    resp
+}
+
+fn missing_web_page(dir: &str) -> String {
+    format!(
+        "<!doctype html><html><head><title>gdlens</title></head><body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\">\
+         <h1>gdlens API is running</h1><p>The web frontend is not built: no <code>{}</code> found.</p>\
+         <p>Build it with <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code> (or pass <code>--web-dir</code>), then reload.</p>\
+         <p>Meanwhile: <a href=\"/graphiql\">GraphiQL</a> · <a href=\"/metrics\">metrics</a></p></body></html>",
+        html_escape(&format!("{dir}/index.html"))
+    )
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+async fn graphiql() -> Html<String> {
+    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+async fn readyz(State(http): State<Http>) -> Response {
+    if http.state.is_ready() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "building index\n").into_response()
+    }
+}
+
+async fn metrics(State(http): State<Http>) -> Response {
+    let st = &http.state;
+    let mut out = String::with_capacity(4096);
+    st.metrics.render(&mut out);
+    st.caches.render(&mut out);
+    let (findings, index_bytes) = {
+        let index = st.index.read().unwrap_or_else(|e| e.into_inner());
+        (index.len(), index.memory_bytes())
+    };
+    let groups = st.groups.read().unwrap_or_else(|e| e.into_inner()).groups().len();
+    use std::fmt::Write as _;
+    let _ = writeln!(out, "# HELP gdlens_findings Latest findings held in the index.\n# TYPE gdlens_findings gauge\ngdlens_findings {findings}");
+    let _ = writeln!(out, "# HELP gdlens_finding_groups Finding groups.\n# TYPE gdlens_finding_groups gauge\ngdlens_finding_groups {groups}");
+    let _ = writeln!(out, "# HELP gdlens_index_bytes Index memory.\n# TYPE gdlens_index_bytes gauge\ngdlens_index_bytes {index_bytes}");
+    let _ = writeln!(out, "# HELP gdlens_data_generation Data generation.\n# TYPE gdlens_data_generation gauge\ngdlens_data_generation {}", st.generation());
+    if let Some(bytes) = st.store.size_bytes() {
+        let _ = writeln!(out, "# HELP gdlens_store_bytes Store size on disk.\n# TYPE gdlens_store_bytes gauge\ngdlens_store_bytes {bytes}");
+    }
+    let _ = writeln!(out, "# HELP gdlens_ready 1 once the initial build is done.\n# TYPE gdlens_ready gauge\ngdlens_ready {}", u8::from(st.is_ready()));
+    if let Ok(sync) = st.with_store(|s| s.sync_status()).await {
+        out.push_str("# HELP gdlens_sync_last_success_timestamp_seconds Last successful sync per region.\n# TYPE gdlens_sync_last_success_timestamp_seconds gauge\n");
+        for s in &sync {
+            let ts = s.last_success_at.map(|t| t as f64 / 1000.0).unwrap_or(0.0);
+            let _ = writeln!(out, "gdlens_sync_last_success_timestamp_seconds{{region=\"{}\"}} {ts}", s.region);
+        }
+        out.push_str("# HELP gdlens_sync_error 1 when the last sync of a region failed.\n# TYPE gdlens_sync_error gauge\n");
+        for s in &sync {
+            let _ = writeln!(out, "gdlens_sync_error{{region=\"{}\"}} {}", s.region, u8::from(s.last_error_code.is_some()));
+        }
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+/// GET parameters of a GraphQL request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    variables: Option<String>,
+    operation_name: Option<String>,
+}
+
+/// A GraphQL request as sent over HTTP.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostBody {
+    query: Option<String>,
+    #[serde(default)]
+    variables: Option<serde_json::Value>,
+    operation_name: Option<String>,
+}
+
+struct Wire {
+    query: String,
+    variables: serde_json::Value,
+    operation_name: Option<String>,
+}
+
+fn wants_graphql_response(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains(GRAPHQL_RESPONSE_JSON))
+}
+
+fn error_response(status: StatusCode, code: &str, message: &str, graphql_response: bool) -> Response {
+    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code}}]});
+    let ct = if graphql_response { GRAPHQL_RESPONSE_JSON } else { "application/json" };
+    // With application/json the spec keeps 200 for GraphQL errors, except auth and transport failures.
+    (status, [(header::CONTENT_TYPE, ct)], body.to_string()).into_response()
+}
+
+fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, AuthError> {
+    let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    state.tokens.authenticate(header)
+}
+
+async fn graphql_get(State(http): State<Http>, headers: HeaderMap, Query(params): Query<GetParams>) -> Response {
+    let gr = wants_graphql_response(&headers);
+    let accept_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    let Some(params) = Some(params).filter(|p| p.query.is_some()) else {
+        if accept_html {
+            return graphiql().await.into_response();
+        }
+        return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", "missing `query` parameter", gr);
+    };
+    let variables = match params.variables.as_deref() {
+        None | Some("") => serde_json::Value::Null,
+        Some(v) => match serde_json::from_str(v) {
+            Ok(v) => v,
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("`variables` is not JSON: {e}"), gr),
+        },
+    };
+    let wire = Wire { query: params.query.unwrap_or_default(), variables, operation_name: params.operation_name };
+    execute(&http, &headers, wire, true).await
+}
+
+async fn graphql_post(State(http): State<Http>, headers: HeaderMap, body: Bytes) -> Response {
+    let gr = wants_graphql_response(&headers);
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let wire = if ct.starts_with("application/graphql") && !ct.starts_with("application/graphql-response") {
+        match std::str::from_utf8(&body) {
+            Ok(q) => Wire { query: q.to_string(), variables: serde_json::Value::Null, operation_name: None },
+            Err(_) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", "body is not UTF-8", gr),
+        }
+    } else if ct.is_empty() || ct.starts_with("application/json") {
+        match serde_json::from_slice::<PostBody>(&body) {
+            Ok(PostBody { query: Some(query), variables, operation_name }) => {
+                Wire { query, variables: variables.unwrap_or(serde_json::Value::Null), operation_name }
+            }
+            Ok(_) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", "missing `query`", gr),
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("body is not a GraphQL request: {e}"), gr),
+        }
+    } else {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_REQUEST",
+            "Content-Type must be application/json or application/graphql",
+            gr,
+        );
+    };
+    execute(&http, &headers, wire, false).await
+}
+
+fn is_mutation(doc: &async_graphql::parser::types::ExecutableDocument, operation_name: Option<&str>) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    match &doc.operations {
+        DocumentOperations::Single(op) => op.node.ty != OperationType::Query,
+        DocumentOperations::Multiple(ops) => match operation_name {
+            Some(name) => ops.get(name).is_some_and(|op| op.node.ty != OperationType::Query),
+            None => ops.values().any(|op| op.node.ty != OperationType::Query),
+        },
+    }
+}
+
+async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> Response {
+    let gr = wants_graphql_response(headers);
+    let ct = if gr { GRAPHQL_RESPONSE_JSON } else { "application/json" };
+    let caller = match authenticate(&http.state, headers) {
+        Ok(c) => c,
+        Err(e) => {
+            let mut r = error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &e.to_string(), gr);
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return r;
+        }
+    };
+    if wire.query.len() > http.state.config.server.max_body_bytes {
+        return error_response(StatusCode::PAYLOAD_TOO_LARGE, "BAD_REQUEST", "query too large", gr);
+    }
+    // Read-only responses are cached whole: same text, variables and scope at the same generation.
+    let key = CacheKey {
+        resolver: "response",
+        args: format!(
+            "{}\u{0}{}\u{0}{}",
+            wire.query,
+            wire.variables,
+            wire.operation_name.as_deref().unwrap_or("")
+        ),
+        scope: caller.scope.cache_key(),
+        generation: http.state.generation(),
+    };
+    if let Some(bytes) = http.state.caches.responses.lookup(&key).await {
+        return ([(header::CONTENT_TYPE, ct)], bytes).into_response();
+    }
+    let doc = match async_graphql::parser::parse_query(&wire.query) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let status = if gr { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+            return error_response(status, "GRAPHQL_PARSE_FAILED", &e.to_string(), gr);
+        }
+    };
+    let mutation = is_mutation(&doc, wire.operation_name.as_deref());
+    if is_get && mutation {
+        let mut r = error_response(StatusCode::METHOD_NOT_ALLOWED, "BAD_REQUEST", "mutations need POST", gr);
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
+    let mut request = async_graphql::Request::new(wire.query)
+        .variables(async_graphql::Variables::from_json(wire.variables))
+        .data(caller);
+    if let Some(op) = wire.operation_name {
+        request = request.operation_name(op);
+    }
+    let generation_before = http.state.generation();
+    let response = http.schema.execute(request).await;
+    let failed_before_execution = response.errors.iter().any(|e| e.extensions.as_ref().map_or(true, |x| x.get("code").is_none()))
+        && response.data == async_graphql::Value::Null;
+    let mut response = response;
+    for e in &mut response.errors {
+        // Validation and limit errors from async-graphql carry no code: give them stable ones.
+        let has_code = e.extensions.as_ref().is_some_and(|x| x.get("code").is_some());
+        if !has_code {
+            let code = if e.message.contains("too complex") || e.message.contains("nested too deep") {
+                "QUERY_TOO_COMPLEX"
+            } else {
+                "GRAPHQL_VALIDATION_FAILED"
+            };
+            e.extensions.get_or_insert_with(Default::default).set("code", code);
+        }
+    }
+    let body = match serde_json::to_vec(&response) {
+        Ok(b) => Bytes::from(b),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialize GraphQL response");
+            return error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error", gr);
+        }
+    };
+    let status = if gr && failed_before_execution { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    if !mutation && response.errors.is_empty() && http.state.generation() == generation_before {
+        http.state.caches.responses.insert(key, body.clone()).await;
+    }
+    (status, [(header::CONTENT_TYPE, ct)], body).into_response()
+}

@@ -1,0 +1,314 @@
+//! What the API needs from the store and the correlation engine, as traits held in `AppState`
+//! (`Arc<dyn …>`), so tests and the binary plug in the real crates through thin adapters
+//! (`adapters.rs`) and a change in a neighbour crate touches one file here.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use gdlens_domain::time::EpochMillis;
+use gdlens_domain::{Finding, TriageStatus};
+use serde::Serialize;
+
+/// A failed store or engine call.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    /// The stored triage version differs from `expected_version`.
+    #[error("stale version for finding {finding_id}: expected {expected}, stored {actual}")]
+    Stale {
+        /// The finding.
+        finding_id: String,
+        /// What the client sent.
+        expected: i64,
+        /// What is stored.
+        actual: i64,
+    },
+    /// An id that is not stored.
+    #[error("unknown finding {0}")]
+    UnknownFinding(String),
+    /// Anything else (SQLite, I/O); logged, never returned to clients.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// One finding to ingest: normalized plus its original JSON, byte for byte.
+#[derive(Debug, Clone)]
+pub struct IngestRecord {
+    /// Normalized finding.
+    pub finding: Finding,
+    /// Exact bytes of the finding JSON.
+    pub raw: String,
+    /// Where it came from (file name, `demo`, `aws:us-east-1`).
+    pub source: String,
+}
+
+/// Triage state of one finding as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TriageRecord {
+    /// Finding id.
+    pub finding_id: String,
+    /// Status.
+    pub status: TriageStatus,
+    /// Assignee.
+    pub assignee: Option<String>,
+    /// Note.
+    pub note: Option<String>,
+    /// Optimistic-concurrency version (0 = never triaged).
+    pub version: i64,
+    /// When last changed.
+    pub updated_at: Option<EpochMillis>,
+    /// Who last changed it.
+    pub updated_by: Option<String>,
+}
+
+/// A triage change for several findings, applied atomically.
+#[derive(Debug, Clone)]
+pub struct TriageChange {
+    /// Findings to change.
+    pub finding_ids: Vec<String>,
+    /// New status.
+    pub status: TriageStatus,
+    /// New assignee (None keeps the current one).
+    pub assignee: Option<String>,
+    /// Note.
+    pub note: Option<String>,
+    /// Expected current version of every finding (None = no check).
+    pub expected_version: Option<i64>,
+    /// Token name.
+    pub actor: String,
+    /// Now.
+    pub at: EpochMillis,
+}
+
+/// A link from a finding to a ticket in an external system.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketLinkRecord {
+    /// Finding id.
+    pub finding_id: String,
+    /// Ticket system, e.g. `jira`.
+    pub system: String,
+    /// Ticket key, e.g. `SEC-42`.
+    pub key: String,
+    /// Ticket URL.
+    pub url: Option<String>,
+    /// When first linked.
+    pub created_at: EpochMillis,
+    /// Who linked it.
+    pub created_by: String,
+}
+
+/// One audit trail entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRecord {
+    /// Finding id.
+    pub finding_id: String,
+    /// When.
+    pub at: EpochMillis,
+    /// Who (token name).
+    pub actor: String,
+    /// What (`triage`, `link_ticket`, `archive`, …).
+    pub action: String,
+    /// Details as JSON text.
+    pub detail: String,
+}
+
+/// One stored version of a finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionRecord {
+    /// `updatedAt` of that version.
+    pub updated_at: EpochMillis,
+    /// `service.count` of that version.
+    pub count: u64,
+    /// Severity of that version.
+    pub severity: f64,
+}
+
+/// Sync state of one region/detector.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatusRecord {
+    /// Region.
+    pub region: String,
+    /// Detector id, if known.
+    pub detector_id: Option<String>,
+    /// Last successful sync.
+    pub last_success_at: Option<EpochMillis>,
+    /// Last error code (`AccessDenied`, `NoDetector`, `Throttled`, `Unreachable`).
+    pub last_error_code: Option<String>,
+    /// Last error message.
+    pub last_error: Option<String>,
+    /// Findings synced in total.
+    pub findings_synced: u64,
+}
+
+/// What the API needs from the embedded store. Blocking calls: the API runs them on the blocking pool.
+pub trait FindingStore: Send + Sync {
+    /// Latest version of every finding.
+    fn scan_latest(&self) -> Result<Vec<Finding>, PortError>;
+    /// Number of stored findings (latest versions).
+    fn finding_count(&self) -> Result<u64, PortError>;
+    /// Upserts in one transaction; returns the findings whose latest version changed.
+    fn upsert(&self, batch: &[IngestRecord]) -> Result<Vec<Finding>, PortError>;
+    /// Original JSON of the latest version, by id.
+    fn raw(&self, ids: &[String]) -> Result<HashMap<String, String>, PortError>;
+    /// Every stored version (oldest first), by id.
+    fn versions(&self, ids: &[String]) -> Result<HashMap<String, Vec<VersionRecord>>, PortError>;
+    /// Triage records (findings never triaged are absent).
+    fn triage(&self, ids: &[String]) -> Result<HashMap<String, TriageRecord>, PortError>;
+    /// Applies a triage change atomically (all or none), with the audit entries.
+    fn set_triage(&self, change: &TriageChange) -> Result<Vec<TriageRecord>, PortError>;
+    /// Links a ticket to findings (idempotent), with audit entries; returns the links.
+    fn link_ticket(
+        &self,
+        ids: &[String],
+        system: &str,
+        key: &str,
+        url: Option<&str>,
+        actor: &str,
+        at: EpochMillis,
+    ) -> Result<Vec<TicketLinkRecord>, PortError>;
+    /// Ticket links by finding id.
+    fn ticket_links(&self, ids: &[String]) -> Result<HashMap<String, Vec<TicketLinkRecord>>, PortError>;
+    /// Audit trail by finding id (oldest first).
+    fn audit(&self, ids: &[String]) -> Result<HashMap<String, Vec<AuditRecord>>, PortError>;
+    /// Records an audit entry per finding (archive, feedback).
+    fn append_audit(&self, ids: &[String], actor: &str, action: &str, detail: &str, at: EpochMillis) -> Result<(), PortError>;
+    /// Sync status per region (empty without AWS).
+    fn sync_status(&self) -> Result<Vec<SyncStatusRecord>, PortError>;
+    /// Size of the database files in bytes.
+    fn size_bytes(&self) -> Option<u64>;
+}
+
+/// An ATT&CK tactic.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct TacticRef {
+    /// `TA0001`.
+    pub id: String,
+    /// `Initial Access`.
+    pub name: String,
+}
+
+/// An entity of a finding group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityView {
+    /// `instance`, `access_key`, `ip`, …
+    pub kind: String,
+    /// Its value.
+    pub value: String,
+    /// Member findings involving it.
+    pub finding_ids: Vec<String>,
+}
+
+/// One event of a group's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineView {
+    /// When.
+    pub at: EpochMillis,
+    /// Which finding.
+    pub finding_id: String,
+    /// Its tactic.
+    pub tactic: Option<TacticRef>,
+    /// Short label.
+    pub label: String,
+}
+
+/// A finding group, engine-independent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupView {
+    /// Stable id.
+    pub id: String,
+    /// Generated title.
+    pub title: String,
+    /// Severity.
+    pub severity: f64,
+    /// Priority score 0–100.
+    pub score: f64,
+    /// First seen.
+    pub first_seen: EpochMillis,
+    /// Last seen.
+    pub last_seen: EpochMillis,
+    /// Tactics in kill-chain order.
+    pub tactics: Vec<TacticRef>,
+    /// Member finding ids.
+    pub members: Vec<String>,
+    /// Entities.
+    pub entities: Vec<EntityView>,
+    /// Timeline, oldest first.
+    pub timeline: Vec<TimelineView>,
+    /// `correlation` or `attack_sequence`.
+    pub source: String,
+    /// Groups merged into this one.
+    pub parents: Vec<String>,
+    /// Groups this one was merged into.
+    pub children: Vec<String>,
+}
+
+/// What the API needs from the correlation engine.
+pub trait FindingGroups: Send + Sync {
+    /// Adds (or updates) findings incrementally.
+    fn add(&mut self, findings: &[Finding]);
+    /// Every current group.
+    fn groups(&self) -> Vec<Arc<GroupView>>;
+    /// One group by id (also a retired id, resolved through lineage).
+    fn group(&self, id: &str) -> Option<Arc<GroupView>>;
+    /// The group holding a finding.
+    fn group_of(&self, finding_id: &str) -> Option<Arc<GroupView>>;
+    /// ATT&CK tactics of a finding.
+    fn tactics_for(&self, finding: &Finding) -> Vec<TacticRef>;
+}
+
+/// One factor of a priority score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FactorView {
+    /// Factor name (`severity`, `criticality`, `rarity`, …).
+    pub name: String,
+    /// Points it contributed.
+    pub contribution: f64,
+}
+
+/// Named weights, in the scoring crate's order.
+pub type NamedWeights = Vec<(String, f64)>;
+
+/// Scores of every index row under one set of weights.
+#[derive(Debug, Clone, Default)]
+pub struct RowScores {
+    /// Score per row (0–100).
+    pub values: Vec<f64>,
+}
+
+/// What the API needs from the scoring crate.
+pub trait PriorityScorer: Send + Sync {
+    /// The default weights.
+    fn default_weights(&self) -> NamedWeights;
+    /// Scores every row of the index under `weights` (names not known are an error naming them).
+    fn score_all(
+        &self,
+        index: &gdlens_index::FindingIndex,
+        groups: &dyn FindingGroups,
+        weights: &NamedWeights,
+        now_ms: EpochMillis,
+    ) -> Result<RowScores, String>;
+    /// The factor breakdown of one row.
+    fn explain(
+        &self,
+        index: &gdlens_index::FindingIndex,
+        groups: &dyn FindingGroups,
+        row: u32,
+        weights: &NamedWeights,
+        now_ms: EpochMillis,
+    ) -> Vec<FactorView>;
+    /// The WASM module's columnar input for these rows.
+    fn features_json(
+        &self,
+        index: &gdlens_index::FindingIndex,
+        groups: &dyn FindingGroups,
+        rows: &[u32],
+        now_ms: EpochMillis,
+    ) -> serde_json::Value;
+}

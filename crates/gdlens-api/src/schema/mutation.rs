@@ -1,0 +1,230 @@
+//! Mutations: triage, ticket links, and GuardDuty write-back (archive, unarchive, feedback).
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Object, SimpleObject, ID};
+
+use super::inputs::{FeedbackGql, TriageStatusGql};
+use super::types::{TicketLinkGql, TriageGql};
+use super::{caller, state};
+use crate::auth::{Caller, Role};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ports::TriageChange;
+use crate::state::{now_ms, AppState};
+use crate::writeback::{detector_id_from_arn, Feedback, WriteBackTarget};
+
+/// Most findings one mutation may touch.
+pub const MAX_MUTATION_FINDINGS: usize = 5_000;
+
+fn require(caller: &Caller, role: Role, what: &str) -> ApiResult<()> {
+    if caller.role >= role {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!("{what} needs the {} role; token `{}` is {}", role.as_str(), caller.name, caller.role.as_str())))
+    }
+}
+
+/// The findings a mutation targets: `findingIds` or every member of `groupId`, all in scope.
+fn targets(st: &AppState, caller: &Caller, finding_ids: Option<Vec<ID>>, group_id: Option<ID>) -> ApiResult<Vec<String>> {
+    let ids: Vec<String> = match (finding_ids, group_id) {
+        (Some(ids), None) => ids.into_iter().map(|i| i.0).collect(),
+        (None, Some(g)) => {
+            let group = st
+                .groups
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .group(&g)
+                .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("argument `groupId`: unknown finding group {}", g.0)))?;
+            let map = st.findings.read().unwrap_or_else(|e| e.into_inner());
+            let members: Vec<String> = group
+                .members
+                .iter()
+                .filter(|m| map.get(*m).is_some_and(|f| caller.scope.allows(&f.account_id)))
+                .cloned()
+                .collect();
+            if members.is_empty() {
+                return Err(ApiError::new(ErrorCode::NotFound, format!("argument `groupId`: unknown finding group {}", g.0)));
+            }
+            members
+        }
+        _ => return Err(ApiError::bad_input("findingIds", "give exactly one of `findingIds` or `groupId`")),
+    };
+    if ids.is_empty() {
+        return Err(ApiError::bad_input("findingIds", "is empty"));
+    }
+    if ids.len() > MAX_MUTATION_FINDINGS {
+        return Err(ApiError::bad_input("findingIds", format!("more than {MAX_MUTATION_FINDINGS} findings")));
+    }
+    let mut ids = ids;
+    ids.sort();
+    ids.dedup();
+    let map = st.findings.read().unwrap_or_else(|e| e.into_inner());
+    for id in &ids {
+        // Out of scope reads as unknown: never confirm that an id exists elsewhere.
+        if !map.get(id).is_some_and(|f| caller.scope.allows(&f.account_id)) {
+            return Err(ApiError::new(ErrorCode::NotFound, format!("argument `findingIds`: unknown finding {id}")));
+        }
+    }
+    Ok(ids)
+}
+
+/// Result of a write-back mutation.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct WriteBackResult {
+    /// Findings sent to GuardDuty.
+    pub finding_ids: Vec<ID>,
+}
+
+/// Mutations.
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Sets the triage status of findings (or every visible member of a group) atomically.
+    /// With `expectedVersion`, a finding whose version differs is rejected (STALE_VERSION) and nothing changes.
+    async fn set_triage(
+        &self,
+        ctx: &Context<'_>,
+        finding_ids: Option<Vec<ID>>,
+        group_id: Option<ID>,
+        status: TriageStatusGql,
+        assignee: Option<String>,
+        note: Option<String>,
+        expected_version: Option<i64>,
+    ) -> async_graphql::Result<Vec<TriageGql>> {
+        let st = state(ctx).clone();
+        let c = caller(ctx);
+        require(c, Role::Triager, "setTriage")?;
+        if note.as_ref().is_some_and(|n| n.len() > 10_000) {
+            return Err(ApiError::bad_input("note", "longer than 10,000 characters").into());
+        }
+        let ids = targets(&st, c, finding_ids, group_id)?;
+        let change = TriageChange {
+            finding_ids: ids.clone(),
+            status: status.into(),
+            assignee,
+            note,
+            expected_version,
+            actor: c.name.clone(),
+            at: now_ms(),
+        };
+        let records = st.with_store(move |s| s.set_triage(&change)).await?;
+        {
+            let mut index = st.index.write().unwrap_or_else(|e| e.into_inner());
+            for r in &records {
+                if let Err(e) = index.set_triage(&r.finding_id, r.status) {
+                    tracing::warn!(finding = %r.finding_id, error = %e, "triage stored but not indexed");
+                }
+            }
+        }
+        st.bump();
+        Ok(records.iter().map(|r| TriageGql::from_record(&r.finding_id, Some(r))).collect())
+    }
+
+    /// Links a ticket to findings (or a group's visible members). Idempotent: the same link twice is one link.
+    async fn link_ticket(
+        &self,
+        ctx: &Context<'_>,
+        finding_ids: Option<Vec<ID>>,
+        group_id: Option<ID>,
+        system: String,
+        key: String,
+        url: Option<String>,
+    ) -> async_graphql::Result<Vec<TicketLinkGql>> {
+        let st = state(ctx).clone();
+        let c = caller(ctx);
+        require(c, Role::Triager, "linkTicket")?;
+        for (arg, v, max) in [("system", &system, 64usize), ("key", &key, 256)] {
+            if v.trim().is_empty() || v.len() > max {
+                return Err(ApiError::bad_input(arg, format!("must be 1–{max} characters")).into());
+            }
+        }
+        if let Some(u) = &url {
+            if !(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 2048 {
+                return Err(ApiError::bad_input("url", "must be an http(s) URL of at most 2048 characters").into());
+            }
+        }
+        let ids = targets(&st, c, finding_ids, group_id)?;
+        let actor = c.name.clone();
+        let at = now_ms();
+        let links = st
+            .with_store(move |s| s.link_ticket(&ids, &system, &key, url.as_deref(), &actor, at))
+            .await?;
+        st.bump();
+        Ok(links.iter().map(TicketLinkGql::from).collect())
+    }
+
+    /// Archives findings in GuardDuty (admin; needs AWS write-back).
+    async fn archive_findings(&self, ctx: &Context<'_>, finding_ids: Vec<ID>) -> async_graphql::Result<WriteBackResult> {
+        write_back(ctx, finding_ids, Action::Archive).await
+    }
+
+    /// Unarchives findings in GuardDuty (admin; needs AWS write-back).
+    async fn unarchive_findings(&self, ctx: &Context<'_>, finding_ids: Vec<ID>) -> async_graphql::Result<WriteBackResult> {
+        write_back(ctx, finding_ids, Action::Unarchive).await
+    }
+
+    /// Sends USEFUL / NOT_USEFUL feedback to GuardDuty (admin; needs AWS write-back).
+    async fn send_feedback(
+        &self,
+        ctx: &Context<'_>,
+        finding_ids: Vec<ID>,
+        feedback: FeedbackGql,
+        comment: Option<String>,
+    ) -> async_graphql::Result<WriteBackResult> {
+        let fb = match feedback {
+            FeedbackGql::Useful => Feedback::Useful,
+            FeedbackGql::NotUseful => Feedback::NotUseful,
+        };
+        write_back(ctx, finding_ids, Action::Feedback(fb, comment)).await
+    }
+}
+
+enum Action {
+    Archive,
+    Unarchive,
+    Feedback(Feedback, Option<String>),
+}
+
+async fn write_back(ctx: &Context<'_>, finding_ids: Vec<ID>, action: Action) -> async_graphql::Result<WriteBackResult> {
+    let st: Arc<AppState> = state(ctx).clone();
+    let c = caller(ctx);
+    require(c, Role::Admin, "GuardDuty write-back")?;
+    let Some(wb) = st.write_back.clone() else {
+        return Err(ApiError::new(ErrorCode::NotConfigured, "AWS write-back is not configured on this server").into());
+    };
+    let ids = targets(&st, c, Some(finding_ids), None)?;
+    let mut list = Vec::with_capacity(ids.len());
+    for f in st.findings_in_scope(&ids, &c.scope) {
+        let detector = f.detector_id.clone().or_else(|| detector_id_from_arn(&f.arn).map(str::to_string));
+        let Some(detector_id) = detector else {
+            return Err(ApiError::bad_input("findingIds", format!("finding {} did not come from AWS (no detector id)", f.id)).into());
+        };
+        list.push(WriteBackTarget {
+            finding_id: f.id.clone(),
+            region: f.region.clone(),
+            detector_id,
+            account_id: f.account_id.clone(),
+        });
+    }
+    let (name, result) = match &action {
+        Action::Archive => ("archive", wb.archive(&list).await),
+        Action::Unarchive => ("unarchive", wb.unarchive(&list).await),
+        Action::Feedback(fb, comment) => ("feedback", wb.feedback(&list, *fb, comment.as_deref()).await),
+    };
+    if let Err(e) = result {
+        tracing::error!(action = name, error = %e, findings = list.len(), "GuardDuty write-back failed");
+        return Err(ApiError::new(ErrorCode::UpstreamError, format!("GuardDuty {name} failed; nothing was changed")).into());
+    }
+    let actor = c.name.clone();
+    let detail = match &action {
+        Action::Feedback(fb, _) => format!("{{\"feedback\":\"{fb:?}\"}}"),
+        _ => "{}".to_string(),
+    };
+    let ids2 = ids.clone();
+    st.with_store(move |s| s.append_audit(&ids2, &actor, name, &detail, now_ms())).await.map_err(|e| {
+        tracing::error!(error = %e.message, "write-back done but audit not recorded");
+        e
+    })?;
+    Ok(WriteBackResult { finding_ids: ids.into_iter().map(ID).collect() })
+}

@@ -1,0 +1,417 @@
+//! GraphQL output types.
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use gdlens_domain::time::EpochMillis;
+use gdlens_domain::{Account, Finding};
+
+use super::inputs::{SeverityLabelGql, TriageStatusGql};
+use super::loaders::{AuditKey, RawKey, StoreLoader, TicketsKey, TriageKey, VersionsKey};
+use super::{caller, state};
+use crate::error::ApiError;
+use crate::ports::{NamedWeights, TacticRef};
+
+/// Epoch ms as a DateTime.
+pub fn dt(ms: EpochMillis) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// An AWS account.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct AccountGql {
+    /// 12-digit id.
+    pub id: ID,
+    /// Name (empty when not configured).
+    pub name: String,
+    /// `critical`, `high`, `medium`, `low`, `unknown`.
+    pub criticality: String,
+    /// Owning team.
+    pub owner: String,
+}
+
+impl AccountGql {
+    /// From a domain account.
+    pub fn from_account(a: &Account) -> Self {
+        AccountGql {
+            id: ID(a.id.clone()),
+            name: a.name.clone(),
+            criticality: a.criticality.as_str().to_string(),
+            owner: a.owner.clone(),
+        }
+    }
+
+    /// An account known only by id.
+    pub fn unknown(id: &str) -> Self {
+        AccountGql {
+            id: ID(id.to_string()),
+            name: String::new(),
+            criticality: "unknown".into(),
+            owner: String::new(),
+        }
+    }
+}
+
+/// An ATT&CK tactic.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Tactic")]
+pub struct TacticGql {
+    /// `TA0001`.
+    pub id: String,
+    /// `Initial Access`.
+    pub name: String,
+}
+
+impl From<&TacticRef> for TacticGql {
+    fn from(t: &TacticRef) -> Self {
+        TacticGql { id: t.id.clone(), name: t.name.clone() }
+    }
+}
+
+/// One factor of a priority score.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "ScoreFactor")]
+pub struct FactorGql {
+    /// Factor name.
+    pub name: String,
+    /// Points contributed.
+    pub contribution: f64,
+}
+
+/// A priority score with its explanation.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Score")]
+pub struct ScoreGql {
+    /// 0–100.
+    pub value: f64,
+    /// Per-factor contributions.
+    pub factors: Vec<FactorGql>,
+}
+
+/// A short reference to a finding group.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct GroupRef {
+    /// Group id.
+    pub id: ID,
+    /// Title.
+    pub title: String,
+}
+
+/// One stored version of a finding.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "FindingVersion")]
+pub struct VersionGql {
+    /// `updatedAt` of the version.
+    pub updated_at: DateTime<Utc>,
+    /// `service.count` of the version.
+    pub count: u64,
+    /// Severity of the version.
+    pub severity: f64,
+}
+
+/// Triage state.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Triage")]
+pub struct TriageGql {
+    /// Finding id.
+    pub finding_id: ID,
+    /// Status.
+    pub status: TriageStatusGql,
+    /// Assignee.
+    pub assignee: Option<String>,
+    /// Note.
+    pub note: Option<String>,
+    /// Version for `expectedVersion` (0 = never triaged).
+    pub version: i64,
+    /// Last change.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Who changed it.
+    pub updated_by: Option<String>,
+}
+
+impl TriageGql {
+    /// From a stored record, or the untouched default.
+    pub fn from_record(id: &str, r: Option<&crate::ports::TriageRecord>) -> Self {
+        match r {
+            Some(r) => TriageGql {
+                finding_id: ID(id.to_string()),
+                status: r.status.into(),
+                assignee: r.assignee.clone(),
+                note: r.note.clone(),
+                version: r.version,
+                updated_at: r.updated_at.map(dt),
+                updated_by: r.updated_by.clone(),
+            },
+            None => TriageGql {
+                finding_id: ID(id.to_string()),
+                status: TriageStatusGql::New,
+                assignee: None,
+                note: None,
+                version: 0,
+                updated_at: None,
+                updated_by: None,
+            },
+        }
+    }
+}
+
+/// A link to a ticket.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "TicketLink")]
+pub struct TicketLinkGql {
+    /// Finding id.
+    pub finding_id: ID,
+    /// Ticket system.
+    pub system: String,
+    /// Ticket key.
+    pub key: String,
+    /// URL.
+    pub url: Option<String>,
+    /// When linked.
+    pub created_at: DateTime<Utc>,
+    /// Who linked it.
+    pub created_by: String,
+}
+
+impl From<&crate::ports::TicketLinkRecord> for TicketLinkGql {
+    fn from(r: &crate::ports::TicketLinkRecord) -> Self {
+        TicketLinkGql {
+            finding_id: ID(r.finding_id.clone()),
+            system: r.system.clone(),
+            key: r.key.clone(),
+            url: r.url.clone(),
+            created_at: dt(r.created_at),
+            created_by: r.created_by.clone(),
+        }
+    }
+}
+
+/// An audit trail entry.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "AuditEntry")]
+pub struct AuditGql {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// Details (JSON text).
+    pub detail: String,
+}
+
+/// A finding as the API shows it (latest version).
+pub struct FindingGql {
+    /// The finding.
+    pub finding: Arc<Finding>,
+    /// Its index row.
+    pub row: Option<u32>,
+    /// Custom weights the list was ranked with, if any.
+    pub weights: Option<Arc<NamedWeights>>,
+    /// Score under those weights, when the list computed it.
+    pub score: Option<f64>,
+}
+
+fn load_err(e: Arc<ApiError>) -> async_graphql::Error {
+    (*e).clone().into()
+}
+
+/// A GuardDuty finding (latest version).
+#[Object(name = "Finding")]
+impl FindingGql {
+    async fn id(&self) -> ID {
+        ID(self.finding.id.clone())
+    }
+    async fn arn(&self) -> &str {
+        &self.finding.arn
+    }
+    async fn account_id(&self) -> &str {
+        &self.finding.account_id
+    }
+    /// The account with name, owner, criticality.
+    async fn account(&self, ctx: &Context<'_>) -> AccountGql {
+        let accounts = state(ctx).accounts.load();
+        accounts
+            .get(&self.finding.account_id)
+            .map(AccountGql::from_account)
+            .unwrap_or_else(|| AccountGql::unknown(&self.finding.account_id))
+    }
+    async fn region(&self) -> &str {
+        &self.finding.region
+    }
+    /// Finding type.
+    #[graphql(name = "type")]
+    async fn finding_type(&self) -> &str {
+        &self.finding.finding_type
+    }
+    async fn severity(&self) -> f64 {
+        self.finding.severity
+    }
+    async fn severity_label(&self) -> SeverityLabelGql {
+        self.finding.severity_label().into()
+    }
+    async fn title(&self) -> &str {
+        &self.finding.title
+    }
+    async fn description(&self) -> &str {
+        &self.finding.description
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        dt(self.finding.created_at)
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        dt(self.finding.updated_at)
+    }
+    async fn first_seen(&self) -> DateTime<Utc> {
+        dt(self.finding.first_seen())
+    }
+    async fn last_seen(&self) -> DateTime<Utc> {
+        dt(self.finding.last_seen())
+    }
+    async fn count(&self) -> u64 {
+        self.finding.count
+    }
+    async fn archived(&self) -> bool {
+        self.finding.archived
+    }
+    async fn sample(&self) -> bool {
+        self.finding.sample
+    }
+    async fn resource_type(&self) -> &str {
+        &self.finding.resource_type
+    }
+    async fn resource_key(&self) -> Option<&str> {
+        self.finding.resource_key.as_deref()
+    }
+    /// ATT&CK tactics of the finding type.
+    async fn tactics(&self, ctx: &Context<'_>) -> Vec<TacticGql> {
+        let groups = state(ctx).groups.read().unwrap_or_else(|e| e.into_inner());
+        groups.tactics_for(&self.finding).iter().map(TacticGql::from).collect()
+    }
+    /// Priority score with explanation (under the list's weights, else the defaults).
+    async fn score(&self, ctx: &Context<'_>) -> ScoreGql {
+        let st = state(ctx);
+        let Some(row) = self.row else {
+            return ScoreGql { value: 0.0, factors: Vec::new() };
+        };
+        let weights = match &self.weights {
+            Some(w) => w.as_ref().clone(),
+            None => st.scorer.default_weights(),
+        };
+        let value = match self.score {
+            Some(v) => v,
+            None => st.default_scores().values.get(row as usize).copied().unwrap_or(0.0),
+        };
+        let index = st.index.read().unwrap_or_else(|e| e.into_inner());
+        let groups = st.groups.read().unwrap_or_else(|e| e.into_inner());
+        let factors = st
+            .scorer
+            .explain(&index, groups.as_ref(), row, &weights, crate::state::now_ms())
+            .into_iter()
+            .map(|f| FactorGql { name: f.name, contribution: f.contribution })
+            .collect();
+        ScoreGql { value, factors }
+    }
+    /// The finding group holding this finding, if visible.
+    async fn group(&self, ctx: &Context<'_>) -> Option<GroupRef> {
+        let st = state(ctx);
+        let g = st.groups.read().unwrap_or_else(|e| e.into_inner()).group_of(&self.finding.id)?;
+        Some(GroupRef { id: ID(g.id.clone()), title: g.title.clone() })
+    }
+    /// Every stored version, oldest first.
+    async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<VersionGql>> {
+        let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
+        let v = loader.load_one(VersionsKey(self.finding.id.clone())).await.map_err(load_err)?;
+        Ok(v.unwrap_or_default()
+            .into_iter()
+            .map(|v| VersionGql { updated_at: dt(v.updated_at), count: v.count, severity: v.severity })
+            .collect())
+    }
+    /// Triage state.
+    async fn triage(&self, ctx: &Context<'_>) -> async_graphql::Result<TriageGql> {
+        let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
+        let t = loader.load_one(TriageKey(self.finding.id.clone())).await.map_err(load_err)?;
+        Ok(TriageGql::from_record(&self.finding.id, t.as_ref()))
+    }
+    /// Ticket links.
+    async fn ticket_links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TicketLinkGql>> {
+        let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
+        let t = loader.load_one(TicketsKey(self.finding.id.clone())).await.map_err(load_err)?;
+        Ok(t.unwrap_or_default().iter().map(TicketLinkGql::from).collect())
+    }
+    /// Audit trail, oldest first.
+    async fn audit(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AuditGql>> {
+        let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
+        let t = loader.load_one(AuditKey(self.finding.id.clone())).await.map_err(load_err)?;
+        Ok(t.unwrap_or_default()
+            .into_iter()
+            .map(|a| AuditGql { at: dt(a.at), actor: a.actor, action: a.action, detail: a.detail })
+            .collect())
+    }
+    /// The original finding JSON, byte for byte.
+    async fn raw(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let _ = caller(ctx);
+        let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
+        loader.load_one(RawKey(self.finding.id.clone())).await.map_err(load_err)
+    }
+}
+
+/// An edge of the findings connection.
+#[derive(SimpleObject)]
+pub struct FindingEdge {
+    /// Keyset cursor of this row.
+    pub cursor: String,
+    /// The finding.
+    pub node: FindingGql,
+}
+
+/// Relay page info.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct PageInfo {
+    /// Whether more rows follow.
+    pub has_next_page: bool,
+    /// Cursor of the last row.
+    pub end_cursor: Option<String>,
+}
+
+/// A page of findings.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct FindingConnection {
+    /// Matching findings in the caller's scope.
+    pub total_count: u64,
+    /// Rows with cursors.
+    pub edges: Vec<FindingEdge>,
+    /// Page info.
+    pub page_info: PageInfo,
+}
+
+#[ComplexObject]
+impl FindingConnection {
+    /// The findings of the page (same as `edges.node`).
+    async fn nodes(&self) -> Vec<&FindingGql> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+}
+
+/// Sync state of one region.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "SyncStatus")]
+pub struct SyncStatusGql {
+    /// Region.
+    pub region: String,
+    /// Detector id.
+    pub detector_id: Option<String>,
+    /// Last success.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// Last error code.
+    pub last_error_code: Option<String>,
+    /// Last error message.
+    pub last_error: Option<String>,
+    /// Findings synced.
+    pub findings_synced: u64,
+    /// Age of the data in seconds (now − last success).
+    pub data_age_seconds: Option<i64>,
+}
