@@ -30,10 +30,10 @@ export const DEFAULT_WEIGHTS: WeightSet = {
   group: 10,
 };
 
-/** The columnar payload of `scoringFeatures(filter)`. */
+/** The columnar payload of `scoringFeatures(filter)` (the scoring crate's `FindingColumns` + ids). */
 export interface FeaturePayload {
   ids: string[];
-  features: Record<string, number[]>;
+  features: Record<string, (number | null)[]>;
   codes: Record<string, number[]>;
   dictionaries: {
     accounts: string[];
@@ -42,7 +42,44 @@ export interface FeaturePayload {
     titles: string[];
     resourceTypes: string[];
   };
+  tieKey: number[];
+  nowMs?: number;
   [extra: string]: unknown;
+}
+
+/** Typed-array constructor of each feature column (as `FeatureArrays` in the WASM typings). */
+const FEATURE_TYPES: Record<string, Float64ArrayConstructor | Uint32ArrayConstructor | Uint8ArrayConstructor> = {
+  severity: Float64Array,
+  criticality: Uint8Array,
+  typeCount: Uint32Array,
+  ageHours: Float64Array,
+  count: Uint32Array,
+  resourceFindings: Uint32Array,
+  resourceDistinctTypes: Uint32Array,
+  groupTactics: Uint8Array,
+  groupSeverity: Float64Array,
+  archived: Uint8Array,
+  triage: Uint8Array,
+  sample: Uint8Array,
+};
+const CODE_TYPES: Record<string, Float64ArrayConstructor | Uint32ArrayConstructor> = {
+  account: Uint32Array,
+  region: Uint32Array,
+  findingType: Uint32Array,
+  title: Uint32Array,
+  resourceType: Uint32Array,
+  updatedAt: Float64Array,
+};
+
+/** JSON columns → typed arrays. JSON has no Infinity: a `null` age means "never seen" (+∞). */
+function typed<T>(cols: Record<string, (number | null)[]>, types: Record<string, { from(a: ArrayLike<number>): unknown }>, owner: string): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, ctor] of Object.entries(types)) {
+    const col = cols[name];
+    if (!Array.isArray(col)) throw new Error(`scoringFeatures: ${owner}.${name} is missing`);
+    out[name] = ctor.from(col.map((v) => (v === null ? Infinity : v)));
+  }
+  return out as T;
 }
 
 /** What the local filter can restrict (in strings; translated to dictionary codes here). */
@@ -94,8 +131,9 @@ export function tilePayload(p: FeaturePayload, rows: number): FeaturePayload {
   return {
     ...p,
     ids: Array.from({ length: rows }, (_, i) => `${p.ids[i % n]}#${Math.floor(i / n)}`),
-    features: map(p.features),
+    features: map(p.features as Record<string, number[]>),
     codes: map(p.codes),
+    tieKey: Array.from({ length: rows }, (_, i) => i),
   };
 }
 
@@ -105,20 +143,27 @@ export class LocalRanking {
   readonly n: number;
   private readonly ranker: wasm.Ranker;
   private scores: Float64Array = new Float64Array(0);
+  private weights: WeightSet = { ...DEFAULT_WEIGHTS };
 
   constructor(payload: FeaturePayload) {
     this.payload = payload;
     this.n = payload.ids.length;
-    this.ranker = new wasm.Ranker(payload);
+    this.ranker = new wasm.Ranker(
+      typed<wasm.FeatureArrays>(payload.features, FEATURE_TYPES, 'features'),
+      typed<wasm.CodeArrays>(payload.codes, CODE_TYPES, 'codes'),
+      payload.dictionaries,
+      Uint32Array.from(payload.tieKey),
+    );
   }
 
   /** Ranks every loaded finding with `weights`, keeps those passing `filter`. */
   rank(weights: WeightSet, filter: LocalFilter): RankResult {
     const spec = this.filterSpec(filter);
     const t0 = performance.now();
-    const order = this.ranker.rank(weights, spec);
+    const order = this.ranker.rank(weights, spec as wasm.FilterSpec);
     const ms = performance.now() - t0;
     this.scores = this.ranker.scores();
+    this.weights = weights;
     return { order, ms };
   }
 
@@ -129,7 +174,7 @@ export class LocalRanking {
 
   /** Each factor's contribution to row `i`'s score under the last weights. */
   explain(i: number): Contribution[] {
-    return this.ranker.explain(i) as Contribution[];
+    return this.ranker.explain(i, this.weights).factors;
   }
 
   /** Row `i`'s display fields, decoded from the columns. */
@@ -141,7 +186,7 @@ export class LocalRanking {
       region: d.regions[codes.region[i]],
       type: d.types[codes.findingType[i]],
       title: d.titles[codes.title[i]],
-      severity: features.severity[i],
+      severity: features.severity[i] ?? 0,
       updatedAt: codes.updatedAt[i],
     };
   }
