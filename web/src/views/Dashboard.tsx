@@ -31,8 +31,9 @@ query Dashboard($filter: FindingFilter) {
     severityTrend { date low medium high critical }
     topFindingTypes(limit: 10) { type count maxSeverity accounts lastSeen }
     newTypes { type accountId firstSeen }
+    findingGroups
+    coverage { regions sync { region lastSuccessAt lastErrorCode findingsSynced dataAgeSeconds } }
   }
-  findingGroups(filter: $filter, first: 1) { totalCount }
   accounts { id name criticality owner }
 }`;
 
@@ -48,14 +49,8 @@ const LEAST_QUERY = `
 query LeastFrequent($filter: FindingFilter) {
   summary(filter: $filter) { leastFrequentTypes(limit: 10) { type count maxSeverity lastSeen } }
 }`;
-const COVERAGE_QUERY = `
-query Coverage {
-  syncStatus { region detectorId lastSuccessAt lastErrorCode findingsSynced dataAgeSeconds }
-}`;
-
 interface DashboardData {
-  summary: Summary;
-  findingGroups: { totalCount: number };
+  summary: Summary & { findingGroups: number; coverage: { regions: string[]; sync: RegionSync[] } };
   accounts: Account[];
 }
 
@@ -90,8 +85,8 @@ export function Dashboard(props: { filter: ViewFilter; onFilter: (f: ViewFilter)
 
   return (
     <div class="dashboard" data-testid="dashboard">
-      <FilterBar filter={filter} accounts={accounts} onChange={props.onFilter} />
-      <Coverage />
+      <FilterBar filter={filter} accounts={accounts} regions={s?.coverage.regions} onChange={props.onFilter} />
+      {s && <Coverage regions={s.coverage.regions} sync={s.coverage.sync} />}
       {error && (
         <div class="error" data-testid="dashboard-error">
           {error}
@@ -123,7 +118,7 @@ export function Dashboard(props: { filter: ViewFilter; onFilter: (f: ViewFilter)
             <Tile
               id="groups"
               label="Finding groups"
-              value={data!.findingGroups.totalCount}
+              value={s.findingGroups}
               onClick={() => go(link('groups', filterToParams(filter)))}
             />
           </section>
@@ -216,14 +211,20 @@ function Table<R>(props: {
 }
 
 /** The severity floor selector of a widget (the console's per-widget severity filter). */
-function SeveritySelect(props: { value: SeverityLabel; onChange: (l: SeverityLabel) => void; testid: string }) {
+function SeveritySelect(props: {
+  value: SeverityLabel;
+  onChange: (l: SeverityLabel) => void;
+  testid: string;
+  from?: SeverityLabel;
+}) {
+  const labels = SEVERITY_LABELS.slice(SEVERITY_LABELS.indexOf(props.from ?? 'LOW'));
   return (
     <select
       data-testid={props.testid}
       value={props.value}
       onChange={(e) => props.onChange((e.target as HTMLSelectElement).value as SeverityLabel)}
     >
-      {SEVERITY_LABELS.map((l) => (
+      {labels.map((l) => (
         <option value={l}>{l === 'LOW' ? 'All severities' : `${labelName(l)} and above`}</option>
       ))}
     </select>
@@ -323,7 +324,7 @@ function LeastFrequentWidget(props: { filter: ViewFilter; gfilter: FindingFilter
     <Panel
       title="Least frequent finding types"
       testid="widget-least-frequent"
-      extra={<SeveritySelect testid="least-frequent-severity" value={floor} onChange={setFloor} />}
+      extra={<SeveritySelect testid="least-frequent-severity" value={floor} onChange={setFloor} from="HIGH" />}
     >
       {d && (
         <Table
@@ -413,32 +414,27 @@ interface RegionSync {
   dataAgeSeconds?: number | null;
 }
 
-/** Coverage: which regions are synced and how old the data is (from `syncStatus`). */
-function Coverage() {
-  const [st, setSt] = useState<RegionSync[] | null>(null);
-  const [err, setErr] = useState<string | null>(null);
-  useEffect(() => {
-    gql<{ syncStatus: RegionSync[] | RegionSync }>(COVERAGE_QUERY)
-      .then((d) => setSt(Array.isArray(d.syncStatus) ? d.syncStatus : [d.syncStatus]))
-      .catch((e) => setErr(String(e.message ?? e)));
-  }, []);
-  const synced = (st ?? []).filter((r) => r.lastSuccessAt);
-  const failing = (st ?? []).filter((r) => r.lastErrorCode);
+/** Coverage: the regions with findings, which regions are synced, and how old the data is. */
+function Coverage(props: { regions: string[]; sync: RegionSync[] }) {
+  const synced = props.sync.filter((r) => r.lastSuccessAt);
+  const failing = props.sync.filter((r) => r.lastErrorCode);
   const ages = synced.map((r) => r.dataAgeSeconds).filter((a): a is number => a != null);
   const oldest = ages.length ? Math.max(...ages) : null;
   return (
     <div class="coverage" data-testid="coverage">
-      {err && <span class="muted">Coverage unknown ({err})</span>}
-      {st && (
-        <>
-          <span data-testid="coverage-regions" data-value={synced.length}>
-            {synced.length} of {st.length} regions synced
-            {failing.length > 0 && <span class="warn"> · {failing.length} failing</span>}
-          </span>
-          <span data-testid="coverage-age">
-            Data age: {oldest != null ? age(Date.now() - oldest * 1000) : st.length ? 'never synced' : 'imported data only'}
-          </span>
-        </>
+      <span data-testid="coverage-regions" data-value={props.regions.length} title={props.regions.join(', ')}>
+        Findings from {props.regions.length} regions
+      </span>
+      <span data-testid="coverage-sync" data-value={synced.length}>
+        {props.sync.length === 0
+          ? 'No AWS sync configured (imported or demo data)'
+          : `${synced.length} of ${props.sync.length} regions synced`}
+        {failing.length > 0 && <span class="warn"> · {failing.length} failing ({failing.map((f) => f.region).join(', ')})</span>}
+      </span>
+      {props.sync.length > 0 && (
+        <span data-testid="coverage-age">
+          Data age: {oldest != null ? age(Date.now() - oldest * 1000) : 'never synced'} (oldest region)
+        </span>
       )}
     </div>
   );
