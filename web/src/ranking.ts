@@ -42,7 +42,8 @@ export interface FeaturePayload {
     titles: string[];
     resourceTypes: string[];
   };
-  tieKey: number[];
+  /** Stable tie key per row; absent → the row number (the server sends rows in id order). */
+  tieKey?: number[];
   nowMs?: number;
   [extra: string]: unknown;
 }
@@ -152,7 +153,7 @@ export class LocalRanking {
       typed<wasm.FeatureArrays>(payload.features, FEATURE_TYPES, 'features'),
       typed<wasm.CodeArrays>(payload.codes, CODE_TYPES, 'codes'),
       payload.dictionaries,
-      Uint32Array.from(payload.tieKey),
+      payload.tieKey ? Uint32Array.from(payload.tieKey) : Uint32Array.from({ length: this.n }, (_, i) => i),
     );
   }
 
