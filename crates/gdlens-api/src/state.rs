@@ -14,7 +14,9 @@ use crate::cache::Caches;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
-use crate::ports::{FindingGroups, FindingStore, IngestRecord, NamedWeights, PortError, PriorityScorer, RowScores};
+use crate::ports::{FindingGroups, FindingStore, IngestRecord, PortError};
+use crate::priority::{RowFeatures, RowScores};
+use gdlens_scoring::Weights;
 use crate::writeback::WriteBack;
 
 /// Everything a request needs. Shared as `Arc<AppState>`.
@@ -27,8 +29,6 @@ pub struct AppState {
     pub findings: RwLock<HashMap<String, Arc<Finding>>>,
     /// The correlation engine.
     pub groups: RwLock<Box<dyn FindingGroups>>,
-    /// The scoring crate.
-    pub scorer: Arc<dyn PriorityScorer>,
     /// Known accounts by id.
     pub accounts: ArcSwap<BTreeMap<String, Account>>,
     /// Configuration.
@@ -43,7 +43,8 @@ pub struct AppState {
     pub write_back: Option<Arc<dyn WriteBack>>,
     generation: AtomicU64,
     ready: AtomicBool,
-    default_scores: ArcSwap<(u64, Arc<RowScores>)>,
+    features: ArcSwap<RowFeatures>,
+    default_scores: ArcSwap<(u64, EpochMillis, Arc<RowScores>)>,
     ingest_lock: tokio::sync::Mutex<()>,
 }
 
@@ -64,7 +65,6 @@ impl AppState {
         config: Config,
         store: Arc<dyn FindingStore>,
         groups: Box<dyn FindingGroups>,
-        scorer: Arc<dyn PriorityScorer>,
         write_back: Option<Arc<dyn WriteBack>>,
     ) -> Self {
         let accounts = config
@@ -78,7 +78,6 @@ impl AppState {
             index: RwLock::new(FindingIndex::new()),
             findings: RwLock::new(HashMap::new()),
             groups: RwLock::new(groups),
-            scorer,
             accounts: ArcSwap::from_pointee(accounts),
             config,
             tokens,
@@ -87,7 +86,8 @@ impl AppState {
             write_back,
             generation: AtomicU64::new(1),
             ready: AtomicBool::new(false),
-            default_scores: ArcSwap::from_pointee((0, Arc::new(RowScores::default()))),
+            features: ArcSwap::from_pointee(RowFeatures::default()),
+            default_scores: ArcSwap::from_pointee((0, 0, Arc::new(RowScores::default()))),
             ingest_lock: tokio::sync::Mutex::new(()),
         }
     }
@@ -198,24 +198,37 @@ impl AppState {
             .collect()
     }
 
-    /// Scores of every row under the default weights, recomputed once per generation.
-    pub fn default_scores(&self) -> Arc<RowScores> {
+    /// Feature columns of every row, recomputed when the generation changes or the ages are
+    /// more than five minutes old.
+    pub fn features(&self) -> Arc<RowFeatures> {
         let generation = self.generation();
-        let current = self.default_scores.load();
-        if current.0 == generation {
-            return current.1.clone();
+        let now = now_ms();
+        let current = self.features.load_full();
+        if current.generation == generation && now - current.now_ms < 300_000 {
+            return current;
         }
-        let weights = self.scorer.default_weights();
-        let scores = Arc::new(self.score_all(&weights).unwrap_or_default());
-        self.default_scores.store(Arc::new((generation, scores.clone())));
+        let index = self.index.read().unwrap_or_else(|e| e.into_inner());
+        let groups = self.groups.read().unwrap_or_else(|e| e.into_inner());
+        let fresh = Arc::new(crate::priority::compute_features(&index, groups.as_ref(), generation, now));
+        self.features.store(fresh.clone());
+        fresh
+    }
+
+    /// Scores of every row under the default weights, computed once per feature build.
+    pub fn default_scores(&self) -> Arc<RowScores> {
+        let features = self.features();
+        let current = self.default_scores.load();
+        if current.0 == features.generation && current.1 == features.now_ms {
+            return current.2.clone();
+        }
+        let scores = Arc::new(crate::priority::score_all(&features, &Weights::default()).unwrap_or_default());
+        self.default_scores.store(Arc::new((features.generation, features.now_ms, scores.clone())));
         scores
     }
 
     /// Scores of every row under `weights`.
-    pub fn score_all(&self, weights: &NamedWeights) -> Result<RowScores, String> {
-        let index = self.index.read().unwrap_or_else(|e| e.into_inner());
-        let groups = self.groups.read().unwrap_or_else(|e| e.into_inner());
-        self.scorer.score_all(&index, groups.as_ref(), weights, now_ms())
+    pub fn score_all(&self, weights: &Weights) -> Result<RowScores, String> {
+        crate::priority::score_all(&self.features(), weights)
     }
 
     /// Runs a blocking store call on the blocking pool, mapping errors to API errors.

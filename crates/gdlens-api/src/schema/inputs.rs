@@ -233,6 +233,7 @@ impl WeightsInput {
 
 /// `USEFUL` / `NOT_USEFUL`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(name = "Feedback")]
 pub enum FeedbackGql {
     /// Useful.
     Useful,

@@ -23,7 +23,7 @@ pub use summary::SummaryData;
 use crate::auth::Caller;
 use crate::cache::CacheKey;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::ports::NamedWeights;
+use gdlens_scoring::Weights;
 use crate::query::{self, Cursor, OrderField};
 use crate::state::{now_ms, AppState};
 use groups::{FindingGroupConnection, FindingGroupEdge};
@@ -92,15 +92,10 @@ fn key(resolver: &'static str, args: impl serde::Serialize, scope: &Scope, gener
 }
 
 /// Resolves weights overrides against the scorer's defaults.
-pub(crate) fn resolve_weights(state: &AppState, input: &WeightsInput) -> ApiResult<NamedWeights> {
-    let mut weights = state.scorer.default_weights();
-    for (name, v) in input.overrides()? {
-        match weights.iter_mut().find(|(n, _)| n == name) {
-            Some(w) => w.1 = v,
-            None => return Err(ApiError::bad_input(&format!("weights.{name}"), "not a weight of the scoring model")),
-        }
-    }
-    Ok(weights)
+pub(crate) fn resolve_weights(input: &WeightsInput) -> ApiResult<Weights> {
+    let w = crate::priority::weights_with(&input.overrides()?);
+    w.validate().map_err(|e| ApiError::bad_input("weights", e))?;
+    Ok(w)
 }
 
 /// Groups visible to the caller with at least one member matching `filter`, highest score first.
@@ -141,14 +136,14 @@ impl Query {
         let f = filter_of(&filter)?;
         let order = order_by.unwrap_or_default();
         let weights = match &weights {
-            Some(w) => Some(Arc::new(resolve_weights(&st, w)?)),
+            Some(w) => Some(Arc::new(resolve_weights(w)?)),
             None => None,
         };
         let cursor = after.as_deref().map(|a| Cursor::decode(a, order.field, order.direction)).transpose()?;
         let generation = st.generation();
         let cache_key = key(
             "findings",
-            (&f, order, weights.as_deref(), after.as_deref(), first),
+            (&f, order, weights.as_deref().map(|w| w.factor_weights()), after.as_deref(), first),
             &scope,
             generation,
         );
@@ -355,8 +350,10 @@ impl Query {
             });
             rows.truncate(limit);
         }
-        let groups = st.groups.read().unwrap_or_else(|e| e.into_inner());
-        Ok(async_graphql::Json(st.scorer.features_json(&index, groups.as_ref(), &rows, now_ms())))
+        drop(index);
+        let features = st.features();
+        let index = st.index.read().unwrap_or_else(|e| e.into_inner());
+        Ok(async_graphql::Json(crate::priority::features_json(&index, &features, &rows)))
     }
 
     /// Sync state per region (empty when AWS is not configured).

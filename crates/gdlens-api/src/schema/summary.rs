@@ -19,6 +19,7 @@ pub const MAX_TOP: usize = 100;
 
 /// Counts per severity label.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "SeverityCounts")]
 pub struct SeverityCountsGql {
     /// Low.
     pub low: u64,
@@ -38,6 +39,7 @@ impl From<&gdlens_index::SeverityCounts> for SeverityCountsGql {
 
 /// One UTC day of the severity trend.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "SeverityTrendPoint")]
 pub struct SeverityTrendPointGql {
     /// `YYYY-MM-DD`.
     pub date: String,
@@ -53,6 +55,7 @@ pub struct SeverityTrendPointGql {
 
 /// A finding type with its counts.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "FindingTypeStat")]
 pub struct FindingTypeStatGql {
     /// Finding type.
     #[graphql(name = "type")]
@@ -81,6 +84,7 @@ impl From<&gdlens_index::FindingTypeStat> for FindingTypeStatGql {
 
 /// A resource with many findings.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "ResourceStat")]
 pub struct ResourceStatGql {
     /// Resource key.
     pub resource_key: String,
@@ -98,6 +102,7 @@ pub struct ResourceStatGql {
 
 /// An account with many findings.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "AccountStat")]
 pub struct AccountStatGql {
     /// Account id.
     pub account_id: String,
@@ -113,6 +118,7 @@ pub struct AccountStatGql {
 
 /// A type seen for the first time in an account during the period.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "NewType")]
 pub struct NewTypeGql {
     /// Finding type.
     #[graphql(name = "type")]
@@ -125,6 +131,7 @@ pub struct NewTypeGql {
 
 /// Change against the previous period of the same length.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "PeriodChange")]
 pub struct PeriodChangeGql {
     /// Previous period start.
     pub previous_since: DateTime<Utc>,
@@ -138,6 +145,7 @@ pub struct PeriodChangeGql {
 
 /// Which regions the data covers.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Coverage")]
 pub struct CoverageGql {
     /// Regions with findings in scope.
     pub regions: Vec<String>,

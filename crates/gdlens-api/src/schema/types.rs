@@ -12,7 +12,8 @@ use super::inputs::{SeverityLabelGql, TriageStatusGql};
 use super::loaders::{AuditKey, RawKey, StoreLoader, TicketsKey, TriageKey, VersionsKey};
 use super::{caller, state};
 use crate::error::ApiError;
-use crate::ports::{NamedWeights, TacticRef};
+use crate::ports::TacticRef;
+use gdlens_scoring::Weights;
 
 /// Epoch ms as a DateTime.
 pub fn dt(ms: EpochMillis) -> DateTime<Utc> {
@@ -21,6 +22,7 @@ pub fn dt(ms: EpochMillis) -> DateTime<Utc> {
 
 /// An AWS account.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Account")]
 pub struct AccountGql {
     /// 12-digit id.
     pub id: ID,
@@ -209,7 +211,7 @@ pub struct FindingGql {
     /// Its index row.
     pub row: Option<u32>,
     /// Custom weights the list was ranked with, if any.
-    pub weights: Option<Arc<NamedWeights>>,
+    pub weights: Option<Arc<Weights>>,
     /// Score under those weights, when the list computed it.
     pub score: Option<f64>,
 }
@@ -296,19 +298,13 @@ impl FindingGql {
         let Some(row) = self.row else {
             return ScoreGql { value: 0.0, factors: Vec::new() };
         };
-        let weights = match &self.weights {
-            Some(w) => w.as_ref().clone(),
-            None => st.scorer.default_weights(),
-        };
+        let weights = self.weights.as_deref().copied().unwrap_or_default();
         let value = match self.score {
             Some(v) => v,
             None => st.default_scores().values.get(row as usize).copied().unwrap_or(0.0),
         };
-        let index = st.index.read().unwrap_or_else(|e| e.into_inner());
-        let groups = st.groups.read().unwrap_or_else(|e| e.into_inner());
-        let factors = st
-            .scorer
-            .explain(&index, groups.as_ref(), row, &weights, crate::state::now_ms())
+        let features = st.features();
+        let factors = crate::priority::explain(&features, &weights, row)
             .into_iter()
             .map(|f| FactorGql { name: f.name, contribution: f.contribution })
             .collect();

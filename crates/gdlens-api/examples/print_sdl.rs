@@ -1,0 +1,1 @@
+fn main() { print!("{}", gdlens_api::sdl()); }
