@@ -123,8 +123,9 @@ impl Scorer {
     fn value_of(&self, f: &FeatureRow) -> (f64, f64, f64, [f64; 7]) {
         let values = self.factor_values(f);
         let mut base = 0.0;
-        for k in 0..7 {
-            base += self.scales[k] * values[k];
+        // Left to right in factor order: the order is part of the bit-exact definition.
+        for (scale, value) in self.scales.iter().zip(values) {
+            base += scale * value;
         }
         let base = clamp_0_100(base);
         let multiplier = self.multiplier(f);
