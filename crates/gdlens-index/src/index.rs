@@ -124,7 +124,9 @@ impl FindingIndex {
     /// Builds the index from findings, e.g. the store's `scan_latest`. When an id repeats, the
     /// newest `updatedAt` wins, as in [`FindingIndex::upsert`].
     pub fn build(findings: impl IntoIterator<Item = Finding>) -> Self {
+        let findings = findings.into_iter();
         let mut index = Self::new();
+        index.reserve(findings.size_hint().0);
         for f in findings {
             index.insert_or_replace(&f);
         }
@@ -367,6 +369,26 @@ impl FindingIndex {
             + vec(&self.first_seen)
             + vec(&self.last_seen)
             + vec(&self.count)
+    }
+
+    /// Reserves room for `additional` more rows in every column.
+    pub fn reserve(&mut self, additional: usize) {
+        self.account.reserve(additional);
+        self.region.reserve(additional);
+        self.finding_type.reserve(additional);
+        self.pair.reserve(additional);
+        self.title.reserve(additional);
+        self.resource.reserve(additional);
+        self.severity.reserve(additional);
+        self.label.reserve(additional);
+        self.flags.reserve(additional);
+        self.triage.reserve(additional);
+        self.updated_at.reserve(additional);
+        self.updated_day.reserve(additional);
+        self.created_at.reserve(additional);
+        self.first_seen.reserve(additional);
+        self.last_seen.reserve(additional);
+        self.count.reserve(additional);
     }
 
     /// Releases spare capacity of the columns (after a bulk build).

@@ -46,7 +46,14 @@ pub struct Shape {
 impl Shape {
     /// A shape like the benchmark's: 100 accounts, 17 regions, 90 days.
     pub fn org(seed: u64, findings: usize) -> Self {
-        Shape { seed, findings, accounts: 100, regions: 17, days: 90, resources_per_account: 2_000 }
+        Shape {
+            seed,
+            findings,
+            accounts: 100,
+            regions: 17,
+            days: 90,
+            resources_per_account: 2_000,
+        }
     }
 }
 
@@ -74,14 +81,23 @@ pub fn finding_types() -> Vec<TypeSpec> {
             };
             // `Instance|EKSCluster|…`: the first alternative is the common one.
             let resource_type = cols[1].split('|').next().unwrap_or("").to_string();
-            TypeSpec { name: cols[0].to_string(), resource_type, severity }
+            TypeSpec {
+                name: cols[0].to_string(),
+                resource_type,
+                severity,
+            }
         })
         .collect()
 }
 
 /// Account config for the dataset: names and a criticality per account.
 pub fn accounts(shape: &Shape) -> Vec<Account> {
-    let crit = [Criticality::Critical, Criticality::High, Criticality::Medium, Criticality::Low];
+    let crit = [
+        Criticality::Critical,
+        Criticality::High,
+        Criticality::Medium,
+        Criticality::Low,
+    ];
     (0..shape.accounts)
         .map(|i| Account {
             id: account_id(i),
@@ -118,6 +134,11 @@ fn resource_key(resource_type: &str, account: usize, n: usize) -> Option<String>
 
 /// Generates the dataset: `shape.findings` distinct findings (latest versions only).
 pub fn findings(shape: &Shape) -> Vec<Finding> {
+    findings_iter(*shape).collect()
+}
+
+/// [`findings`] one at a time, so a million findings never sit in memory at once.
+pub fn findings_iter(shape: Shape) -> impl ExactSizeIterator<Item = Finding> {
     let mut rng = ChaCha8Rng::seed_from_u64(shape.seed);
     let types = finding_types();
     // Shuffle which types are common, per seed.
@@ -126,47 +147,52 @@ pub fn findings(shape: &Shape) -> Vec<Finding> {
         order.swap(i, rng.gen_range(0..=i));
     }
     let regions = &REGIONS[..shape.regions.min(REGIONS.len())];
-    (0..shape.findings)
-        .map(|i| {
-            let t = &types[order[skewed(&mut rng, types.len())]];
-            let account = skewed(&mut rng, shape.accounts);
-            let region = regions[skewed(&mut rng, regions.len())];
-            let resource_n = skewed(&mut rng, shape.resources_per_account);
-            let key = resource_key(&t.resource_type, account, resource_n);
-            let updated_at = NOW_MS - rng.gen_range(0..shape.days * DAY_MS);
-            let created_at = updated_at - rng.gen_range(0..5 * DAY_MS);
-            let severity = if t.severity >= 9.0 {
-                t.severity
-            } else {
-                // ±0.5 around the default, one decimal, as GuardDuty sends.
-                ((t.severity + rng.gen_range(-0.5..=0.5)) * 10.0).round() / 10.0
-            };
-            let count = if rng.gen_bool(0.2) { rng.gen_range(2..500) } else { 1 };
-            let archived = rng.gen_bool(0.05);
-            let sample = rng.gen_bool(0.01);
-            let id = format!("{:032x}", (u128::from(rng.gen::<u64>()) << 64) | i as u128);
-            let family = t.name.rsplit('/').next().unwrap_or(&t.name);
-            Finding {
-                arn: format!("arn:aws:guardduty:{region}:{}:detector/d/finding/{id}", account_id(account)),
-                id,
-                account_id: account_id(account),
-                region: region.to_string(),
-                partition: "aws".into(),
-                schema_version: "2.0".into(),
-                finding_type: t.name.clone(),
-                severity,
-                title: format!("{family} on {}", key.as_deref().unwrap_or("the account")),
-                created_at,
-                updated_at,
-                event_first_seen: Some(created_at),
-                event_last_seen: Some(updated_at - rng.gen_range(0..3_600_000)),
-                count,
-                archived,
-                sample,
-                resource_type: t.resource_type.clone(),
-                resource_key: key,
-                ..Finding::default()
-            }
-        })
-        .collect()
+    (0..shape.findings).map(move |i| {
+        let t = &types[order[skewed(&mut rng, types.len())]];
+        let account = skewed(&mut rng, shape.accounts);
+        let region = regions[skewed(&mut rng, regions.len())];
+        let resource_n = skewed(&mut rng, shape.resources_per_account);
+        let key = resource_key(&t.resource_type, account, resource_n);
+        let updated_at = NOW_MS - rng.gen_range(0..shape.days * DAY_MS);
+        let created_at = updated_at - rng.gen_range(0..5 * DAY_MS);
+        let severity = if t.severity >= 9.0 {
+            t.severity
+        } else {
+            // ±0.5 around the default, one decimal, as GuardDuty sends.
+            ((t.severity + rng.gen_range(-0.5..=0.5)) * 10.0).round() / 10.0
+        };
+        let count = if rng.gen_bool(0.2) {
+            rng.gen_range(2..500)
+        } else {
+            1
+        };
+        let archived = rng.gen_bool(0.05);
+        let sample = rng.gen_bool(0.01);
+        let id = format!("{:032x}", (u128::from(rng.gen::<u64>()) << 64) | i as u128);
+        let family = t.name.rsplit('/').next().unwrap_or(&t.name);
+        Finding {
+            arn: format!(
+                "arn:aws:guardduty:{region}:{}:detector/d/finding/{id}",
+                account_id(account)
+            ),
+            id,
+            account_id: account_id(account),
+            region: region.to_string(),
+            partition: "aws".into(),
+            schema_version: "2.0".into(),
+            finding_type: t.name.clone(),
+            severity,
+            title: format!("{family} on {}", key.as_deref().unwrap_or("the account")),
+            created_at,
+            updated_at,
+            event_first_seen: Some(created_at),
+            event_last_seen: Some(updated_at - rng.gen_range(0..3_600_000)),
+            count,
+            archived,
+            sample,
+            resource_type: t.resource_type.clone(),
+            resource_key: key,
+            ..Finding::default()
+        }
+    })
 }
