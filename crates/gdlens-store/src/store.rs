@@ -1,0 +1,965 @@
+//! [`Store`]: connections, transactions and every query.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use gdlens_domain::time::EpochMillis;
+use gdlens_domain::{normalize, Finding, TriageStatus};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+use serde_json::json;
+
+use crate::error::StoreError;
+use crate::model::{
+    AuditEntry, FindingVersion, Investigation, NewFinding, StoredFinding, SyncStatus, TicketLink,
+    Triage, TriageChange, UpsertOutcome, UpsertReport, Watermark,
+};
+use crate::schema::migrations;
+
+/// The database file name inside the data directory.
+pub const DB_FILE: &str = "gdlens.db";
+
+/// Encoding of `findings.normalized`: postcard of [`Finding`]. Bump when `Finding` changes shape;
+/// rows with another codec (or that fail to decode) are re-normalized from their raw JSON.
+const CODEC: i64 = 1;
+
+/// Read connections kept open for reuse.
+const READ_POOL: usize = 4;
+
+/// The embedded store. Cheap to share as `Arc<Store>`.
+pub struct Store {
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    /// `None` for an in-memory store: reads then go through the writer connection.
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> EpochMillis {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // 64 MiB page cache: keeps the id indexes of a million findings hot during imports.
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+fn encode(f: &Finding) -> Result<Vec<u8>, StoreError> {
+    postcard::to_allocvec(f).map_err(|e| StoreError::Codec(e.to_string()))
+}
+
+fn decode(codec: i64, bytes: &[u8]) -> Option<Finding> {
+    (codec == CODEC)
+        .then(|| postcard::from_bytes(bytes).ok())
+        .flatten()
+}
+
+/// Re-normalizes a finding from its raw JSON (codec changed or blob unreadable).
+fn renormalize(raw: &str) -> Result<Finding, StoreError> {
+    let value: serde_json::Value =
+        serde_json::from_str(raw).map_err(|e| StoreError::Codec(e.to_string()))?;
+    normalize(&value).map_err(|e| StoreError::Codec(e.to_string()))
+}
+
+fn bump_generation(tx: &Transaction<'_>) -> Result<u64, StoreError> {
+    let g: i64 = tx.query_row(
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation' RETURNING value",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(g as u64)
+}
+
+fn append_audit_tx(
+    tx: &Transaction<'_>,
+    finding_id: &str,
+    at: EpochMillis,
+    actor: &str,
+    action: &str,
+    detail: &serde_json::Value,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO audit (finding_id, at, actor, action, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![finding_id, at, actor, action, detail.to_string()])?;
+    Ok(())
+}
+
+fn ensure_known(tx: &Transaction<'_>, ids: &[String]) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached("SELECT 1 FROM findings WHERE id = ?1")?;
+    for id in ids {
+        if !stmt.exists([id])? {
+            return Err(StoreError::UnknownFinding(id.clone()));
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if needed) `gdlens.db` under `data_dir` and applies pending migrations.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let path = data_dir.join(DB_FILE);
+        let mut conn = Connection::open(&path)?;
+        // WAL must be set before anything else writes; it persists in the file.
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(mode, "SQLite refused WAL mode; continuing with {mode}");
+        }
+        configure(&conn)?;
+        migrations().to_latest(&mut conn)?;
+        tracing::debug!(path = %path.display(), "store opened");
+        Ok(Store {
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            path: Some(path),
+        })
+    }
+
+    /// An in-memory store (tests, throwaway demos). Reads share the single connection.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let mut conn = Connection::open_in_memory()?;
+        configure(&conn)?;
+        migrations().to_latest(&mut conn)?;
+        Ok(Store {
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            path: None,
+        })
+    }
+
+    /// The database file, `None` when in memory.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Size of the database and its WAL on disk in bytes (`None` when in memory).
+    pub fn size_bytes(&self) -> Option<u64> {
+        let path = self.path.as_ref()?;
+        let mut total = std::fs::metadata(path).ok()?.len();
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        total += std::fs::metadata(PathBuf::from(wal))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        Some(total)
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?; // dropping `tx` on error rolls back
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let Some(path) = &self.path else {
+            let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            return f(&conn);
+        };
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                        | OpenFlags::SQLITE_OPEN_URI,
+                )?;
+                configure_reader(&c)?;
+                c
+            }
+        };
+        let out = f(&conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < READ_POOL {
+            pool.push(conn);
+        }
+        out
+    }
+
+    // ------------------------------------------------------------------ findings
+
+    /// Upserts a batch in one transaction (see [`Store::upsert_batch_with_watermark`]).
+    pub fn upsert_batch(&self, batch: &[NewFinding]) -> Result<UpsertReport, StoreError> {
+        self.upsert_batch_with_watermark(batch, None)
+    }
+
+    /// Upserts a batch and (optionally) advances a sync watermark in the same transaction.
+    ///
+    /// Per record: an unknown id is inserted; a newer `updatedAt` replaces the latest version
+    /// (every version stays in `finding_versions`); the same `updatedAt` changes nothing; an older
+    /// one never replaces the latest but is kept as a historical version if it was unknown.
+    /// Duplicate ids inside the batch are applied in order. The watermark only moves forward.
+    pub fn upsert_batch_with_watermark(
+        &self,
+        batch: &[NewFinding],
+        watermark: Option<&Watermark>,
+    ) -> Result<UpsertReport, StoreError> {
+        let now = now_ms();
+        self.write(|tx| {
+            let mut report = UpsertReport { outcomes: Vec::with_capacity(batch.len()), ..Default::default() };
+            let mut changed: HashMap<&str, usize> = HashMap::new();
+            let mut current_stmt = tx.prepare_cached("SELECT updated_at FROM findings WHERE id = ?1")?;
+            let mut version_stmt = tx.prepare_cached(
+                "INSERT INTO finding_versions (finding_id, updated_at, count, severity, archived, imported_at, source, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (finding_id, updated_at) DO NOTHING",
+            )?;
+            let mut insert_stmt = tx.prepare_cached(
+                "INSERT INTO findings (id, version_id, updated_at, account_id, region, finding_type, severity, archived,
+                                       first_imported_at, last_imported_at, source, codec, normalized)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12)",
+            )?;
+            let mut update_stmt = tx.prepare_cached(
+                "UPDATE findings SET version_id = ?2, updated_at = ?3, account_id = ?4, region = ?5, finding_type = ?6,
+                                     severity = ?7, archived = ?8, last_imported_at = ?9, source = ?10, codec = ?11,
+                                     normalized = ?12
+                 WHERE id = ?1",
+            )?;
+            for (i, rec) in batch.iter().enumerate() {
+                let f = &rec.finding;
+                if f.id.is_empty() {
+                    return Err(StoreError::InvalidInput(format!("record {i} of the batch has an empty finding id")));
+                }
+                let current: Option<i64> = current_stmt.query_row([&f.id], |r| r.get(0)).optional()?;
+                let is_newer = current.is_none_or(|c| f.updated_at > c);
+                if current == Some(f.updated_at) {
+                    report.outcomes.push(UpsertOutcome::Unchanged);
+                    report.unchanged += 1;
+                    continue;
+                }
+                let version_params = params![
+                    f.id,
+                    f.updated_at,
+                    f.count as i64,
+                    f.severity,
+                    f.archived,
+                    now,
+                    rec.source,
+                    rec.raw
+                ];
+                let wrote = version_stmt.execute(version_params)?;
+                if !is_newer {
+                    // Older than the latest: history only.
+                    report.outcomes.push(UpsertOutcome::Unchanged);
+                    report.unchanged += 1;
+                    continue;
+                }
+                debug_assert_eq!(wrote, 1, "a newer version cannot already be stored");
+                let version_id = tx.last_insert_rowid();
+                let blob = encode(f)?;
+                let row = params![
+                    f.id,
+                    version_id,
+                    f.updated_at,
+                    f.account_id,
+                    f.region,
+                    f.finding_type,
+                    f.severity,
+                    f.archived,
+                    now,
+                    rec.source,
+                    CODEC,
+                    blob
+                ];
+                if current.is_none() {
+                    insert_stmt.execute(row)?;
+                    report.outcomes.push(UpsertOutcome::Inserted);
+                    report.inserted += 1;
+                } else {
+                    update_stmt.execute(row)?;
+                    report.outcomes.push(UpsertOutcome::Updated);
+                    report.updated += 1;
+                }
+                changed.insert(f.id.as_str(), i);
+            }
+            if let Some(w) = watermark {
+                tx.prepare_cached(
+                    "INSERT INTO sync_watermarks (region, detector_id, updated_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (region, detector_id) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at)",
+                )?
+                .execute(params![w.region, w.detector_id, w.updated_at_ms])?;
+            }
+            let mut idx: Vec<usize> = changed.into_values().collect();
+            idx.sort_unstable();
+            report.changed = idx.into_iter().map(|i| batch[i].finding.clone()).collect();
+            report.generation = if report.changed.is_empty() && watermark.is_none() {
+                current_generation(tx)?
+            } else {
+                bump_generation(tx)?
+            };
+            Ok(report)
+        })
+    }
+
+    /// Bumps on every committed change of findings, triage, tickets or archive state.
+    pub fn generation(&self) -> Result<u64, StoreError> {
+        self.read(current_generation)
+    }
+
+    /// Number of findings (latest versions).
+    pub fn count(&self) -> Result<u64, StoreError> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT count(*) FROM findings", [], |r| r.get::<_, i64>(0))? as u64)
+        })
+    }
+
+    /// Number of stored versions over all findings.
+    pub fn version_count(&self) -> Result<u64, StoreError> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT count(*) FROM finding_versions", [], |r| {
+                    r.get::<_, i64>(0)
+                })? as u64,
+            )
+        })
+    }
+
+    /// Calls `f` with the latest version of every finding (local archived state applied), in
+    /// insertion order. Decodes the compact form; never re-parses JSON unless the codec changed.
+    pub fn scan_latest(&self, mut f: impl FnMut(Finding)) -> Result<(), StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT codec, normalized, archived, version_id FROM findings ORDER BY rowid",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut stale = Vec::new();
+            while let Some(row) = rows.next()? {
+                let codec: i64 = row.get(0)?;
+                let blob = row
+                    .get_ref(1)?
+                    .as_blob()
+                    .map_err(|e| StoreError::Codec(e.to_string()))?;
+                let archived: bool = row.get(2)?;
+                match decode(codec, blob) {
+                    Some(mut finding) => {
+                        finding.archived = archived;
+                        f(finding);
+                    }
+                    None => stale.push((row.get::<_, i64>(3)?, archived)),
+                }
+            }
+            if !stale.is_empty() {
+                tracing::info!(
+                    rows = stale.len(),
+                    "re-normalizing findings stored with an older codec"
+                );
+                let mut raw_stmt =
+                    c.prepare_cached("SELECT raw FROM finding_versions WHERE id = ?1")?;
+                for (version_id, archived) in stale {
+                    let raw: String = raw_stmt.query_row([version_id], |r| r.get(0))?;
+                    let mut finding = renormalize(&raw)?;
+                    finding.archived = archived;
+                    f(finding);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Every latest finding as a vector (convenience over [`Store::scan_latest`]).
+    pub fn latest_findings(&self) -> Result<Vec<Finding>, StoreError> {
+        let mut out = Vec::new();
+        self.scan_latest(|f| out.push(f))?;
+        Ok(out)
+    }
+
+    /// Latest version with raw JSON of each known id, in the order asked; unknown ids are skipped.
+    pub fn get_findings(&self, ids: &[String]) -> Result<Vec<StoredFinding>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT f.codec, f.normalized, f.archived, f.first_imported_at, f.last_imported_at, f.source, v.raw
+                 FROM findings f JOIN finding_versions v ON v.id = f.version_id WHERE f.id = ?1",
+            )?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let row = stmt
+                    .query_row([id], |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, Vec<u8>>(1)?,
+                            r.get::<_, bool>(2)?,
+                            r.get::<_, i64>(3)?,
+                            r.get::<_, i64>(4)?,
+                            r.get::<_, String>(5)?,
+                            r.get::<_, String>(6)?,
+                        ))
+                    })
+                    .optional()?;
+                if let Some((codec, blob, archived, first, last, source, raw)) = row {
+                    let mut finding = match decode(codec, &blob) {
+                        Some(f) => f,
+                        None => renormalize(&raw)?,
+                    };
+                    finding.archived = archived;
+                    out.push(StoredFinding {
+                        finding,
+                        raw,
+                        first_imported_at: first,
+                        last_imported_at: last,
+                        source,
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Every stored version of a finding, oldest `updatedAt` first (empty if unknown).
+    pub fn versions(&self, id: &str) -> Result<Vec<FindingVersion>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT v.updated_at, v.count, v.severity, v.archived, v.imported_at, v.source, v.raw,
+                        v.id = (SELECT version_id FROM findings WHERE id = ?1)
+                 FROM finding_versions v WHERE v.finding_id = ?1 ORDER BY v.updated_at",
+            )?;
+            let rows = stmt.query_map([id], |r| {
+                Ok(FindingVersion {
+                    updated_at: r.get(0)?,
+                    count: r.get::<_, i64>(1)? as u64,
+                    severity: r.get(2)?,
+                    archived: r.get(3)?,
+                    imported_at: r.get(4)?,
+                    source: r.get(5)?,
+                    raw: r.get(6)?,
+                    is_latest: r.get::<_, Option<bool>>(7)?.unwrap_or(false),
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Sets the local archived state (after a GuardDuty write-back), with an audit entry per
+    /// finding whose state changed. Unknown ids reject the whole call.
+    pub fn set_archived(
+        &self,
+        ids: &[String],
+        archived: bool,
+        actor: &str,
+    ) -> Result<u64, StoreError> {
+        let now = now_ms();
+        self.write(|tx| {
+            ensure_known(tx, ids)?;
+            let mut stmt = tx.prepare_cached(
+                "UPDATE findings SET archived = ?2 WHERE id = ?1 AND archived != ?2",
+            )?;
+            let mut changed = 0;
+            for id in ids {
+                if stmt.execute(params![id, archived])? == 1 {
+                    changed += 1;
+                    let action = if archived { "archive" } else { "unarchive" };
+                    append_audit_tx(tx, id, now, actor, action, &json!({ "archived": archived }))?;
+                }
+            }
+            if changed > 0 {
+                bump_generation(tx)?;
+            }
+            Ok(changed)
+        })
+    }
+
+    // ------------------------------------------------------------------ triage
+
+    /// Applies one triage change to every id atomically, with an audit entry each. With
+    /// `expected_version`, any id whose stored version differs (0 = never triaged) rejects the
+    /// whole call with [`StoreError::StaleVersion`]; nothing is written.
+    pub fn set_triage(
+        &self,
+        ids: &[String],
+        change: &TriageChange,
+        expected_version: Option<i64>,
+        actor: &str,
+    ) -> Result<Vec<Triage>, StoreError> {
+        if ids.is_empty() {
+            return Err(StoreError::InvalidInput("no finding ids".into()));
+        }
+        let now = now_ms();
+        self.write(|tx| {
+            ensure_known(tx, ids)?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let current = triage_row(tx, id)?;
+                let actual = current.as_ref().map_or(0, |t| t.version);
+                if let Some(expected) = expected_version {
+                    if expected != actual {
+                        return Err(StoreError::StaleVersion { finding_id: id.clone(), expected, actual });
+                    }
+                }
+                let keep_or = |new: &Option<String>, old: Option<&String>| match new {
+                    None => old.cloned(),
+                    Some(s) if s.is_empty() => None,
+                    Some(s) => Some(s.clone()),
+                };
+                let next = Triage {
+                    finding_id: id.clone(),
+                    status: change.status,
+                    assignee: keep_or(&change.assignee, current.as_ref().and_then(|t| t.assignee.as_ref())),
+                    note: keep_or(&change.note, current.as_ref().and_then(|t| t.note.as_ref())),
+                    version: actual + 1,
+                    updated_at: now,
+                    updated_by: actor.to_string(),
+                };
+                tx.prepare_cached(
+                    "INSERT INTO triage (finding_id, status, assignee, note, version, updated_at, updated_by)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (finding_id) DO UPDATE SET status = excluded.status, assignee = excluded.assignee,
+                        note = excluded.note, version = excluded.version, updated_at = excluded.updated_at,
+                        updated_by = excluded.updated_by",
+                )?
+                .execute(params![
+                    next.finding_id,
+                    next.status.as_str(),
+                    next.assignee,
+                    next.note,
+                    next.version,
+                    next.updated_at,
+                    next.updated_by
+                ])?;
+                let detail = json!({
+                    "from": current.as_ref().map_or(TriageStatus::New.as_str(), |t| t.status.as_str()),
+                    "to": next.status.as_str(),
+                    "assignee": next.assignee,
+                    "note": next.note,
+                    "version": next.version,
+                });
+                append_audit_tx(tx, id, now, actor, "triage", &detail)?;
+                out.push(next);
+            }
+            bump_generation(tx)?;
+            Ok(out)
+        })
+    }
+
+    /// Triage state of the ids that were ever triaged, in the order asked.
+    pub fn triage(&self, ids: &[String]) -> Result<Vec<Triage>, StoreError> {
+        self.read(|c| {
+            let mut out = Vec::new();
+            for id in ids {
+                if let Some(t) = triage_row(c, id)? {
+                    out.push(t);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Status of every triaged finding (for the in-memory index).
+    pub fn all_triage(&self) -> Result<Vec<(String, TriageStatus)>, StoreError> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare("SELECT finding_id, status FROM triage ORDER BY finding_id")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, status) = row?;
+                let status = TriageStatus::parse(&status).ok_or_else(|| {
+                    StoreError::Codec(format!("unknown triage status {status:?} for {id}"))
+                })?;
+                out.push((id, status));
+            }
+            Ok(out)
+        })
+    }
+
+    // ------------------------------------------------------------------ tickets and audit
+
+    /// Links a ticket to each finding (idempotent: finding + system + key is one link; a new URL
+    /// replaces the old). Audit entries only for new links or changed URLs.
+    pub fn link_ticket(
+        &self,
+        ids: &[String],
+        system: &str,
+        key: &str,
+        url: Option<&str>,
+        actor: &str,
+    ) -> Result<Vec<TicketLink>, StoreError> {
+        if system.trim().is_empty() || key.trim().is_empty() {
+            return Err(StoreError::InvalidInput(
+                "ticket system and key must not be empty".into(),
+            ));
+        }
+        let now = now_ms();
+        self.write(|tx| {
+            ensure_known(tx, ids)?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let before: Option<Option<String>> = tx
+                    .prepare_cached("SELECT url FROM ticket_links WHERE finding_id = ?1 AND system = ?2 AND key = ?3")?
+                    .query_row(params![id, system, key], |r| r.get(0))
+                    .optional()?;
+                let url_now = url.map(str::to_string).or_else(|| before.clone().flatten());
+                let link = tx
+                    .prepare_cached(
+                        "INSERT INTO ticket_links (finding_id, system, key, url, created_at, created_by, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)
+                         ON CONFLICT (finding_id, system, key) DO UPDATE SET url = excluded.url, updated_at = excluded.updated_at
+                         RETURNING created_at, created_by",
+                    )?
+                    .query_row(params![id, system, key, url_now, now, actor], |r| {
+                        Ok(TicketLink {
+                            finding_id: id.clone(),
+                            system: system.to_string(),
+                            key: key.to_string(),
+                            url: url_now.clone(),
+                            created_at: r.get(0)?,
+                            created_by: r.get(1)?,
+                        })
+                    })?;
+                let is_change = match &before {
+                    None => true,
+                    Some(old) => *old != url_now,
+                };
+                if is_change {
+                    let detail = json!({ "system": system, "key": key, "url": url_now, "new": before.is_none() });
+                    append_audit_tx(tx, id, now, actor, "link_ticket", &detail)?;
+                }
+                out.push(link);
+            }
+            bump_generation(tx)?;
+            Ok(out)
+        })
+    }
+
+    /// Ticket links of the ids, grouped by finding in the order asked.
+    pub fn ticket_links(&self, ids: &[String]) -> Result<Vec<TicketLink>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT system, key, url, created_at, created_by FROM ticket_links WHERE finding_id = ?1
+                 ORDER BY created_at, system, key",
+            )?;
+            let mut out = Vec::new();
+            for id in ids {
+                let rows = stmt.query_map([id], |r| {
+                    Ok(TicketLink {
+                        finding_id: id.clone(),
+                        system: r.get(0)?,
+                        key: r.get(1)?,
+                        url: r.get(2)?,
+                        created_at: r.get(3)?,
+                        created_by: r.get(4)?,
+                    })
+                })?;
+                for row in rows {
+                    out.push(row?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Appends an audit entry per finding for a caller-defined action (e.g. `feedback`).
+    pub fn append_audit(
+        &self,
+        ids: &[String],
+        actor: &str,
+        action: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.write(|tx| {
+            for id in ids {
+                append_audit_tx(tx, id, now, actor, action, detail)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The audit trail of a finding, oldest first.
+    pub fn audit(&self, id: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT at, actor, action, detail FROM audit WHERE finding_id = ?1 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (at, actor, action, detail) = row?;
+                let detail =
+                    serde_json::from_str(&detail).map_err(|e| StoreError::Codec(e.to_string()))?;
+                out.push(AuditEntry {
+                    finding_id: id.to_string(),
+                    at,
+                    actor,
+                    action,
+                    detail,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    // ------------------------------------------------------------------ sync state
+
+    /// The watermark of a region/detector (newest `updatedAt` fully stored), if any.
+    pub fn watermark(
+        &self,
+        region: &str,
+        detector_id: &str,
+    ) -> Result<Option<EpochMillis>, StoreError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT updated_at FROM sync_watermarks WHERE region = ?1 AND detector_id = ?2",
+                params![region, detector_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
+
+    /// Records the sync status of a region/detector (replaces the previous one).
+    pub fn set_sync_status(&self, status: &SyncStatus) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO sync_status (region, detector_id, last_attempt_at, last_success_at, last_error_code,
+                                          last_error_message, findings_synced)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (region, detector_id) DO UPDATE SET last_attempt_at = excluded.last_attempt_at,
+                    last_success_at = excluded.last_success_at, last_error_code = excluded.last_error_code,
+                    last_error_message = excluded.last_error_message, findings_synced = excluded.findings_synced",
+                params![
+                    status.region,
+                    status.detector_id.as_deref().unwrap_or(""),
+                    status.last_attempt_at,
+                    status.last_success_at,
+                    status.last_error_code,
+                    status.last_error_message,
+                    status.findings_synced as i64
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Sync status of every region/detector, by region.
+    pub fn sync_statuses(&self) -> Result<Vec<SyncStatus>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT region, detector_id, last_attempt_at, last_success_at, last_error_code, last_error_message,
+                        findings_synced
+                 FROM sync_status ORDER BY region, detector_id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(SyncStatus {
+                    region: r.get(0)?,
+                    detector_id: Some(r.get::<_, String>(1)?).filter(|d| !d.is_empty()),
+                    last_attempt_at: r.get(2)?,
+                    last_success_at: r.get(3)?,
+                    last_error_code: r.get(4)?,
+                    last_error_message: r.get(5)?,
+                    findings_synced: r.get::<_, i64>(6)? as u64,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    // ------------------------------------------------------------------ detective
+
+    /// Replaces every stored Detective investigation with `list`, atomically.
+    pub fn replace_investigations(&self, list: &[Investigation]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM investigations", [])?;
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO investigations (graph_arn, investigation_id, entity_arn, entity_type, status,
+                    severity, state, created_at, scope_start, scope_end, indicators_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for i in list {
+                stmt.execute(params![
+                    i.graph_arn,
+                    i.investigation_id,
+                    i.entity_arn,
+                    i.entity_type,
+                    i.status,
+                    i.severity,
+                    i.state,
+                    i.created_at,
+                    i.scope_start,
+                    i.scope_end,
+                    i.indicators_json
+                ])?;
+            }
+            bump_generation(tx)?;
+            Ok(())
+        })
+    }
+
+    /// Every stored Detective investigation, newest first.
+    pub fn investigations(&self) -> Result<Vec<Investigation>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT graph_arn, investigation_id, entity_arn, entity_type, status, severity, state, created_at,
+                        scope_start, scope_end, indicators_json
+                 FROM investigations ORDER BY created_at DESC, investigation_id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Investigation {
+                    graph_arn: r.get(0)?,
+                    investigation_id: r.get(1)?,
+                    entity_arn: r.get(2)?,
+                    entity_type: r.get(3)?,
+                    status: r.get(4)?,
+                    severity: r.get(5)?,
+                    state: r.get(6)?,
+                    created_at: r.get(7)?,
+                    scope_start: r.get(8)?,
+                    scope_end: r.get(9)?,
+                    indicators_json: r.get(10)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    // ------------------------------------------------------------------ local state
+
+    /// Stores a JSON value under `key` (replacing any previous one).
+    pub fn put_state(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO local_state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value.to_string()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The JSON value stored under `key`.
+    pub fn get_state(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.read(|c| {
+            let text: Option<String> = c
+                .query_row("SELECT value FROM local_state WHERE key = ?1", [key], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Codec(e.to_string())))
+                .transpose()
+        })
+    }
+
+    /// `PRAGMA integrity_check` plus gdlens's own invariants (every latest row points at a stored
+    /// version of the same id and `updatedAt`). Returns the problems found (empty = consistent).
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            let mut problems = Vec::new();
+            let mut stmt = c.prepare("PRAGMA integrity_check")?;
+            for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                let row = row?;
+                if row != "ok" {
+                    problems.push(row);
+                }
+            }
+            let dangling: i64 = c.query_row(
+                "SELECT count(*) FROM findings f LEFT JOIN finding_versions v ON v.id = f.version_id
+                 WHERE v.id IS NULL OR v.finding_id != f.id OR v.updated_at != f.updated_at",
+                [],
+                |r| r.get(0),
+            )?;
+            if dangling > 0 {
+                problems.push(format!(
+                    "{dangling} latest rows do not match their version row"
+                ));
+            }
+            let orphans: i64 = c.query_row(
+                "SELECT count(*) FROM (SELECT DISTINCT finding_id FROM finding_versions) v
+                 LEFT JOIN findings f ON f.id = v.finding_id WHERE f.id IS NULL",
+                [],
+                |r| r.get(0),
+            )?;
+            if orphans > 0 {
+                problems.push(format!(
+                    "{orphans} finding ids have versions but no latest row"
+                ));
+            }
+            Ok(problems)
+        })
+    }
+}
+
+fn configure_reader(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "cache_size", -16_384)?;
+    Ok(())
+}
+
+fn current_generation(c: &Connection) -> Result<u64, StoreError> {
+    Ok(
+        c.query_row("SELECT value FROM meta WHERE key = 'generation'", [], |r| {
+            r.get::<_, i64>(0)
+        })? as u64,
+    )
+}
+
+fn triage_row(c: &Connection, id: &str) -> Result<Option<Triage>, StoreError> {
+    let row = c
+        .prepare_cached(
+            "SELECT status, assignee, note, version, updated_at, updated_by FROM triage WHERE finding_id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })
+        .optional()?;
+    row.map(
+        |(status, assignee, note, version, updated_at, updated_by)| {
+            let status = TriageStatus::parse(&status).ok_or_else(|| {
+                StoreError::Codec(format!("unknown triage status {status:?} for {id}"))
+            })?;
+            Ok(Triage {
+                finding_id: id.to_string(),
+                status,
+                assignee,
+                note,
+                version,
+                updated_at,
+                updated_by,
+            })
+        },
+    )
+    .transpose()
+}
+
+/// Compile-time guarantee the store can be shared across threads.
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Store>();
+};

@@ -1,0 +1,427 @@
+//! Behaviour of the store through its public API, on real SQLite files.
+
+use gdlens_domain::{normalize, Finding, TriageStatus};
+use gdlens_store::{
+    Investigation, NewFinding, Store, StoreError, SyncStatus, TriageChange, UpsertOutcome,
+    Watermark,
+};
+use serde_json::json;
+
+/// A minimal but real GuardDuty finding JSON, normalized, with its raw bytes.
+fn record(id: &str, updated_at: &str, count: u64) -> NewFinding {
+    let raw = json!({
+        "id": id,
+        "arn": format!("arn:aws:guardduty:us-east-1:111122223333:detector/d1/finding/{id}"),
+        "accountId": "111122223333",
+        "region": "us-east-1",
+        "type": "Recon:EC2/PortProbeUnprotectedPort",
+        "severity": 2.0,
+        "createdAt": "2024-01-01T00:00:00.000Z",
+        "updatedAt": updated_at,
+        "title": "Unprotected port on EC2 instance is being probed.",
+        "resource": {"resourceType": "Instance", "instanceDetails": {"instanceId": "i-0abc"}},
+        "service": {"count": count, "archived": false, "detectorId": "d1"}
+    })
+    .to_string();
+    let finding = normalize(&serde_json::from_str(&raw).unwrap()).unwrap();
+    NewFinding {
+        finding,
+        raw,
+        source: "test".into(),
+    }
+}
+
+fn ids(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn newer_replaces_and_keeps_history_same_is_unchanged_older_never_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let v1 = record("f1", "2024-01-01T00:00:00.000Z", 1);
+    let v2 = record("f1", "2024-01-02T00:00:00.000Z", 5);
+    let v0 = record("f1", "2023-12-31T00:00:00.000Z", 1);
+
+    let r = store.upsert_batch(std::slice::from_ref(&v1)).unwrap();
+    assert_eq!(r.outcomes, vec![UpsertOutcome::Inserted]);
+    assert_eq!(r.changed, vec![v1.finding.clone()]);
+    let g1 = store.generation().unwrap();
+
+    let r = store.upsert_batch(std::slice::from_ref(&v1)).unwrap();
+    assert_eq!((r.inserted, r.updated, r.unchanged), (0, 0, 1));
+    assert!(r.changed.is_empty());
+    assert_eq!(
+        store.generation().unwrap(),
+        g1,
+        "an unchanged batch does not bump the generation"
+    );
+
+    let r = store.upsert_batch(std::slice::from_ref(&v2)).unwrap();
+    assert_eq!(r.outcomes, vec![UpsertOutcome::Updated]);
+    assert!(store.generation().unwrap() > g1);
+
+    let r = store.upsert_batch(&[v0.clone(), v1.clone()]).unwrap();
+    assert_eq!(
+        r.outcomes,
+        vec![UpsertOutcome::Unchanged, UpsertOutcome::Unchanged]
+    );
+
+    let got = store.get_findings(&ids(&["f1", "missing"])).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].finding, v2.finding);
+    assert_eq!(got[0].raw, v2.raw);
+    assert_eq!(store.count().unwrap(), 1);
+
+    let versions = store.versions("f1").unwrap();
+    let counts: Vec<u64> = versions.iter().map(|v| v.count).collect();
+    assert_eq!(
+        counts,
+        vec![1, 1, 5],
+        "older version kept as history, oldest first"
+    );
+    assert_eq!(versions.iter().filter(|v| v.is_latest).count(), 1);
+    assert!(versions[2].is_latest);
+    assert_eq!(versions[0].raw, v0.raw);
+    assert!(store.integrity_check().unwrap().is_empty());
+}
+
+#[test]
+fn duplicate_ids_inside_one_batch_apply_in_order() {
+    let store = Store::open_in_memory().unwrap();
+    let a1 = record("a", "2024-01-01T00:00:00Z", 1);
+    let a2 = record("a", "2024-01-03T00:00:00Z", 3);
+    let a_mid = record("a", "2024-01-02T00:00:00Z", 2);
+    let r = store
+        .upsert_batch(&[a1, a2.clone(), a2.clone(), a_mid])
+        .unwrap();
+    use UpsertOutcome::*;
+    assert_eq!(r.outcomes, vec![Inserted, Updated, Unchanged, Unchanged]);
+    assert_eq!(
+        r.changed,
+        vec![a2.finding.clone()],
+        "one changed entry per id: the latest"
+    );
+    assert_eq!(store.versions("a").unwrap().len(), 3);
+    assert_eq!(store.latest_findings().unwrap(), vec![a2.finding]);
+}
+
+#[test]
+fn scan_latest_decodes_the_compact_form_and_applies_local_archive_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let batch: Vec<_> = (0..50)
+        .map(|i| record(&format!("id{i:03}"), "2024-02-01T00:00:00Z", i + 1))
+        .collect();
+    store.upsert_batch(&batch).unwrap();
+    store.set_archived(&ids(&["id007"]), true, "alice").unwrap();
+    let mut seen = Vec::new();
+    store.scan_latest(|f| seen.push(f)).unwrap();
+    assert_eq!(seen.len(), 50);
+    for (got, want) in seen.iter().zip(&batch) {
+        let mut want = want.finding.clone();
+        want.archived = want.id == "id007";
+        assert_eq!(got, &want);
+    }
+    let audit = store.audit("id007").unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "archive");
+    // Archiving again is not a change.
+    assert_eq!(
+        store.set_archived(&ids(&["id007"]), true, "alice").unwrap(),
+        0
+    );
+    assert!(matches!(
+        store.set_archived(&ids(&["nope"]), true, "alice"),
+        Err(StoreError::UnknownFinding(id)) if id == "nope"
+    ));
+}
+
+#[test]
+fn rows_with_an_unknown_codec_are_renormalized_from_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let rec = record("f", "2024-02-01T00:00:00Z", 4);
+    store.upsert_batch(std::slice::from_ref(&rec)).unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.path().join(gdlens_store::DB_FILE)).unwrap();
+    conn.execute("UPDATE findings SET codec = 999, normalized = x'00'", [])
+        .unwrap();
+    drop(conn);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.latest_findings().unwrap(), vec![rec.finding.clone()]);
+    assert_eq!(
+        store.get_findings(&ids(&["f"])).unwrap()[0].finding,
+        rec.finding
+    );
+}
+
+#[test]
+fn watermark_commits_with_its_batch_and_only_moves_forward() {
+    let store = Store::open_in_memory().unwrap();
+    let w = |ms| Watermark {
+        region: "eu-west-1".into(),
+        detector_id: "d1".into(),
+        updated_at_ms: ms,
+    };
+    store
+        .upsert_batch_with_watermark(&[record("x", "2024-01-01T00:00:00Z", 1)], Some(&w(200)))
+        .unwrap();
+    assert_eq!(store.watermark("eu-west-1", "d1").unwrap(), Some(200));
+    store
+        .upsert_batch_with_watermark(&[], Some(&w(100)))
+        .unwrap();
+    assert_eq!(store.watermark("eu-west-1", "d1").unwrap(), Some(200));
+    // A failing batch (empty id) writes neither data nor watermark.
+    let mut bad = record("y", "2024-01-01T00:00:00Z", 1);
+    bad.finding.id.clear();
+    let err = store.upsert_batch_with_watermark(
+        &[record("z", "2024-01-01T00:00:00Z", 1), bad],
+        Some(&w(900)),
+    );
+    assert_eq!(err.unwrap_err().code(), "invalid_input");
+    assert_eq!(store.watermark("eu-west-1", "d1").unwrap(), Some(200));
+    assert_eq!(
+        store.count().unwrap(),
+        1,
+        "nothing of the failed batch is written"
+    );
+    assert_eq!(store.watermark("us-east-1", "d1").unwrap(), None);
+}
+
+#[test]
+fn triage_versions_reject_stale_writes_atomically_and_audit() {
+    let store = Store::open_in_memory().unwrap();
+    store
+        .upsert_batch(&[
+            record("a", "2024-01-01T00:00:00Z", 1),
+            record("b", "2024-01-01T00:00:00Z", 1),
+        ])
+        .unwrap();
+    let ack = TriageChange {
+        status: TriageStatus::Acknowledged,
+        assignee: Some("bob".into()),
+        note: None,
+    };
+    let out = store
+        .set_triage(&ids(&["a"]), &ack, Some(0), "alice")
+        .unwrap();
+    assert_eq!(out[0].version, 1);
+    assert_eq!(out[0].assignee.as_deref(), Some("bob"));
+
+    // b is at version 0, a at 1: expecting 0 for both rejects both.
+    let resolve = TriageChange {
+        status: TriageStatus::Resolved,
+        assignee: None,
+        note: Some("fixed".into()),
+    };
+    let err = store
+        .set_triage(&ids(&["b", "a"]), &resolve, Some(0), "carol")
+        .unwrap_err();
+    match &err {
+        StoreError::StaleVersion {
+            finding_id,
+            expected,
+            actual,
+        } => {
+            assert_eq!((finding_id.as_str(), *expected, *actual), ("a", 0, 1));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(err.code(), "stale_version");
+    assert!(
+        store.triage(&ids(&["b"])).unwrap().is_empty(),
+        "b was not written"
+    );
+
+    let out = store
+        .set_triage(&ids(&["a", "b"]), &resolve, None, "carol")
+        .unwrap();
+    assert_eq!(out[0].version, 2);
+    assert_eq!(
+        out[0].assignee.as_deref(),
+        Some("bob"),
+        "None keeps the assignee"
+    );
+    assert_eq!(out[1].version, 1);
+    let clear = TriageChange {
+        status: TriageStatus::Resolved,
+        assignee: Some(String::new()),
+        note: None,
+    };
+    let out = store
+        .set_triage(&ids(&["a"]), &clear, Some(2), "carol")
+        .unwrap();
+    assert_eq!(out[0].assignee, None);
+    assert_eq!(out[0].note.as_deref(), Some("fixed"));
+
+    assert_eq!(
+        store.all_triage().unwrap(),
+        vec![
+            ("a".to_string(), TriageStatus::Resolved),
+            ("b".to_string(), TriageStatus::Resolved)
+        ]
+    );
+    let audit = store.audit("a").unwrap();
+    assert_eq!(audit.len(), 3);
+    assert_eq!(audit[0].detail["from"], "NEW");
+    assert_eq!(audit[1].detail["to"], "RESOLVED");
+    assert_eq!(audit[1].actor, "carol");
+    assert!(matches!(
+        store.set_triage(&ids(&["zzz"]), &resolve, None, "x"),
+        Err(StoreError::UnknownFinding(_))
+    ));
+}
+
+#[test]
+fn ticket_links_are_idempotent_and_audited_on_change_only() {
+    let store = Store::open_in_memory().unwrap();
+    store
+        .upsert_batch(&[record("a", "2024-01-01T00:00:00Z", 1)])
+        .unwrap();
+    store
+        .link_ticket(&ids(&["a"]), "jira", "SEC-1", None, "alice")
+        .unwrap();
+    store
+        .link_ticket(&ids(&["a"]), "jira", "SEC-1", None, "bob")
+        .unwrap();
+    let links = store
+        .link_ticket(
+            &ids(&["a"]),
+            "jira",
+            "SEC-1",
+            Some("https://j/SEC-1"),
+            "bob",
+        )
+        .unwrap();
+    assert_eq!(links[0].created_by, "alice");
+    store
+        .link_ticket(&ids(&["a"]), "jira", "SEC-2", None, "bob")
+        .unwrap();
+    let links = store.ticket_links(&ids(&["a"])).unwrap();
+    assert_eq!(links.len(), 2);
+    assert_eq!(links[0].url.as_deref(), Some("https://j/SEC-1"));
+    assert_eq!(
+        store.audit("a").unwrap().len(),
+        3,
+        "new, url change, second ticket"
+    );
+    assert_eq!(
+        store
+            .link_ticket(&ids(&["a"]), "", "k", None, "x")
+            .unwrap_err()
+            .code(),
+        "invalid_input"
+    );
+}
+
+#[test]
+fn local_state_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .upsert_batch(&[record("a", "2024-01-01T00:00:00Z", 1)])
+            .unwrap();
+        let change = TriageChange {
+            status: TriageStatus::InProgress,
+            assignee: None,
+            note: None,
+        };
+        store
+            .set_triage(&ids(&["a"]), &change, None, "alice")
+            .unwrap();
+        store.put_state("accounts", &json!({"n": 3})).unwrap();
+        store
+            .set_sync_status(&SyncStatus {
+                region: "us-east-1".into(),
+                detector_id: Some("d1".into()),
+                last_attempt_at: Some(10),
+                last_success_at: Some(5),
+                last_error_code: Some("Throttled".into()),
+                last_error_message: Some("rate exceeded".into()),
+                findings_synced: 42,
+            })
+            .unwrap();
+        store
+            .set_sync_status(&SyncStatus {
+                region: "eu-west-1".into(),
+                detector_id: None,
+                last_attempt_at: Some(10),
+                last_success_at: None,
+                last_error_code: Some("NoDetector".into()),
+                last_error_message: None,
+                findings_synced: 0,
+            })
+            .unwrap();
+        let inv = Investigation {
+            graph_arn: "arn:aws:detective:us-east-1:111122223333:graph:g".into(),
+            investigation_id: "i1".into(),
+            entity_arn: "arn:aws:iam::111122223333:role/r".into(),
+            entity_type: "IAM_ROLE".into(),
+            status: "SUCCESSFUL".into(),
+            severity: "HIGH".into(),
+            state: "ACTIVE".into(),
+            created_at: 1,
+            scope_start: Some(0),
+            scope_end: None,
+            indicators_json: "[]".into(),
+        };
+        store
+            .replace_investigations(&[
+                inv.clone(),
+                Investigation {
+                    investigation_id: "i2".into(),
+                    ..inv
+                },
+            ])
+            .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.count().unwrap(), 1);
+    assert_eq!(
+        store.triage(&ids(&["a"])).unwrap()[0].status,
+        TriageStatus::InProgress
+    );
+    assert_eq!(store.get_state("accounts").unwrap(), Some(json!({"n": 3})));
+    assert_eq!(store.get_state("nope").unwrap(), None);
+    let sync = store.sync_statuses().unwrap();
+    assert_eq!(sync.len(), 2);
+    assert_eq!(sync[0].region, "eu-west-1");
+    assert_eq!(sync[0].detector_id, None);
+    assert_eq!(sync[1].findings_synced, 42);
+    assert_eq!(sync[1].data_age_ms(25), Some(20));
+    assert_eq!(store.investigations().unwrap().len(), 2);
+    store.replace_investigations(&[]).unwrap();
+    assert!(store.investigations().unwrap().is_empty());
+    let journal: String = rusqlite::Connection::open(dir.path().join("gdlens.db"))
+        .unwrap()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(journal, "wal");
+    assert!(store.size_bytes().unwrap() > 0);
+}
+
+#[test]
+fn store_is_shareable_across_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(Store::open(dir.path()).unwrap());
+    let writers: Vec<_> = (0..4)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    store
+                        .upsert_batch(&[record(&format!("t{t}-{i}"), "2024-01-01T00:00:00Z", 1)])
+                        .unwrap();
+                    store.count().unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert_eq!(store.count().unwrap(), 100);
+    let _: Vec<Finding> = store.latest_findings().unwrap();
+}
