@@ -7,6 +7,7 @@
 //! HTTP ──► auth (token → role + account scope) ──► GraphQL ──► moka caches keyed by (query, scope, generation)
 //! ```
 
+pub mod adapters;
 pub mod auth;
 pub mod cache;
 pub mod config;

@@ -144,10 +144,34 @@ pub struct SyncStatusRecord {
     pub findings_synced: u64,
 }
 
+/// A Detective investigation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvestigationRecord {
+    /// Investigation id.
+    pub id: String,
+    /// Entity ARN (user or role).
+    pub entity_arn: String,
+    /// `RUNNING`, `SUCCESSFUL`, `FAILED`.
+    pub status: String,
+    /// `INFORMATIONAL` … `CRITICAL`.
+    pub severity: String,
+    /// `ACTIVE` / `ARCHIVED`.
+    pub state: String,
+    /// When created.
+    pub created_at: EpochMillis,
+    /// Indicators as JSON text.
+    pub indicators_json: String,
+}
+
 /// What the API needs from the embedded store. Blocking calls: the API runs them on the blocking pool.
 pub trait FindingStore: Send + Sync {
     /// Latest version of every finding.
     fn scan_latest(&self) -> Result<Vec<Finding>, PortError>;
+    /// Triage status of every triaged finding (to seed the index at start).
+    fn all_triage(&self) -> Result<Vec<(String, TriageStatus)>, PortError>;
+    /// Detective investigations.
+    fn investigations(&self) -> Result<Vec<InvestigationRecord>, PortError>;
     /// Number of stored findings (latest versions).
     fn finding_count(&self) -> Result<u64, PortError>;
     /// Upserts in one transaction; returns the findings whose latest version changed.

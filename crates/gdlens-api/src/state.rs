@@ -101,6 +101,18 @@ impl AppState {
             .map_err(ApiError::internal)?;
         let n = latest.len();
         self.apply(latest);
+        let store = self.store.clone();
+        let triage = tokio::task::spawn_blocking(move || store.all_triage())
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
+        {
+            let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
+            for (id, status) in triage {
+                let _ = index.set_triage(&id, status);
+            }
+        }
+        self.bump();
         self.ready.store(true, Ordering::SeqCst);
         tracing::info!(findings = n, generation = self.generation(), "index and finding groups built");
         Ok(n)

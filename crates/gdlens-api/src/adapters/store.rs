@@ -1,0 +1,204 @@
+//! `gdlens_store::Store` as the API's [`FindingStore`].
+
+use std::collections::HashMap;
+
+use gdlens_domain::time::EpochMillis;
+use gdlens_domain::{Finding, TriageStatus};
+use gdlens_store::{NewFinding, Store, StoreError};
+
+use crate::ports::{
+    AuditRecord, FindingStore, IngestRecord, InvestigationRecord, PortError, SyncStatusRecord, TicketLinkRecord,
+    TriageChange, TriageRecord, VersionRecord,
+};
+
+/// The embedded SQLite store behind the API's port.
+pub struct StoreAdapter(pub Store);
+
+fn err(e: StoreError) -> PortError {
+    match e {
+        StoreError::StaleVersion { finding_id, expected, actual } => PortError::Stale { finding_id, expected, actual },
+        StoreError::UnknownFinding(id) => PortError::UnknownFinding(id),
+        other => PortError::Internal(format!("{} ({})", other, other.code())),
+    }
+}
+
+impl FindingStore for StoreAdapter {
+    fn scan_latest(&self) -> Result<Vec<Finding>, PortError> {
+        self.0.latest_findings().map_err(err)
+    }
+
+    fn all_triage(&self) -> Result<Vec<(String, TriageStatus)>, PortError> {
+        self.0.all_triage().map_err(err)
+    }
+
+    fn investigations(&self) -> Result<Vec<InvestigationRecord>, PortError> {
+        Ok(self
+            .0
+            .investigations()
+            .map_err(err)?
+            .into_iter()
+            .map(|i| InvestigationRecord {
+                id: i.investigation_id,
+                entity_arn: i.entity_arn,
+                status: i.status,
+                severity: i.severity,
+                state: i.state,
+                created_at: i.created_at,
+                indicators_json: i.indicators_json,
+            })
+            .collect())
+    }
+
+    fn finding_count(&self) -> Result<u64, PortError> {
+        self.0.count().map_err(err)
+    }
+
+    fn upsert(&self, batch: &[IngestRecord]) -> Result<Vec<Finding>, PortError> {
+        let batch: Vec<NewFinding> = batch
+            .iter()
+            .map(|r| NewFinding { finding: r.finding.clone(), raw: r.raw.clone(), source: r.source.clone() })
+            .collect();
+        Ok(self.0.upsert_batch(&batch).map_err(err)?.changed)
+    }
+
+    fn raw(&self, ids: &[String]) -> Result<HashMap<String, String>, PortError> {
+        Ok(self.0.get_findings(ids).map_err(err)?.into_iter().map(|s| (s.finding.id, s.raw)).collect())
+    }
+
+    fn versions(&self, ids: &[String]) -> Result<HashMap<String, Vec<VersionRecord>>, PortError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for id in ids {
+            let v = self.0.versions(id).map_err(err)?;
+            out.insert(
+                id.clone(),
+                v.into_iter()
+                    .map(|v| VersionRecord { updated_at: v.updated_at, count: v.count, severity: v.severity })
+                    .collect(),
+            );
+        }
+        Ok(out)
+    }
+
+    fn triage(&self, ids: &[String]) -> Result<HashMap<String, TriageRecord>, PortError> {
+        Ok(self
+            .0
+            .triage(ids)
+            .map_err(err)?
+            .into_iter()
+            .map(|t| {
+                (
+                    t.finding_id.clone(),
+                    TriageRecord {
+                        finding_id: t.finding_id,
+                        status: t.status,
+                        assignee: t.assignee,
+                        note: t.note,
+                        version: t.version,
+                        updated_at: Some(t.updated_at),
+                        updated_by: Some(t.updated_by),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    fn set_triage(&self, change: &TriageChange) -> Result<Vec<TriageRecord>, PortError> {
+        let c = gdlens_store::TriageChange {
+            status: change.status,
+            assignee: change.assignee.clone(),
+            note: change.note.clone(),
+        };
+        Ok(self
+            .0
+            .set_triage(&change.finding_ids, &c, change.expected_version, &change.actor)
+            .map_err(err)?
+            .into_iter()
+            .map(|t| TriageRecord {
+                finding_id: t.finding_id,
+                status: t.status,
+                assignee: t.assignee,
+                note: t.note,
+                version: t.version,
+                updated_at: Some(t.updated_at),
+                updated_by: Some(t.updated_by),
+            })
+            .collect())
+    }
+
+    fn link_ticket(
+        &self,
+        ids: &[String],
+        system: &str,
+        key: &str,
+        url: Option<&str>,
+        actor: &str,
+        _at: EpochMillis,
+    ) -> Result<Vec<TicketLinkRecord>, PortError> {
+        Ok(self.0.link_ticket(ids, system, key, url, actor).map_err(err)?.into_iter().map(link).collect())
+    }
+
+    fn ticket_links(&self, ids: &[String]) -> Result<HashMap<String, Vec<TicketLinkRecord>>, PortError> {
+        let mut out: HashMap<String, Vec<TicketLinkRecord>> = HashMap::new();
+        for l in self.0.ticket_links(ids).map_err(err)? {
+            out.entry(l.finding_id.clone()).or_default().push(link(l));
+        }
+        Ok(out)
+    }
+
+    fn audit(&self, ids: &[String]) -> Result<HashMap<String, Vec<AuditRecord>>, PortError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for id in ids {
+            let list = self.0.audit(id).map_err(err)?;
+            out.insert(
+                id.clone(),
+                list.into_iter()
+                    .map(|a| AuditRecord {
+                        finding_id: a.finding_id,
+                        at: a.at,
+                        actor: a.actor,
+                        action: a.action,
+                        detail: a.detail.to_string(),
+                    })
+                    .collect(),
+            );
+        }
+        Ok(out)
+    }
+
+    fn append_audit(&self, ids: &[String], actor: &str, action: &str, detail: &str, _at: EpochMillis) -> Result<(), PortError> {
+        let detail: serde_json::Value = serde_json::from_str(detail).unwrap_or(serde_json::Value::String(detail.into()));
+        self.0.append_audit(ids, actor, action, &detail).map_err(err)
+    }
+
+    fn sync_status(&self) -> Result<Vec<SyncStatusRecord>, PortError> {
+        Ok(self
+            .0
+            .sync_statuses()
+            .map_err(err)?
+            .into_iter()
+            .map(|s| SyncStatusRecord {
+                region: s.region,
+                detector_id: s.detector_id,
+                last_success_at: s.last_success_at,
+                last_error_code: s.last_error_code,
+                last_error: s.last_error_message,
+                findings_synced: s.findings_synced,
+            })
+            .collect())
+    }
+
+    fn size_bytes(&self) -> Option<u64> {
+        self.0.size_bytes()
+    }
+}
+
+fn link(l: gdlens_store::TicketLink) -> TicketLinkRecord {
+    TicketLinkRecord {
+        finding_id: l.finding_id,
+        system: l.system,
+        key: l.key,
+        url: l.url,
+        created_at: l.created_at,
+        created_by: l.created_by,
+    }
+}
