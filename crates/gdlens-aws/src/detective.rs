@@ -57,9 +57,10 @@ impl AwsSource {
                 Ok(list) => {
                     let sink = sink.clone();
                     let r = region.clone();
-                    let stored =
-                        tokio::task::spawn_blocking(move || sink.replace_investigations(&r, &list))
-                            .await;
+                    let stored = tokio::task::spawn_blocking(move || {
+                        sink.replace_investigations(std::slice::from_ref(&r), &list)
+                    })
+                    .await;
                     match stored {
                         Ok(Ok(())) => {}
                         Ok(Err(e)) => {

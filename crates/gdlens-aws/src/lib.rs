@@ -10,6 +10,7 @@ pub mod detective;
 pub mod error;
 pub mod sink;
 pub mod source;
+mod store_sink;
 pub mod sync;
 pub mod transport;
 pub mod writeback;
@@ -18,8 +19,8 @@ pub use config::{AwsConfig, ConfigError};
 pub use detective::DetectiveRegionReport;
 pub use error::{AwsError, ErrorCode};
 pub use sink::{
-    BatchOutcome, Investigation, MemberAccount, MemorySink, RegionSyncStatus, SinkError, SyncSink,
-    SyncedFinding,
+    BatchOutcome, Committed, Investigation, MemberAccount, MemorySink, RegionSyncStatus, SinkError,
+    SyncSink, SyncedFinding,
 };
 pub use source::AwsSource;
 pub use sync::{CommitHook, RegionReport, SyncReport};

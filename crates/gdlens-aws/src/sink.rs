@@ -23,6 +23,14 @@ pub struct BatchOutcome {
     pub unchanged: u64,
 }
 
+/// The result of one commit: counts plus the latest version of every finding that changed
+/// (what an in-memory index needs).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Committed {
+    pub outcome: BatchOutcome,
+    pub changed: Vec<Finding>,
+}
+
 /// A member account seen through ListMembers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -46,6 +54,8 @@ pub struct RegionSyncStatus {
     /// Stable code of the failure (`access_denied`, `no_detector`, `throttled`, …).
     pub error_code: Option<String>,
     pub error_message: Option<String>,
+    /// Findings fetched by this run.
+    pub fetched: u64,
 }
 
 /// A Detective investigation with its indicators (raw PascalCase JSON, as Detective sent them).
@@ -82,14 +92,15 @@ pub struct SinkError {
 /// blocking pool.
 pub trait SyncSink: Send + Sync {
     /// The saved watermark of a region: the greatest `updatedAt` committed (epoch ms).
-    fn watermark(&self, region: &str) -> Result<Option<EpochMillis>, SinkError>;
-    /// Commits findings and the region's new watermark in ONE transaction.
+    fn watermark(&self, region: &str, detector_id: &str) -> Result<Option<EpochMillis>, SinkError>;
+    /// Commits findings and (when given) the detector's new watermark in ONE transaction.
     fn commit(
         &self,
         region: &str,
+        detector_id: &str,
         findings: &[SyncedFinding],
-        watermark: EpochMillis,
-    ) -> Result<BatchOutcome, SinkError>;
+        watermark: Option<EpochMillis>,
+    ) -> Result<Committed, SinkError>;
     /// Records how a region's run went.
     fn set_sync_status(&self, status: &RegionSyncStatus) -> Result<(), SinkError>;
     /// Records member accounts (default: ignored).
@@ -97,9 +108,11 @@ pub trait SyncSink: Send + Sync {
         Ok(())
     }
     /// Replaces a region's Detective investigations.
+    /// Replaces the Detective investigations of `regions` with `investigations` (those of other
+    /// regions stay as they are), atomically.
     fn replace_investigations(
         &self,
-        region: &str,
+        regions: &[String],
         investigations: &[Investigation],
     ) -> Result<(), SinkError>;
 }
@@ -173,40 +186,48 @@ impl MemorySink {
 }
 
 impl SyncSink for MemorySink {
-    fn watermark(&self, region: &str) -> Result<Option<EpochMillis>, SinkError> {
-        Ok(self.lock().watermarks.get(region).copied())
+    fn watermark(&self, region: &str, detector_id: &str) -> Result<Option<EpochMillis>, SinkError> {
+        Ok(self
+            .lock()
+            .watermarks
+            .get(&format!("{region}/{detector_id}"))
+            .copied())
     }
 
     fn commit(
         &self,
         region: &str,
+        detector_id: &str,
         findings: &[SyncedFinding],
-        watermark: EpochMillis,
-    ) -> Result<BatchOutcome, SinkError> {
+        watermark: Option<EpochMillis>,
+    ) -> Result<Committed, SinkError> {
         let mut inner = self.lock();
         let mut outcome = BatchOutcome::default();
+        let mut changed = Vec::new();
         for f in findings {
             match inner.latest.get(&f.finding.id) {
                 None => {
                     outcome.inserted += 1;
+                    changed.push(f.finding.clone());
                     inner.latest.insert(f.finding.id.clone(), f.clone());
                     inner.versions.insert(f.finding.id.clone(), 1);
                 }
                 Some(old) if f.finding.updated_at > old.finding.updated_at => {
                     outcome.updated += 1;
+                    changed.push(f.finding.clone());
                     inner.latest.insert(f.finding.id.clone(), f.clone());
                     *inner.versions.entry(f.finding.id.clone()).or_default() += 1;
                 }
                 Some(_) => outcome.unchanged += 1,
             }
         }
-        let w = inner
-            .watermarks
-            .entry(region.to_string())
-            .or_insert(watermark);
-        *w = (*w).max(watermark);
+        if let Some(watermark) = watermark {
+            let key = format!("{region}/{detector_id}");
+            let w = inner.watermarks.entry(key).or_insert(watermark);
+            *w = (*w).max(watermark);
+        }
         inner.commits += 1;
-        Ok(outcome)
+        Ok(Committed { outcome, changed })
     }
 
     fn set_sync_status(&self, status: &RegionSyncStatus) -> Result<(), SinkError> {
@@ -228,12 +249,18 @@ impl SyncSink for MemorySink {
 
     fn replace_investigations(
         &self,
-        region: &str,
+        regions: &[String],
         investigations: &[Investigation],
     ) -> Result<(), SinkError> {
-        self.lock()
-            .investigations
-            .insert(region.to_string(), investigations.to_vec());
+        let mut inner = self.lock();
+        for r in regions {
+            let of_region = investigations
+                .iter()
+                .filter(|i| &i.region == r)
+                .cloned()
+                .collect();
+            inner.investigations.insert(r.clone(), of_region);
+        }
         Ok(())
     }
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::error::{AwsError, ErrorCode};
-use crate::sink::{BatchOutcome, MemberAccount, RegionSyncStatus, SyncSink, SyncedFinding};
+use crate::sink::{Committed, MemberAccount, RegionSyncStatus, SyncSink, SyncedFinding};
 use crate::source::AwsSource;
 use crate::transport::BodyCapture;
 
@@ -283,6 +283,7 @@ impl AwsSource {
             succeeded_at: result.is_ok().then_some(finished),
             error_code: report.error.as_ref().map(|e| e.code.as_str().to_string()),
             error_message: report.error.as_ref().map(|e| e.message.clone()),
+            fetched: report.fetched,
         };
         if let Err(e) = blocking(sink, move |s| s.set_sync_status(&status)).await {
             report.error.get_or_insert(e);
@@ -359,8 +360,9 @@ impl AwsSource {
             // Member listing is a nicety; the findings are what matters.
             Err(e) => tracing::warn!(region, code = e.code.as_str(), "ListMembers failed"),
         }
-        let owned_region = region.to_string();
-        let watermark = blocking(sink, move |s| s.watermark(&owned_region)).await?;
+        let (owned_region, owned_detector) = (region.to_string(), detector.clone());
+        let watermark =
+            blocking(sink, move |s| s.watermark(&owned_region, &owned_detector)).await?;
         let lag_ms = (self.config().lag_seconds * 1000) as i64;
         let criteria = watermark.map(|w| {
             FindingCriteria::builder()
@@ -414,11 +416,18 @@ impl AwsSource {
                     .unwrap_or(high_water);
                 high_water = high_water.max(batch_max.min(started));
                 let outcome = self
-                    .commit(region, sink, findings, high_water, on_commit)
+                    .commit(
+                        region,
+                        &detector,
+                        sink,
+                        findings,
+                        Some(high_water),
+                        on_commit,
+                    )
                     .await?;
-                report.inserted += outcome.inserted;
-                report.updated += outcome.updated;
-                report.unchanged += outcome.unchanged;
+                report.inserted += outcome.outcome.inserted;
+                report.updated += outcome.outcome.updated;
+                report.unchanged += outcome.outcome.unchanged;
             }
             match page.next_token() {
                 Some(t) if !t.is_empty() => {
@@ -480,25 +489,28 @@ impl AwsSource {
         Ok((findings, rejected))
     }
 
+    /// Commits one batch (and the watermark) on the blocking pool, then runs the hook with the
+    /// findings whose latest version changed.
     pub(crate) async fn commit(
         &self,
         region: &str,
+        detector: &str,
         sink: &Arc<dyn SyncSink>,
         findings: Vec<SyncedFinding>,
-        watermark: EpochMillis,
+        watermark: Option<EpochMillis>,
         on_commit: Option<&CommitHook>,
-    ) -> Result<BatchOutcome, AwsError> {
-        let owned_region = region.to_string();
-        let (outcome, findings) = blocking(sink, move |s| {
-            let outcome = s.commit(&owned_region, &findings, watermark)?;
-            Ok((outcome, findings))
+    ) -> Result<Committed, AwsError> {
+        let (owned_region, owned_detector) = (region.to_string(), detector.to_string());
+        let committed = blocking(sink, move |s| {
+            s.commit(&owned_region, &owned_detector, &findings, watermark)
         })
         .await?;
         if let Some(hook) = on_commit {
-            let plain: Vec<Finding> = findings.into_iter().map(|f| f.finding).collect();
-            hook(&plain);
+            if !committed.changed.is_empty() {
+                hook(&committed.changed);
+            }
         }
-        Ok(outcome)
+        Ok(committed)
     }
 }
 

@@ -54,6 +54,9 @@ pub struct WriteBackReport {
     pub done: Vec<String>,
     pub failed: Vec<FailedBatch>,
     pub refreshed: BatchOutcome,
+    /// Latest versions that changed locally (for the server's in-memory index).
+    #[serde(skip)]
+    pub changed: Vec<gdlens_domain::Finding>,
 }
 
 impl WriteBackReport {
@@ -180,7 +183,14 @@ impl AwsSource {
                             report.done.extend(ids.iter().cloned());
                             if let Some(sink) = &sink {
                                 if let Err(error) = self
-                                    .refresh(region, &detector, &ids, sink, &mut report.refreshed)
+                                    .refresh(
+                                        region,
+                                        &detector,
+                                        &ids,
+                                        sink,
+                                        &mut report.refreshed,
+                                        &mut report.changed,
+                                    )
                                     .await
                                 {
                                     tracing::warn!(
@@ -211,20 +221,16 @@ impl AwsSource {
         ids: &[String],
         sink: &Arc<dyn SyncSink>,
         total: &mut BatchOutcome,
+        changed: &mut Vec<gdlens_domain::Finding>,
     ) -> Result<(), AwsError> {
         let (findings, _) = self.get_findings(region, detector, ids).await?;
-        let r = region.to_string();
-        let s = sink.clone();
-        let watermark = tokio::task::spawn_blocking(move || s.watermark(&r))
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .flatten()
-            .unwrap_or(0);
-        let outcome = self.commit(region, sink, findings, watermark, None).await?;
-        total.inserted += outcome.inserted;
-        total.updated += outcome.updated;
-        total.unchanged += outcome.unchanged;
+        let committed = self
+            .commit(region, detector, sink, findings, None, None)
+            .await?;
+        total.inserted += committed.outcome.inserted;
+        total.updated += committed.outcome.updated;
+        total.unchanged += committed.outcome.unchanged;
+        changed.extend(committed.changed);
         Ok(())
     }
 }

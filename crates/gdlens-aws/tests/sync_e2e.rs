@@ -99,7 +99,10 @@ async fn syncs_every_reachable_region_and_records_the_unreachable_ones() {
     );
     assert_eq!(sink.members().len(), 2);
     // The watermark is the newest updatedAt: 2024-05-01T10:00:00Z + 119 s.
-    let w = sink.watermark("us-east-1").unwrap().unwrap();
+    let w = sink
+        .watermark("us-east-1", &state.detector_id("us-east-1").unwrap())
+        .unwrap()
+        .unwrap();
     assert_eq!(
         w,
         gdlens_domain::time::parse_iso("2024-05-01T10:01:59Z").unwrap()
