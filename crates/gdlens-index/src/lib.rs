@@ -10,12 +10,14 @@
 //! every change so caches can key on it. No I/O, no async.
 
 mod dictionary;
+mod features;
 mod index;
 mod order;
 mod query;
 mod summary;
 
 pub use dictionary::Dictionary;
+pub use features::GroupInfo;
 pub use index::{FindingIndex, IndexError, UpsertOutcome};
 pub use order::{OrderDirection, OrderField};
 pub use summary::{

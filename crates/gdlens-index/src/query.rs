@@ -140,7 +140,10 @@ impl RowPredicate {
         }
         if let Some(min) = self.severity_min {
             // NaN severities never pass a minimum.
-            if index.severity[row].partial_cmp(&min).is_none_or(|o| o.is_lt()) {
+            if index.severity[row]
+                .partial_cmp(&min)
+                .is_none_or(|o| o.is_lt())
+            {
                 return false;
             }
         }

@@ -1,0 +1,120 @@
+//! Feature columns for the scoring crate, computed from the index with the scoring crate's own
+//! feature definitions (`type_count_column`, `resource_exposure`, `age_hours`), so the server, the
+//! API's `scoringFeatures` and the browser agree.
+
+use gdlens_domain::time::EpochMillis;
+use gdlens_scoring::{FeatureColumns, NO_RESOURCE};
+
+use crate::index::FindingIndex;
+
+/// What the correlation crate knows about a finding's group, as scoring needs it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct GroupInfo {
+    /// Distinct ATT&CK tactics of the group (saturated at 255).
+    pub tactics: u8,
+    /// Highest severity in the group.
+    pub severity: f64,
+}
+
+impl FindingIndex {
+    /// Scoring features of `rows`, in that order. The context features (type rarity, resource
+    /// exposure) are counted over `rows` themselves: pass the caller's scope (the filtered rows)
+    /// so rarity means "rare in what this caller looks at". `group_of(row)` gives the row's group.
+    pub fn features(
+        &self,
+        rows: &[u32],
+        now_ms: EpochMillis,
+        group_of: impl Fn(u32) -> Option<GroupInfo>,
+    ) -> FeatureColumns {
+        let type_codes: Vec<u32> = rows
+            .iter()
+            .map(|&r| self.finding_type[r as usize])
+            .collect();
+        let resource_codes: Vec<u32> = rows
+            .iter()
+            .map(|&r| self.resource_code(r).unwrap_or(NO_RESOURCE))
+            .collect();
+        let type_count = gdlens_scoring::type_count_column(&type_codes, None, self.types.len());
+        let (resource_findings, resource_distinct_types) = gdlens_scoring::resource_exposure(
+            &resource_codes,
+            &type_codes,
+            None,
+            self.resources.len(),
+        );
+        let mut columns = FeatureColumns::with_capacity(rows.len());
+        for &r in rows {
+            let i = r as usize;
+            let group = group_of(r).unwrap_or_default();
+            columns.severity.push(self.severity[i]);
+            columns.criticality.push(self.account_criticality(r).code());
+            columns
+                .age_hours
+                .push(gdlens_scoring::age_hours(now_ms, self.last_seen[i]));
+            columns.count.push(self.count[i]);
+            columns.group_tactics.push(group.tactics);
+            columns.group_severity.push(group.severity);
+            columns.archived.push(u8::from(self.archived(r)));
+            columns.triage.push(self.triage[i]);
+            columns.sample.push(u8::from(self.sample(r)));
+        }
+        columns.type_count = type_count;
+        columns.resource_findings = resource_findings;
+        columns.resource_distinct_types = resource_distinct_types;
+        columns
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gdlens_domain::{Account, Criticality, Finding, TriageStatus};
+
+    fn finding(id: &str, ty: &str, key: Option<&str>, last_seen: i64) -> Finding {
+        Finding {
+            id: id.into(),
+            account_id: "111".into(),
+            finding_type: ty.into(),
+            severity: 5.0,
+            updated_at: last_seen,
+            count: 3,
+            resource_type: "Instance".into(),
+            resource_key: key.map(String::from),
+            ..Finding::default()
+        }
+    }
+
+    #[test]
+    fn features_follow_the_scoring_definitions_over_the_given_rows() {
+        let mut index = FindingIndex::build([
+            finding("a", "T1", Some("i-1"), 0),
+            finding("b", "T1", Some("i-1"), 3_600_000),
+            finding("c", "T2", Some("i-1"), 0),
+            finding("d", "T2", None, 0),
+        ]);
+        index.set_accounts(&[Account {
+            id: "111".into(),
+            name: String::new(),
+            owner: String::new(),
+            criticality: Criticality::High,
+        }]);
+        index.set_triage("c", TriageStatus::Resolved).unwrap();
+        let group = GroupInfo {
+            tactics: 3,
+            severity: 8.0,
+        };
+        let cols = index.features(&[0, 1, 2, 3], 7_200_000, |r| (r == 2).then_some(group));
+        assert_eq!(cols.validate(), Ok(4));
+        assert_eq!(cols.type_count, vec![2, 2, 2, 2]);
+        assert_eq!(cols.resource_findings, vec![3, 3, 3, 0]);
+        assert_eq!(cols.resource_distinct_types, vec![2, 2, 2, 0]);
+        assert_eq!(cols.age_hours, vec![2.0, 1.0, 2.0, 2.0]);
+        assert_eq!(cols.criticality, vec![Criticality::High.code(); 4]);
+        assert_eq!(cols.triage[2], TriageStatus::Resolved as u8);
+        assert_eq!((cols.group_tactics[2], cols.group_severity[2]), (3, 8.0));
+        assert_eq!(cols.group_tactics[0], 0);
+        // Over a subset, rarity and exposure are counted within the subset.
+        let cols = index.features(&[1, 3], 7_200_000, |_| None);
+        assert_eq!(cols.type_count, vec![1, 1]);
+        assert_eq!(cols.resource_findings, vec![1, 0]);
+    }
+}
