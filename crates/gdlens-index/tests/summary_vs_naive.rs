@@ -614,10 +614,12 @@ proptest! {
         limit in 0..6usize,
         floor in proptest::option::of(prop_oneof![Just(7.0), Just(4.0), 0.0..10.0f64]),
         new_types_limit in 0..8usize,
+        parallel in any::<bool>(),
     ) {
         let index = build_index(&versions, &triage);
         let latest = naive_latest(&versions, &triage);
-        let options = SummaryOptions { limit, now_ms: T0, least_frequent_min_severity: floor, new_types_limit };
+        let options = SummaryOptions { limit, now_ms: T0, least_frequent_min_severity: floor, new_types_limit,
+            parallel_min_rows: if parallel { 0 } else { usize::MAX } };
         let mut got = index.summary(&filter, &scope, &options);
         prop_assert_eq!(got.generation, index.generation());
         got.generation = 0;
