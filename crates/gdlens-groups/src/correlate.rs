@@ -86,7 +86,7 @@ pub struct GroupDelta {
 /// One finding as the correlator keeps it: only what groups need.
 #[derive(Debug, Clone)]
 struct Member {
-    id: Box<str>,
+    id: Arc<str>,
     finding_type: u32,
     account: u32,
     region: u32,
@@ -125,7 +125,8 @@ struct SequenceInfo {
 struct Key {
     kind: EntityKind,
     strength: Strength,
-    value: Arc<str>,
+    /// `<kind code>:<value>`, shared with the key map.
+    full: Arc<str>,
     postings: Vec<u32>,
     /// Over its degree caps: kept as an annotation only.
     capped: bool,
@@ -161,7 +162,7 @@ impl Names {
 pub struct Correlator {
     config: CorrelationConfig,
     members: Vec<Member>,
-    by_id: FxHashMap<Box<str>, u32>,
+    by_id: FxHashMap<Arc<str>, u32>,
     names: Names,
     keys: Vec<Key>,
     /// `kind code` + value → key.
@@ -184,6 +185,7 @@ pub struct Correlator {
     stamp: Vec<u32>,
     local: Vec<u32>,
     key_stamp: Vec<u32>,
+    key_dirty: Vec<bool>,
     epoch: u32,
 }
 
@@ -208,6 +210,7 @@ impl Correlator {
             stamp: Vec::new(),
             local: Vec::new(),
             key_stamp: Vec::new(),
+            key_dirty: Vec::new(),
             epoch: 0,
         }
     }
@@ -403,9 +406,10 @@ impl Correlator {
         }
         claim_check.sort_unstable();
         claim_check.dedup();
+        let no_sequences = self.seq_by_arn.is_empty() && self.seq_claims.is_empty();
         for &i in &claim_check {
             let m = &self.members[i as usize];
-            let claimed = if m.sequence.is_some() {
+            let claimed = if m.sequence.is_some() || no_sequences {
                 NONE
             } else {
                 self.claimant(i)
@@ -435,8 +439,11 @@ impl Correlator {
         dirty_seqs.dedup();
 
         // Entities whose linking status or postings changed pull in every finding they name.
-        dirty_keys.sort_unstable();
-        dirty_keys.dedup();
+        self.key_dirty.resize(self.keys.len(), false);
+        dirty_keys.retain(|&k| !std::mem::replace(&mut self.key_dirty[k as usize], true));
+        for &k in &dirty_keys {
+            self.key_dirty[k as usize] = false;
+        }
         let mut region_seeds: Vec<u32> = seeds.clone();
         for &k in &dirty_keys {
             let was = self.keys[k as usize].linking;
@@ -548,8 +555,12 @@ impl Correlator {
             ),
             Strength::Weak => return false,
         };
-        if key.postings.len() > max_f {
+        let n = key.postings.len();
+        if n > max_f {
             return true;
+        }
+        if n <= max_a && n <= max_r {
+            return false;
         }
         let mut accounts: Vec<u32> = key
             .postings
@@ -594,7 +605,7 @@ impl Correlator {
                         keys.push(Key {
                             kind,
                             strength: strength_of(kind, value),
-                            value: Arc::from(value),
+                            full: full.clone(),
                             postings: Vec::new(),
                             capped: false,
                             linking: false,
@@ -627,7 +638,7 @@ impl Correlator {
             None
         };
         Member {
-            id: f.id.as_str().into(),
+            id: Arc::from(f.id.as_str()),
             finding_type: self.names.intern(&f.finding_type),
             account: self.names.intern(&f.account_id),
             region: self.names.intern(&f.region),
@@ -985,7 +996,7 @@ impl Correlator {
                         .iter()
                         .map(|&k| {
                             let key = &self.keys[k as usize];
-                            (key.kind, key.value.as_ref(), key.strength, key.capped)
+                            (key.kind, &key.full[2..], key.strength, key.capped)
                         })
                         .collect(),
                 }

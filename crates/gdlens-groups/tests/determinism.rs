@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use gdlens_domain::{
-    Activity, AttackSequence, Finding, ResourceDetails, ResourceRole, SequenceIndicator, SequenceSignal,
+    Activity, AttackSequence, Finding, ResourceDetails, ResourceRole, SequenceIndicator,
+    SequenceSignal,
 };
 use gdlens_groups::{CorrelationConfig, Correlator, GroupSource};
 use proptest::prelude::*;
@@ -49,17 +50,19 @@ fn spec() -> impl Strategy<Value = Spec> {
         0i64..24 * 30,
         proptest::option::weighted(0.05, proptest::collection::vec(0u8..60, 1..4)),
     )
-        .prop_map(|(id, version, ty, account, instance, key, ip, hour, sequence_of)| Spec {
-            id,
-            version,
-            ty,
-            account,
-            instance,
-            key,
-            ip,
-            hour,
-            sequence_of,
-        })
+        .prop_map(
+            |(id, version, ty, account, instance, key, ip, hour, sequence_of)| Spec {
+                id,
+                version,
+                ty,
+                account,
+                instance,
+                key,
+                ip,
+                hour,
+                sequence_of,
+            },
+        )
 }
 
 fn finding(s: &Spec) -> Finding {
@@ -85,19 +88,30 @@ fn finding(s: &Spec) -> Finding {
             ..Default::default()
         },
         activity: Activity {
-            remote_ips: s.ip.map(|i| vec![format!("198.51.100.{i}")]).unwrap_or_default(),
+            remote_ips: s
+                .ip
+                .map(|i| vec![format!("198.51.100.{i}")])
+                .unwrap_or_default(),
             ..Default::default()
         },
         ..Default::default()
     };
-    f.resource_key = f.resource.instance_id.clone().or(f.resource.access_key_id.clone());
+    f.resource_key = f
+        .resource
+        .instance_id
+        .clone()
+        .or(f.resource.access_key_id.clone());
     if let Some(members) = &s.sequence_of {
         f.finding_type = "AttackSequence:IAM/CompromisedCredentials".into();
         f.severity = 9.5;
         f.sequence = Some(AttackSequence {
             signals: members
                 .iter()
-                .map(|m| SequenceSignal { uid: format!("f{m:02}"), signal_type: "FINDING".into(), ..Default::default() })
+                .map(|m| SequenceSignal {
+                    uid: format!("f{m:02}"),
+                    signal_type: "FINDING".into(),
+                    ..Default::default()
+                })
                 .collect(),
             indicators: vec![SequenceIndicator {
                 key: "ATTACK_TACTIC".into(),
@@ -136,7 +150,10 @@ fn check_invariants(c: &Correlator, config: &CorrelationConfig) -> Result<(), Te
             prop_assert!(span <= config.max_span_ms, "span {span} in {}", g.id);
         }
         for id in &g.finding_ids {
-            prop_assert!(seen.insert(id.clone(), g.id.clone()).is_none(), "{id} in two groups");
+            prop_assert!(
+                seen.insert(id.clone(), g.id.clone()).is_none(),
+                "{id} in two groups"
+            );
             prop_assert_eq!(c.group_of(id).map(|x| x.id.clone()), Some(g.id.clone()));
         }
         prop_assert!(g.severity <= 10.0);
