@@ -1,16 +1,29 @@
 // gdlens web frontend: dashboard, findings (local WASM re-ranking), finding detail, finding groups.
 
 import { render } from 'preact';
+import type { FunctionComponent } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
 import './style.css';
 import './perf';
 import { Dashboard } from './views/Dashboard';
 import { Findings } from './views/Findings';
 import { FindingDetail } from './views/FindingDetail';
-import { Group } from './views/Group';
 import { Groups } from './views/Groups';
 import type { ViewFilter } from './filters';
 import { filterFromParams, filterToParams } from './filters';
 import { go, link, useRoute } from './route';
+
+// The group view pulls in Cytoscape.js: load it only when a group is opened, so the dashboard's
+// first render does not wait for it.
+let groupView: Promise<FunctionComponent<{ id: string }>> | null = null;
+function LazyGroup(props: { id: string }) {
+  const [View, setView] = useState<FunctionComponent<{ id: string }> | null>(null);
+  useEffect(() => {
+    groupView ??= import('./views/Group').then((m) => m.Group);
+    groupView.then((v) => setView(() => v));
+  }, []);
+  return View ? <View id={props.id} /> : <p class="muted">Loading…</p>;
+}
 
 function App() {
   const route = useRoute();
@@ -29,7 +42,7 @@ function App() {
       body = <Groups filter={filter} />;
       break;
     case 'group':
-      body = <Group id={route.id ?? ''} />;
+      body = <LazyGroup id={route.id ?? ''} />;
       break;
     default:
       body = <Dashboard filter={filter} onFilter={setFilter('dashboard')} />;
