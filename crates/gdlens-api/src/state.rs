@@ -92,7 +92,8 @@ impl AppState {
         }
     }
 
-    /// Initial build: index and groups from the store's latest findings; then ready.
+    /// Initial build: index and groups from the store's latest findings (call
+    /// [`AppState::mark_ready`] once any start-up import is done too).
     pub async fn build(self: &Arc<Self>) -> ApiResult<usize> {
         let store = self.store.clone();
         let latest = tokio::task::spawn_blocking(move || store.scan_latest())
@@ -113,7 +114,6 @@ impl AppState {
             }
         }
         self.bump();
-        self.ready.store(true, Ordering::SeqCst);
         tracing::info!(findings = n, generation = self.generation(), "index and finding groups built");
         Ok(n)
     }
@@ -176,6 +176,11 @@ impl AppState {
     /// The data generation (in every cache key).
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Marks the initial build (and start-up import) done: `/readyz` turns 200.
+    pub fn mark_ready(&self) {
+        self.ready.store(true, Ordering::SeqCst);
     }
 
     /// Whether the initial build is done.

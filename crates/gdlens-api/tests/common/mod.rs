@@ -118,6 +118,7 @@ impl TestServer {
         if !findings.is_empty() {
             state.ingest(fixture_records(findings)).await.unwrap();
         }
+        state.mark_ready();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

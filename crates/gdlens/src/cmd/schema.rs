@@ -1,4 +1,6 @@
-//! `gdlens schema`.
+//! `gdlens schema`: prints the GraphQL schema (SDL); `schema.graphql` at the repository root is this output.
+
+use std::io::Write as _;
 
 /// Arguments of `gdlens schema`.
 #[derive(Debug, clap::Args)]
@@ -6,5 +8,8 @@ pub struct Args {}
 
 /// Runs `gdlens schema`.
 pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("gdlens schema is not built yet")
+    let mut out = std::io::stdout().lock();
+    out.write_all(gdlens_api::sdl().as_bytes())?;
+    out.flush()?;
+    Ok(())
 }
