@@ -102,15 +102,13 @@ pub struct FindingIndex {
     /// Index into [`TriageStatus::ALL`].
     pub(crate) triage: Vec<u8>,
     pub(crate) updated_at: Vec<EpochMillis>,
-    /// UTC day of `updated_at`, precomputed for the severity trend.
-    pub(crate) updated_day: Vec<i32>,
     pub(crate) created_at: Vec<EpochMillis>,
     pub(crate) first_seen: Vec<EpochMillis>,
     pub(crate) last_seen: Vec<EpochMillis>,
     /// `service.count`, saturated at `u32::MAX`.
     pub(crate) count: Vec<u32>,
 
-    /// Smallest and largest `updated_day` ever indexed (bounds of the dense per-day arrays).
+    /// Smallest and largest UTC day of `updated_at` ever indexed (bounds of the dense per-day arrays).
     pub(crate) day_range: Option<(i32, i32)>,
     generation: u64,
 }
@@ -364,7 +362,6 @@ impl FindingIndex {
             + vec(&self.flags)
             + vec(&self.triage)
             + vec(&self.updated_at)
-            + vec(&self.updated_day)
             + vec(&self.created_at)
             + vec(&self.first_seen)
             + vec(&self.last_seen)
@@ -384,7 +381,6 @@ impl FindingIndex {
         self.flags.reserve(additional);
         self.triage.reserve(additional);
         self.updated_at.reserve(additional);
-        self.updated_day.reserve(additional);
         self.created_at.reserve(additional);
         self.first_seen.reserve(additional);
         self.last_seen.reserve(additional);
@@ -404,7 +400,6 @@ impl FindingIndex {
         self.flags.shrink_to_fit();
         self.triage.shrink_to_fit();
         self.updated_at.shrink_to_fit();
-        self.updated_day.shrink_to_fit();
         self.created_at.shrink_to_fit();
         self.first_seen.shrink_to_fit();
         self.last_seen.shrink_to_fit();
@@ -484,7 +479,6 @@ impl FindingIndex {
                 self.label[r] = label;
                 self.flags[r] = flags;
                 self.updated_at[r] = f.updated_at;
-                self.updated_day[r] = day;
                 self.created_at[r] = f.created_at;
                 self.first_seen[r] = f.first_seen();
                 self.last_seen[r] = f.last_seen();
@@ -504,7 +498,6 @@ impl FindingIndex {
                 self.flags.push(flags);
                 self.triage.push(triage_code(TriageStatus::New));
                 self.updated_at.push(f.updated_at);
-                self.updated_day.push(day);
                 self.created_at.push(f.created_at);
                 self.first_seen.push(f.first_seen());
                 self.last_seen.push(f.last_seen());

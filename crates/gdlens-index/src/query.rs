@@ -7,6 +7,9 @@ use gdlens_domain::{FindingFilter, Scope, TriageStatus};
 use crate::dictionary::Dictionary;
 use crate::index::{FindingIndex, FLAG_ARCHIVED, FLAG_SAMPLE};
 
+/// A code mask accepting every code.
+const ALL_CODES: u8 = 0xff;
+
 /// The filter's conditions except its time range, as per-code tables.
 pub(crate) struct RowPredicate {
     /// By account code: scope ∩ `accountIds`.
@@ -85,11 +88,11 @@ impl RowPredicate {
                 .collect()
         });
         let label_mask = match &filter.severity_labels {
-            None => 0xff,
+            None => ALL_CODES,
             Some(labels) => labels.iter().fold(0u8, |m, l| m | 1 << l.index()),
         };
         let triage_mask = match &filter.triage_status {
-            None => 0xff,
+            None => ALL_CODES,
             Some(statuses) => statuses.iter().fold(0u8, |m, s| m | 1 << triage_index(*s)),
         };
         let search = filter.search.as_ref().map(|needle| {
@@ -133,8 +136,9 @@ impl RowPredicate {
         {
             return false;
         }
-        if self.label_mask & (1 << index.label[row]) == 0
-            || self.triage_mask & (1 << index.triage[row]) == 0
+        // Only read the label and triage columns when the filter restricts them.
+        if (self.label_mask != ALL_CODES && self.label_mask & (1 << index.label[row]) == 0)
+            || (self.triage_mask != ALL_CODES && self.triage_mask & (1 << index.triage[row]) == 0)
         {
             return false;
         }

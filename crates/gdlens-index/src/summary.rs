@@ -5,7 +5,7 @@
 //! over the matching rows fills the details of the top resources only; a third pass, only when the
 //! filter has a period start, finds the first sighting of each `(account, type)` pair for "new types".
 
-use gdlens_domain::time::{format_day, EpochMillis};
+use gdlens_domain::time::{format_day, utc_day, EpochMillis};
 use gdlens_domain::{Criticality, FindingFilter, Scope, SeverityLabel};
 use serde::Serialize;
 
@@ -418,7 +418,7 @@ impl FindingIndex {
                 tc.floor_last_seen = tc.floor_last_seen.max(last_seen);
                 *pair |= PAIR_FLOOR_HIT;
             }
-            scan.days.add(self.updated_day[row], label);
+            scan.days.add(utc_day(t), label);
         }
         // Resource counters are the one large, randomly hit array: counting them in a tight loop of
         // its own lets the CPU keep many cache misses in flight instead of one per filtered row.
