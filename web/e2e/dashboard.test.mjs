@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { BASE, gql, launch, screenshot } from './harness.mjs';
+import { gql, launch, open, screenshot } from './harness.mjs';
 
 let b;
 before(async () => {
@@ -30,7 +30,7 @@ async function tile(page, id) {
 
 test('dashboard tiles and widgets equal the API summary', async () => {
   const { page, errors } = b;
-  await page.goto(`${BASE}/#/dashboard`);
+  await open(page, '#/dashboard');
   await page.waitForSelector('body[data-ready-dashboard="1"]');
   const api = await gql(SUMMARY, { f: {} });
   const s = api.summary;
@@ -74,7 +74,7 @@ test('dashboard tiles and widgets equal the API summary', async () => {
 
 test('a global severity filter changes the tiles to the API numbers for that filter', async () => {
   const { page } = b;
-  await page.goto(`${BASE}/#/dashboard`);
+  await open(page, '#/dashboard');
   await page.waitForSelector('body[data-ready-dashboard="1"]');
   await page.check('[data-testid="filter-severity-critical"]');
   const api = await gql(SUMMARY, { f: { severityLabels: ['CRITICAL'] } });
@@ -88,7 +88,7 @@ test('a global severity filter changes the tiles to the API numbers for that fil
 
 test('clicking a most-common type drills into exactly its findings', async () => {
   const { page } = b;
-  await page.goto(`${BASE}/#/dashboard`);
+  await open(page, '#/dashboard');
   await page.waitForSelector('[data-testid="top-types-row"]');
   const type = await page.getAttribute('[data-testid="top-types-row"] >> nth=0', 'data-type');
   await page.click('[data-testid="top-types-row"] >> nth=0');

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { BASE, gql, launch, rankSeq, screenshot, serverTopIds, waitForRank } from './harness.mjs';
+import { gql, launch, open, rankSeq, screenshot, serverTopIds, waitForRank } from './harness.mjs';
 
 const TOP = 50;
 let b;
@@ -20,7 +20,7 @@ async function pageTopIds(page, n) {
 
 test('default order equals the server PRIORITY order', async () => {
   const { page, errors } = b;
-  await page.goto(`${BASE}/#/findings`);
+  await open(page, '#/findings');
   await page.waitForSelector('body[data-ready-findings="1"]');
   const server = await serverTopIds(TOP, null);
   const shown = Number(await page.getAttribute('[data-testid="rank-count"]', 'data-value'));
@@ -38,7 +38,7 @@ test('default order equals the server PRIORITY order', async () => {
 
 test('moving weight sliders reorders the list exactly as the server does for those weights', async () => {
   const { page } = b;
-  await page.goto(`${BASE}/#/findings`);
+  await open(page, '#/findings');
   await page.waitForSelector('body[data-ready-findings="1"]');
   const before = await pageTopIds(page, TOP);
 
@@ -70,7 +70,7 @@ test('moving weight sliders reorders the list exactly as the server does for tho
 
 test('a text filter narrows the list to the matching findings, in the same order as the server', async () => {
   const { page } = b;
-  await page.goto(`${BASE}/#/findings`);
+  await open(page, '#/findings');
   await page.waitForSelector('body[data-ready-findings="1"]');
   const all = Number(await page.getAttribute('[data-testid="rank-count"]', 'data-value'));
   const seq = await rankSeq(page);
@@ -88,7 +88,7 @@ test('a text filter narrows the list to the matching findings, in the same order
 
 test('a finding type filter keeps only that type', async () => {
   const { page } = b;
-  await page.goto(`${BASE}/#/findings`);
+  await open(page, '#/findings');
   await page.waitForSelector('body[data-ready-findings="1"]');
   const type = await page.$eval('[data-testid="finding-row"] code', (c) => c.textContent);
   const seq = await rankSeq(page);

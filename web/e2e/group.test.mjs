@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { BASE, gql, launch, screenshot } from './harness.mjs';
+import { gql, launch, open, screenshot } from './harness.mjs';
 
 const KILL_CHAIN = ['TA0043', 'TA0042', 'TA0001', 'TA0002', 'TA0003', 'TA0004', 'TA0005', 'TA0112', 'TA0006', 'TA0007', 'TA0008', 'TA0009', 'TA0011', 'TA0010', 'TA0040'];
 
@@ -24,7 +24,7 @@ test('a group shows its tactics in kill-chain order and draws its entity graph',
     .sort((a, b) => b.tactics.length - a.tactics.length || b.findingCount - a.findingCount)[0];
   assert.ok(g.tactics.length >= 2, 'the demo has a multi-tactic group');
 
-  await page.goto(`${BASE}/#/groups`);
+  await open(page, '#/groups');
   await page.waitForSelector(`[data-testid="group-row"][data-group-id="${g.id}"]`);
   await screenshot(page, 'groups');
   await page.click(`[data-testid="group-row"][data-group-id="${g.id}"]`);

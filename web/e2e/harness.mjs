@@ -84,3 +84,9 @@ export async function waitForRank(page, seq) {
 export async function rankSeq(page) {
   return page.evaluate(() => Number(document.body.dataset.rankSeq ?? 0));
 }
+
+/** Opens a view in a fresh document (a hash-only change would keep the previous view's state). */
+export async function open(page, hash) {
+  await page.goto('about:blank');
+  await page.goto(`${BASE}/${hash}`);
+}
