@@ -15,7 +15,8 @@ export interface PagePerf {
   rerank?: (weights: Record<string, number>) => number;
   /**
    * Benchmark hook: builds a ranker over `rows` findings (the loaded columns repeated until there
-   * are that many), then times `reps` re-ranks with changing weights; returns each time in ms.
+   * are that many), then times 3 warm-up + `reps` re-ranks with changing weights; returns each
+   * time in ms, warm-ups first.
    */
   benchRank?: (rows: number, reps: number) => number[];
 }
