@@ -100,3 +100,19 @@ test('clicking a most-common type drills into exactly its findings', async () =>
   assert.ok(rowTypes.length > 0);
   for (const t of rowTypes) assert.equal(t, type);
 });
+
+test('clicking an account in "accounts with most findings" drills into its High+ findings', async () => {
+  const { page } = b;
+  await open(page, '#/dashboard');
+  await page.waitForSelector('[data-testid="top-accounts-row"]');
+  const high = await gql(SUMMARY, { f: { severityLabels: ['HIGH', 'CRITICAL'] } });
+  const top = high.summary.topAccounts[0];
+  await page.click('[data-testid="top-accounts-row"] >> nth=0');
+  await page.waitForSelector('body[data-ready-findings="1"]');
+  const shown = Number(await page.getAttribute('[data-testid="rank-count"]', 'data-value'));
+  assert.equal(shown, top.count);
+  const api = await gql('query($f: FindingFilter){ findings(filter: $f, first: 1) { totalCount } }', {
+    f: { accountIds: [top.accountId], severityLabels: ['HIGH', 'CRITICAL'] },
+  });
+  assert.equal(shown, api.findings.totalCount);
+});

@@ -70,9 +70,15 @@ export function Group(props: { id: string }) {
         markReady('group');
       })
       .catch((e) => live && setError(String(e.message ?? e)));
-    // Investigations are optional in the schema: a server without them leaves the section empty.
-    gql<{ findingGroup: { investigations: Investigation[] } | null }>(INVESTIGATIONS_QUERY, { id: props.id })
-      .then((d) => live && setInv(d.findingGroup?.investigations ?? []))
+    // Investigations are optional in the schema: ask only a server whose FindingGroup has them.
+    gql<{ __type: { fields: { name: string }[] } | null }>('{ __type(name: "FindingGroup") { fields { name } } }')
+      .then((t) =>
+        t.__type?.fields.some((f) => f.name === 'investigations')
+          ? gql<{ findingGroup: { investigations: Investigation[] } | null }>(INVESTIGATIONS_QUERY, { id: props.id }).then(
+              (d) => live && setInv(d.findingGroup?.investigations ?? []),
+            )
+          : live && setInv(null),
+      )
       .catch(() => live && setInv(null));
     return () => {
       live = false;
