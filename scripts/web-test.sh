@@ -31,7 +31,7 @@ SERVER_PID=$!
 cleanup() {
   kill "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true
-  cp "$LOG" tests/artifacts/web/serve.log 2>/dev/null || true
+  cp "$LOG" "$ROOT/tests/artifacts/web/serve.log" 2>/dev/null || true
   rm -rf "$DATA_DIR"
 }
 trap cleanup EXIT
