@@ -134,13 +134,13 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "CodeArrays")]
     pub type CodeArrays;
     /// `Dictionaries` (TypeScript).
-    #[wasm_bindgen(typescript_type = "Dictionaries | undefined")]
+    #[wasm_bindgen(typescript_type = "Dictionaries")]
     pub type DictionariesInput;
     /// `Weights` (TypeScript).
-    #[wasm_bindgen(typescript_type = "Weights | undefined")]
+    #[wasm_bindgen(typescript_type = "Weights")]
     pub type WeightsInput;
     /// `FilterSpec` (TypeScript).
-    #[wasm_bindgen(typescript_type = "FilterSpec | undefined")]
+    #[wasm_bindgen(typescript_type = "FilterSpec")]
     pub type FilterInput;
     /// `Weights` as returned (every field set).
     #[wasm_bindgen(typescript_type = "Required<Weights>")]
@@ -227,12 +227,13 @@ fn read_codes(codes: &JsValue) -> Result<CodeColumns, JsValue> {
 /// Deserializes a small option object; `undefined`/`null` give the default.
 fn options<T: serde::de::DeserializeOwned + Default>(
     place: &str,
-    value: &JsValue,
+    value: Option<&JsValue>,
 ) -> Result<T, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(T::default());
+    match value {
+        None => Ok(T::default()),
+        Some(v) if v.is_undefined() || v.is_null() => Ok(T::default()),
+        Some(v) => serde_wasm_bindgen::from_value(v.clone()).map_err(|e| input_error(place, e)),
     }
-    serde_wasm_bindgen::from_value(value.clone()).map_err(|e| input_error(place, e))
 }
 
 fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
@@ -259,13 +260,13 @@ impl Ranker {
     pub fn new(
         features: &FeatureArrays,
         codes: &CodeArrays,
-        dictionaries: &DictionariesInput,
+        dictionaries: Option<DictionariesInput>,
         #[wasm_bindgen(js_name = "tieKey")] tie_key: &[u32],
     ) -> Result<Ranker, JsValue> {
         let columns = FindingColumns {
             features: read_features(features)?,
             codes: read_codes(codes)?,
-            dictionaries: options::<Dictionaries>("dictionaries", dictionaries)?,
+            dictionaries: options::<Dictionaries>("dictionaries", dictionaries.as_deref())?,
             tie_key: tie_key.to_vec(),
         };
         let n = columns.validate().map_err(scoring_error)?;
@@ -288,11 +289,11 @@ impl Ranker {
     /// The scores of all rows are then available from `scores()`.
     pub fn rank(
         &mut self,
-        weights: &WeightsInput,
-        filter: &FilterInput,
+        weights: Option<WeightsInput>,
+        filter: Option<FilterInput>,
     ) -> Result<Vec<u32>, JsValue> {
-        let weights: Weights = options("weights", weights)?;
-        let filter: FilterSpec = options("filter", filter)?;
+        let weights: Weights = options("weights", weights.as_deref())?;
+        let filter: FilterSpec = options("filter", filter.as_deref())?;
         let scorer = Scorer::new(&weights).map_err(scoring_error)?;
         let compiled =
             CompiledFilter::new(&filter, &self.columns.dictionaries).map_err(scoring_error)?;
@@ -320,8 +321,8 @@ impl Ranker {
     }
 
     /// The score of `row` with each factor's contribution.
-    pub fn explain(&self, row: u32, weights: &WeightsInput) -> Result<ScoreOutput, JsValue> {
-        let weights: Weights = options("weights", weights)?;
+    pub fn explain(&self, row: u32, weights: Option<WeightsInput>) -> Result<ScoreOutput, JsValue> {
+        let weights: Weights = options("weights", weights.as_deref())?;
         let scorer = Scorer::new(&weights).map_err(scoring_error)?;
         let n = self.columns.features.len();
         if row as usize >= n {
@@ -336,9 +337,12 @@ impl Ranker {
 
 /// Scores every row (no filter, no ranking).
 #[wasm_bindgen(js_name = "scoreAll")]
-pub fn score_all(features: &FeatureArrays, weights: &WeightsInput) -> Result<Vec<f64>, JsValue> {
+pub fn score_all(
+    features: &FeatureArrays,
+    weights: Option<WeightsInput>,
+) -> Result<Vec<f64>, JsValue> {
     let columns = read_features(features)?;
-    let weights: Weights = options("weights", weights)?;
+    let weights: Weights = options("weights", weights.as_deref())?;
     let mut out = vec![0.0; columns.len()];
     gdlens_scoring::score_all(&columns, &weights, &mut out).map_err(scoring_error)?;
     Ok(out)

@@ -154,8 +154,38 @@ impl Scorer {
     pub fn score_into(&self, columns: &FeatureColumns, out: &mut [f64]) {
         let n = columns.len();
         let out = &mut out[..n];
+        // Re-slicing every column to `n` lets the compiler drop the per-row bounds checks.
+        let c = columns;
+        let (sev, crit, tc, age, cnt) = (
+            &c.severity[..n],
+            &c.criticality[..n],
+            &c.type_count[..n],
+            &c.age_hours[..n],
+            &c.count[..n],
+        );
+        let (rf, rdt, gt, gs) = (
+            &c.resource_findings[..n],
+            &c.resource_distinct_types[..n],
+            &c.group_tactics[..n],
+            &c.group_severity[..n],
+        );
+        let (arch, tri, smp) = (&c.archived[..n], &c.triage[..n], &c.sample[..n]);
         for (i, slot) in out.iter_mut().enumerate() {
-            *slot = self.value_of(&columns.row(i)).0;
+            let row = FeatureRow {
+                severity: sev[i],
+                criticality: crit[i],
+                type_count: tc[i],
+                age_hours: age[i],
+                count: cnt[i],
+                resource_findings: rf[i],
+                resource_distinct_types: rdt[i],
+                group_tactics: gt[i],
+                group_severity: gs[i],
+                archived: arch[i] != 0,
+                triage: tri[i],
+                sample: smp[i] != 0,
+            };
+            *slot = self.value_of(&row).0;
         }
     }
 }
