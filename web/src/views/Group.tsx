@@ -1,7 +1,7 @@
 // One finding group as a story: the kill-chain strip, the timeline, the entity graph, the member
 // findings and related Detective investigations.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { gql } from '../api';
 import { EntityGraph } from '../components/EntityGraph';
 import type { GraphEdge, GraphNode } from '../components/EntityGraph';
@@ -85,6 +85,8 @@ export function Group(props: { id: string }) {
     };
   }, [props.id]);
 
+  const nodes = useMemo(() => (g ? graphNodes(g) : []), [g]);
+
   if (error) return <div class="error" data-testid="group-error">{error}</div>;
   if (!g) return <p class="muted">Loading…</p>;
 
@@ -121,7 +123,11 @@ export function Group(props: { id: string }) {
       <div class="detail-grid">
         <section class="wide-section">
           <h2>Entity graph</h2>
-          <EntityGraph nodes={g.graph.nodes} edges={g.graph.edges} onFinding={(id) => go(link('finding', {}, id))} />
+          <EntityGraph
+            nodes={nodes}
+            edges={g.graph.edges}
+            onFinding={(id) => go(link('finding', {}, id))}
+          />
         </section>
         <section>
           <h2>Timeline</h2>
@@ -176,4 +182,13 @@ export function Group(props: { id: string }) {
       </section>
     </article>
   );
+}
+
+/** Graph nodes with findings labelled by their finding type's name (the API labels them by id). */
+function graphNodes(g: GroupFull): GraphNode[] {
+  const byId = new Map(g.findings.map((f) => [`finding:${f.id}`, f]));
+  return g.graph.nodes.map((n) => {
+    const f = byId.get(String(n.id));
+    return f ? { ...n, label: f.type.split('/').pop() ?? f.type } : n;
+  });
 }
