@@ -179,6 +179,11 @@ impl RowPredicate {
         self.include_samples
     }
 
+    /// Whether the filter restricts `updatedAt` at all.
+    pub(crate) fn has_time_range(&self) -> bool {
+        self.since != EpochMillis::MIN || self.before != EpochMillis::MAX
+    }
+
     /// Whether `updated_at` lies in the filter's time range.
     #[inline]
     pub(crate) fn in_time_range(&self, updated_at: EpochMillis) -> bool {

@@ -389,10 +389,15 @@ impl FindingIndex {
         let mut scan = Scan::new(self);
         let (prev_since, prev_before) = window.previous;
         let floor = window.floor;
+        // Without a time range every row is current: skip reading `updated_at` for rows that fail.
+        let timed = p.has_time_range() || prev_since < prev_before;
         for row in rows {
-            let t = self.updated_at[row];
-            let current = p.in_time_range(t);
-            let in_previous = t >= prev_since && t < prev_before;
+            let (current, in_previous) = if timed {
+                let t = self.updated_at[row];
+                (p.in_time_range(t), t >= prev_since && t < prev_before)
+            } else {
+                (true, false)
+            };
             if !(current || in_previous) || !p.matches_except_time(self, row) {
                 continue;
             }
@@ -418,7 +423,7 @@ impl FindingIndex {
                 tc.floor_last_seen = tc.floor_last_seen.max(last_seen);
                 *pair |= PAIR_FLOOR_HIT;
             }
-            scan.days.add(utc_day(t), label);
+            scan.days.add(utc_day(self.updated_at[row]), label);
         }
         // Resource counters are the one large, randomly hit array: counting them in a tight loop of
         // its own lets the CPU keep many cache misses in flight instead of one per filtered row.
