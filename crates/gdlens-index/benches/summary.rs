@@ -5,7 +5,8 @@
 //! same data (temp file, WAL, indexed, warm page cache), in the same run. Also reports index memory:
 //! the `memory_bytes()` estimate and the process RSS growth while building the index.
 //!
-//! `GDLENS_BENCH_FINDINGS` overrides the number of findings (default 1,000,000).
+//! `GDLENS_BENCH_FINDINGS` overrides the number of findings (default 1,000,000);
+//! `GDLENS_BENCH_SQLITE=0` skips the SQLite reference (for profiling the index alone).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -313,8 +314,9 @@ fn bench(c: &mut Criterion) {
         rss_growth as f64 / n as f64
     );
 
+    let with_sqlite = std::env::var("GDLENS_BENCH_SQLITE").map_or(true, |v| v != "0");
     let started = std::time::Instant::now();
-    let (conn, dir) = sqlite_reference(shape);
+    let reference = with_sqlite.then(|| sqlite_reference(shape));
     println!(
         "sqlite reference: loaded and indexed in {:.2?}",
         started.elapsed()
@@ -325,12 +327,13 @@ fn bench(c: &mut Criterion) {
         ("full", FindingFilter::default(), false),
         ("region_sev7", filtered(), true),
     ];
-    for (name, filter, region_sev7) in &scenarios {
+    for (name, filter, region_sev7) in scenarios.iter().filter(|_| with_sqlite) {
+        let conn = &reference.as_ref().expect("sqlite reference").0;
         // The reference must compute the same numbers, or the comparison means nothing.
         let ours = index.summary(filter, &Scope::All, &options);
         assert_eq!(
             as_sql_summary(&ours),
-            sql_summary(&conn, *region_sev7, options.limit),
+            sql_summary(conn, *region_sev7, options.limit),
             "{name}"
         );
         println!("{name}: {} findings match", ours.total);
@@ -365,6 +368,7 @@ fn bench(c: &mut Criterion) {
 
     // SQLite takes seconds per summary: timed by hand (median of a few runs) in the same process,
     // next to the index timed the same way; wall time and process CPU time per summary.
+    let Some((conn, dir)) = reference else { return };
     for (name, filter, region_sev7) in &scenarios {
         let ours = time_runs(31, || {
             std::hint::black_box(index.summary(filter, &Scope::All, &options));
