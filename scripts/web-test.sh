@@ -39,8 +39,8 @@ trap cleanup EXIT
 # Demo data is generated and imported at first start: allow it time, fail fast if the server dies.
 for _ in $(seq 1 600); do
   if curl -fsS "$URL/readyz" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "web-test: gdlens serve exited before it was ready; its log:" >&2
+  if ! kill -0 "$SERVER_PID" 2>/dev/null || grep -q "start-up build failed" "$LOG"; then
+    echo "web-test: gdlens serve failed before it was ready; its log:" >&2
     cat "$LOG" >&2
     exit 1
   fi
