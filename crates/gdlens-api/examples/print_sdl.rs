@@ -1,1 +1,3 @@
-fn main() { print!("{}", gdlens_api::sdl()); }
+fn main() {
+    print!("{}", gdlens_api::sdl());
+}

@@ -84,7 +84,9 @@ impl TokenTable {
             }
             let scope = match &t.accounts {
                 AccountsScope::Star(_) => Scope::All,
-                AccountsScope::List(ids) => Scope::Accounts(ids.iter().cloned().collect::<BTreeSet<_>>()),
+                AccountsScope::List(ids) => {
+                    Scope::Accounts(ids.iter().cloned().collect::<BTreeSet<_>>())
+                }
             };
             by_hash.insert(
                 hash,

@@ -60,7 +60,11 @@ where
     /// The value for `key` if cached (counts a hit or a miss).
     pub async fn lookup(&self, key: &K) -> Option<V> {
         let v = self.cache.get(key).await;
-        let counter = if v.is_some() { &self.hits } else { &self.misses };
+        let counter = if v.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
         counter.fetch_add(1, Ordering::Relaxed);
         v
     }
@@ -72,7 +76,10 @@ where
 
     /// (hits, misses).
     pub fn stats(&self) -> (u64, u64) {
-        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     /// Entries currently held (approximate).
@@ -87,9 +94,22 @@ where
 
     fn render(&self, out: &mut String) {
         let (h, m) = self.stats();
-        let _ = writeln!(out, "gdlens_cache_hits_total{{cache=\"{}\"}} {h}", self.name);
-        let _ = writeln!(out, "gdlens_cache_misses_total{{cache=\"{}\"}} {m}", self.name);
-        let _ = writeln!(out, "gdlens_cache_entries{{cache=\"{}\"}} {}", self.name, self.entry_count());
+        let _ = writeln!(
+            out,
+            "gdlens_cache_hits_total{{cache=\"{}\"}} {h}",
+            self.name
+        );
+        let _ = writeln!(
+            out,
+            "gdlens_cache_misses_total{{cache=\"{}\"}} {m}",
+            self.name
+        );
+        let _ = writeln!(
+            out,
+            "gdlens_cache_entries{{cache=\"{}\"}} {}",
+            self.name,
+            self.entry_count()
+        );
     }
 }
 
@@ -132,9 +152,13 @@ impl Default for Caches {
 impl Caches {
     /// Renders hit/miss/entry metrics for every cache.
     pub fn render(&self, out: &mut String) {
-        out.push_str("# HELP gdlens_cache_hits_total Cache hits.\n# TYPE gdlens_cache_hits_total counter\n");
+        out.push_str(
+            "# HELP gdlens_cache_hits_total Cache hits.\n# TYPE gdlens_cache_hits_total counter\n",
+        );
         out.push_str("# HELP gdlens_cache_misses_total Cache misses.\n# TYPE gdlens_cache_misses_total counter\n");
-        out.push_str("# HELP gdlens_cache_entries Entries held.\n# TYPE gdlens_cache_entries gauge\n");
+        out.push_str(
+            "# HELP gdlens_cache_entries Entries held.\n# TYPE gdlens_cache_entries gauge\n",
+        );
         self.summaries.render(out);
         self.groups.render(out);
         self.finding_pages.render(out);

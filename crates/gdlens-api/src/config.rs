@@ -199,10 +199,12 @@ impl Config {
             }
         }
         if let Some(listen) = &self.server.listen {
-            listen.parse::<SocketAddr>().map_err(|e| ConfigError::Invalid {
-                key: "server.listen".into(),
-                message: format!("`{listen}`: {e}"),
-            })?;
+            listen
+                .parse::<SocketAddr>()
+                .map_err(|e| ConfigError::Invalid {
+                    key: "server.listen".into(),
+                    message: format!("`{listen}`: {e}"),
+                })?;
         }
         Ok(())
     }
@@ -285,7 +287,9 @@ mod tests {
     #[test]
     fn rejects_unknown_role_naming_the_file() {
         let text = "[[tokens]]\nname = \"x\"\nsha256 = \"abc\"\nrole = \"god\"\n";
-        let err = Config::parse(text, Path::new("t.toml")).unwrap_err().to_string();
+        let err = Config::parse(text, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("t.toml") && err.contains("god"), "{err}");
     }
 }

@@ -64,7 +64,10 @@ impl ApiError {
 
     /// `BAD_USER_INPUT` naming the argument.
     pub fn bad_input(argument: &str, message: impl std::fmt::Display) -> Self {
-        Self::new(ErrorCode::BadUserInput, format!("argument `{argument}`: {message}"))
+        Self::new(
+            ErrorCode::BadUserInput,
+            format!("argument `{argument}`: {message}"),
+        )
     }
 
     /// Logs `detail` and returns a generic `INTERNAL` error.

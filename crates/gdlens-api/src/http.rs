@@ -36,9 +36,19 @@ struct Http {
 /// The whole HTTP application.
 pub fn router(state: Arc<AppState>) -> Router {
     let server = &state.config.server;
-    let schema = build_schema(Some(state.clone()), server.max_query_depth, server.max_query_complexity);
-    let http = Http { state: state.clone(), schema };
-    let web_dir = server.web_dir.clone().unwrap_or_else(|| PathBuf::from("web/dist"));
+    let schema = build_schema(
+        Some(state.clone()),
+        server.max_query_depth,
+        server.max_query_complexity,
+    );
+    let http = Http {
+        state: state.clone(),
+        schema,
+    };
+    let web_dir = server
+        .web_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("web/dist"));
     let timeout = Duration::from_secs(server.request_timeout_seconds.max(1));
     let max_body = server.max_body_bytes;
 
@@ -63,7 +73,10 @@ pub fn router(state: Arc<AppState>) -> Router {
 
     let mut app = app
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), observe));
     if let Some(cors) = cors_layer(&state.config.server.cors_origins) {
         app = app.layer(cors);
@@ -82,7 +95,10 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     if origins.iter().any(|o| o == "*") {
         return Some(layer.allow_origin(AllowOrigin::any()));
     }
-    let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
     Some(layer.allow_origin(list))
 }
 
@@ -97,7 +113,9 @@ async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -
     };
     let start = Instant::now();
     let resp = next.run(req).await;
-    state.metrics.observe(kind, resp.status().as_u16(), start.elapsed());
+    state
+        .metrics
+        .observe(kind, resp.status().as_u16(), start.elapsed());
     resp
 }
 
@@ -112,7 +130,10 @@ fn missing_web_page(dir: &str) -> String {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 async fn graphiql() -> Html<String> {
@@ -136,7 +157,12 @@ async fn metrics(State(http): State<Http>) -> Response {
         let index = st.index.read().unwrap_or_else(|e| e.into_inner());
         (index.len(), index.memory_bytes())
     };
-    let groups = st.groups.read().unwrap_or_else(|e| e.into_inner()).groups().len();
+    let groups = st
+        .groups
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .groups()
+        .len();
     use std::fmt::Write as _;
     let _ = writeln!(out, "# HELP gdlens_findings Latest findings held in the index.\n# TYPE gdlens_findings gauge\ngdlens_findings {findings}");
     let _ = writeln!(out, "# HELP gdlens_finding_groups Finding groups.\n# TYPE gdlens_finding_groups gauge\ngdlens_finding_groups {groups}");
@@ -150,11 +176,20 @@ async fn metrics(State(http): State<Http>) -> Response {
         out.push_str("# HELP gdlens_sync_last_success_timestamp_seconds Last successful sync per region.\n# TYPE gdlens_sync_last_success_timestamp_seconds gauge\n");
         for s in &sync {
             let ts = s.last_success_at.map(|t| t as f64 / 1000.0).unwrap_or(0.0);
-            let _ = writeln!(out, "gdlens_sync_last_success_timestamp_seconds{{region=\"{}\"}} {ts}", s.region);
+            let _ = writeln!(
+                out,
+                "gdlens_sync_last_success_timestamp_seconds{{region=\"{}\"}} {ts}",
+                s.region
+            );
         }
         out.push_str("# HELP gdlens_sync_error 1 when the last sync of a region failed.\n# TYPE gdlens_sync_error gauge\n");
         for s in &sync {
-            let _ = writeln!(out, "gdlens_sync_error{{region=\"{}\"}} {}", s.region, u8::from(s.last_error_code.is_some()));
+            let _ = writeln!(
+                out,
+                "gdlens_sync_error{{region=\"{}\"}} {}",
+                s.region,
+                u8::from(s.last_error_code.is_some())
+            );
         }
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
@@ -192,19 +227,34 @@ fn wants_graphql_response(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains(GRAPHQL_RESPONSE_JSON))
 }
 
-fn error_response(status: StatusCode, code: &str, message: &str, graphql_response: bool) -> Response {
+fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    graphql_response: bool,
+) -> Response {
     let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code}}]});
-    let ct = if graphql_response { GRAPHQL_RESPONSE_JSON } else { "application/json" };
+    let ct = if graphql_response {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        "application/json"
+    };
     // With application/json the spec keeps 200 for GraphQL errors, except auth and transport failures.
     (status, [(header::CONTENT_TYPE, ct)], body.to_string()).into_response()
 }
 
 fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, AuthError> {
-    let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     state.tokens.authenticate(header)
 }
 
-async fn graphql_get(State(http): State<Http>, headers: HeaderMap, Query(params): Query<GetParams>) -> Response {
+async fn graphql_get(
+    State(http): State<Http>,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> Response {
     let gr = wants_graphql_response(&headers);
     let accept_html = headers
         .get(header::ACCEPT)
@@ -214,34 +264,86 @@ async fn graphql_get(State(http): State<Http>, headers: HeaderMap, Query(params)
         if accept_html {
             return graphiql().await.into_response();
         }
-        return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", "missing `query` parameter", gr);
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "missing `query` parameter",
+            gr,
+        );
     };
     let variables = match params.variables.as_deref() {
         None | Some("") => serde_json::Value::Null,
         Some(v) => match serde_json::from_str(v) {
             Ok(v) => v,
-            Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("`variables` is not JSON: {e}"), gr),
+            Err(e) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    &format!("`variables` is not JSON: {e}"),
+                    gr,
+                )
+            }
         },
     };
-    let wire = Wire { query: params.query.unwrap_or_default(), variables, operation_name: params.operation_name };
+    let wire = Wire {
+        query: params.query.unwrap_or_default(),
+        variables,
+        operation_name: params.operation_name,
+    };
     execute(&http, &headers, wire, true).await
 }
 
 async fn graphql_post(State(http): State<Http>, headers: HeaderMap, body: Bytes) -> Response {
     let gr = wants_graphql_response(&headers);
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let wire = if ct.starts_with("application/graphql") && !ct.starts_with("application/graphql-response") {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let wire = if ct.starts_with("application/graphql")
+        && !ct.starts_with("application/graphql-response")
+    {
         match std::str::from_utf8(&body) {
-            Ok(q) => Wire { query: q.to_string(), variables: serde_json::Value::Null, operation_name: None },
-            Err(_) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", "body is not UTF-8", gr),
+            Ok(q) => Wire {
+                query: q.to_string(),
+                variables: serde_json::Value::Null,
+                operation_name: None,
+            },
+            Err(_) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "body is not UTF-8",
+                    gr,
+                )
+            }
         }
     } else if ct.is_empty() || ct.starts_with("application/json") {
         match serde_json::from_slice::<PostBody>(&body) {
-            Ok(PostBody { query: Some(query), variables, operation_name }) => {
-                Wire { query, variables: variables.unwrap_or(serde_json::Value::Null), operation_name }
+            Ok(PostBody {
+                query: Some(query),
+                variables,
+                operation_name,
+            }) => Wire {
+                query,
+                variables: variables.unwrap_or(serde_json::Value::Null),
+                operation_name,
+            },
+            Ok(_) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "missing `query`",
+                    gr,
+                )
             }
-            Ok(_) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", "missing `query`", gr),
-            Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("body is not a GraphQL request: {e}"), gr),
+            Err(e) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    &format!("body is not a GraphQL request: {e}"),
+                    gr,
+                )
+            }
         }
     } else {
         return error_response(
@@ -254,12 +356,17 @@ async fn graphql_post(State(http): State<Http>, headers: HeaderMap, body: Bytes)
     execute(&http, &headers, wire, false).await
 }
 
-fn is_mutation(doc: &async_graphql::parser::types::ExecutableDocument, operation_name: Option<&str>) -> bool {
+fn is_mutation(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    operation_name: Option<&str>,
+) -> bool {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
     match &doc.operations {
         DocumentOperations::Single(op) => op.node.ty != OperationType::Query,
         DocumentOperations::Multiple(ops) => match operation_name {
-            Some(name) => ops.get(name).is_some_and(|op| op.node.ty != OperationType::Query),
+            Some(name) => ops
+                .get(name)
+                .is_some_and(|op| op.node.ty != OperationType::Query),
             None => ops.values().any(|op| op.node.ty != OperationType::Query),
         },
     }
@@ -267,17 +374,32 @@ fn is_mutation(doc: &async_graphql::parser::types::ExecutableDocument, operation
 
 async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> Response {
     let gr = wants_graphql_response(headers);
-    let ct = if gr { GRAPHQL_RESPONSE_JSON } else { "application/json" };
+    let ct = if gr {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        "application/json"
+    };
     let caller = match authenticate(&http.state, headers) {
         Ok(c) => c,
         Err(e) => {
-            let mut r = error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &e.to_string(), gr);
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            let mut r = error_response(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                &e.to_string(),
+                gr,
+            );
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             return r;
         }
     };
     if wire.query.len() > http.state.config.server.max_body_bytes {
-        return error_response(StatusCode::PAYLOAD_TOO_LARGE, "BAD_REQUEST", "query too large", gr);
+        return error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BAD_REQUEST",
+            "query too large",
+            gr,
+        );
     }
     // Read-only responses are cached whole: same text, variables and scope at the same generation.
     let key = CacheKey {
@@ -297,14 +419,24 @@ async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> 
     let doc = match async_graphql::parser::parse_query(&wire.query) {
         Ok(doc) => doc,
         Err(e) => {
-            let status = if gr { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+            let status = if gr {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
             return error_response(status, "GRAPHQL_PARSE_FAILED", &e.to_string(), gr);
         }
     };
     let mutation = is_mutation(&doc, wire.operation_name.as_deref());
     if is_get && mutation {
-        let mut r = error_response(StatusCode::METHOD_NOT_ALLOWED, "BAD_REQUEST", "mutations need POST", gr);
-        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        let mut r = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BAD_REQUEST",
+            "mutations need POST",
+            gr,
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
     let mut request = async_graphql::Request::new(wire.query)
@@ -315,29 +447,47 @@ async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> 
     }
     let generation_before = http.state.generation();
     let response = http.schema.execute(request).await;
-    let failed_before_execution = response.errors.iter().any(|e| e.extensions.as_ref().map_or(true, |x| x.get("code").is_none()))
-        && response.data == async_graphql::Value::Null;
+    let failed_before_execution = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .is_none_or(|x| x.get("code").is_none())
+    }) && response.data == async_graphql::Value::Null;
     let mut response = response;
     for e in &mut response.errors {
         // Validation and limit errors from async-graphql carry no code: give them stable ones.
-        let has_code = e.extensions.as_ref().is_some_and(|x| x.get("code").is_some());
+        let has_code = e
+            .extensions
+            .as_ref()
+            .is_some_and(|x| x.get("code").is_some());
         if !has_code {
-            let code = if e.message.contains("too complex") || e.message.contains("nested too deep") {
+            let code = if e.message.contains("too complex") || e.message.contains("nested too deep")
+            {
                 "QUERY_TOO_COMPLEX"
             } else {
                 "GRAPHQL_VALIDATION_FAILED"
             };
-            e.extensions.get_or_insert_with(Default::default).set("code", code);
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code);
         }
     }
     let body = match serde_json::to_vec(&response) {
         Ok(b) => Bytes::from(b),
         Err(e) => {
             tracing::error!(error = %e, "cannot serialize GraphQL response");
-            return error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error", gr);
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+                gr,
+            );
         }
     };
-    let status = if gr && failed_before_execution { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = if gr && failed_before_execution {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     if !mutation && response.errors.is_empty() && http.state.generation() == generation_before {
         http.state.caches.responses.insert(key, body.clone()).await;
     }

@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Latency bucket upper bounds in seconds.
-const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
 
 /// Request counters and a latency histogram per route, lock-free.
 #[derive(Debug, Default)]
@@ -55,7 +57,8 @@ impl Metrics {
         if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
             m.buckets[i].fetch_add(1, Ordering::Relaxed);
         }
-        m.sum_micros.fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+        m.sum_micros
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
     }
 
     /// Total requests recorded for a route family.
@@ -67,12 +70,22 @@ impl Metrics {
     pub fn render(&self, out: &mut String) {
         out.push_str("# HELP gdlens_http_requests_total HTTP requests by route family.\n# TYPE gdlens_http_requests_total counter\n");
         for r in RouteKind::ALL {
-            let _ = writeln!(out, "gdlens_http_requests_total{{route=\"{}\"}} {}", r.label(), self.requests(r));
+            let _ = writeln!(
+                out,
+                "gdlens_http_requests_total{{route=\"{}\"}} {}",
+                r.label(),
+                self.requests(r)
+            );
         }
         out.push_str("# HELP gdlens_http_server_errors_total Responses with status >= 500.\n# TYPE gdlens_http_server_errors_total counter\n");
         for r in RouteKind::ALL {
             let m = &self.routes[r as usize];
-            let _ = writeln!(out, "gdlens_http_server_errors_total{{route=\"{}\"}} {}", r.label(), m.errors.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "gdlens_http_server_errors_total{{route=\"{}\"}} {}",
+                r.label(),
+                m.errors.load(Ordering::Relaxed)
+            );
         }
         out.push_str("# HELP gdlens_http_request_duration_seconds Request latency.\n# TYPE gdlens_http_request_duration_seconds histogram\n");
         for r in RouteKind::ALL {
@@ -83,14 +96,22 @@ impl Metrics {
                 let _ = writeln!(out, "gdlens_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{b}\"}} {cumulative}", r.label());
             }
             let total = m.requests.load(Ordering::Relaxed);
-            let _ = writeln!(out, "gdlens_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {total}", r.label());
+            let _ = writeln!(
+                out,
+                "gdlens_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {total}",
+                r.label()
+            );
             let _ = writeln!(
                 out,
                 "gdlens_http_request_duration_seconds_sum{{route=\"{}\"}} {}",
                 r.label(),
                 m.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
             );
-            let _ = writeln!(out, "gdlens_http_request_duration_seconds_count{{route=\"{}\"}} {total}", r.label());
+            let _ = writeln!(
+                out,
+                "gdlens_http_request_duration_seconds_count{{route=\"{}\"}} {total}",
+                r.label()
+            );
         }
     }
 }

@@ -195,11 +195,21 @@ pub trait FindingStore: Send + Sync {
         at: EpochMillis,
     ) -> Result<Vec<TicketLinkRecord>, PortError>;
     /// Ticket links by finding id.
-    fn ticket_links(&self, ids: &[String]) -> Result<HashMap<String, Vec<TicketLinkRecord>>, PortError>;
+    fn ticket_links(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Vec<TicketLinkRecord>>, PortError>;
     /// Audit trail by finding id (oldest first).
     fn audit(&self, ids: &[String]) -> Result<HashMap<String, Vec<AuditRecord>>, PortError>;
     /// Records an audit entry per finding (archive, feedback).
-    fn append_audit(&self, ids: &[String], actor: &str, action: &str, detail: &str, at: EpochMillis) -> Result<(), PortError>;
+    fn append_audit(
+        &self,
+        ids: &[String],
+        actor: &str,
+        action: &str,
+        detail: &str,
+        at: EpochMillis,
+    ) -> Result<(), PortError>;
     /// Sync status per region (empty without AWS).
     fn sync_status(&self) -> Result<Vec<SyncStatusRecord>, PortError>;
     /// Size of the database files in bytes.
@@ -285,6 +295,8 @@ pub trait FindingGroups: Send + Sync {
     fn group_of(&self, finding_id: &str) -> Option<Arc<GroupView>>;
     /// ATT&CK tactics of a finding.
     fn tactics_for(&self, finding: &Finding) -> Vec<TacticRef>;
+    /// Active groups involving any of these entity ARNs or findings (Detective investigations).
+    fn related_groups(&self, entity_arns: &[String], finding_ids: &[String]) -> Vec<String>;
 }
 
 /// One factor of a priority score.
@@ -295,4 +307,3 @@ pub struct FactorView {
     /// Points it contributed.
     pub contribution: f64,
 }
-

@@ -29,14 +29,23 @@ pub struct RowScores {
 }
 
 /// Computes the feature columns of every row.
-pub fn compute_features(index: &FindingIndex, groups: &dyn FindingGroups, generation: u64, now_ms: EpochMillis) -> RowFeatures {
+pub fn compute_features(
+    index: &FindingIndex,
+    groups: &dyn FindingGroups,
+    generation: u64,
+    now_ms: EpochMillis,
+) -> RowFeatures {
     let n = index.len();
     let rows = 0..n as u32;
     let type_codes: Vec<u32> = rows.clone().map(|r| index.type_code(r)).collect();
     let n_types = type_codes.iter().max().map_or(0, |m| *m as usize + 1);
     let resource_codes: Vec<u32> = rows
         .clone()
-        .map(|r| index.resource_code(r).unwrap_or(gdlens_scoring::NO_RESOURCE))
+        .map(|r| {
+            index
+                .resource_code(r)
+                .unwrap_or(gdlens_scoring::NO_RESOURCE)
+        })
         .collect();
     let n_resources = resource_codes
         .iter()
@@ -71,19 +80,26 @@ pub fn compute_features(index: &FindingIndex, groups: &dyn FindingGroups, genera
             sample: index.sample(r),
         });
     }
-    RowFeatures { generation, now_ms, columns }
+    RowFeatures {
+        generation,
+        now_ms,
+        columns,
+    }
 }
 
 /// Scores every row.
 pub fn score_all(features: &RowFeatures, weights: &Weights) -> Result<RowScores, String> {
     let mut values = vec![0.0; features.columns.len()];
-    gdlens_scoring::score_all(&features.columns, weights, &mut values).map_err(|e| e.to_string())?;
+    gdlens_scoring::score_all(&features.columns, weights, &mut values)
+        .map_err(|e| e.to_string())?;
     Ok(RowScores { values })
 }
 
 /// The factor contributions of one row.
 pub fn explain(features: &RowFeatures, weights: &Weights, row: u32) -> Vec<FactorView> {
-    let Ok(scorer) = Scorer::new(weights) else { return Vec::new() };
+    let Ok(scorer) = Scorer::new(weights) else {
+        return Vec::new();
+    };
     if row as usize >= features.columns.len() {
         return Vec::new();
     }
@@ -91,13 +107,20 @@ pub fn explain(features: &RowFeatures, weights: &Weights, row: u32) -> Vec<Facto
         .score_row(&features.columns.row(row as usize))
         .factors
         .iter()
-        .map(|f| FactorView { name: f.name.to_string(), contribution: f.contribution })
+        .map(|f| FactorView {
+            name: f.name.to_string(),
+            contribution: f.contribution,
+        })
         .collect()
 }
 
 /// The WASM module's input for `rows`: ids (sorted, so row order breaks score ties by id as the
 /// server does), feature columns, code columns, dictionaries, nowMs, default weights.
-pub fn features_json(index: &FindingIndex, features: &RowFeatures, rows: &[u32]) -> serde_json::Value {
+pub fn features_json(
+    index: &FindingIndex,
+    features: &RowFeatures,
+    rows: &[u32],
+) -> serde_json::Value {
     let mut rows = rows.to_vec();
     rows.sort_by(|a, b| index.id(*a).cmp(index.id(*b)));
     let mut cols = FeatureColumns::with_capacity(rows.len());
@@ -122,14 +145,28 @@ pub fn features_json(index: &FindingIndex, features: &RowFeatures, rows: &[u32])
             c
         }
     }
-    let (mut acc, mut reg, mut typ, mut tit, mut rt) =
-        (Dict::default(), Dict::default(), Dict::default(), Dict::default(), Dict::default());
+    let (mut acc, mut reg, mut typ, mut tit, mut rt) = (
+        Dict::default(),
+        Dict::default(),
+        Dict::default(),
+        Dict::default(),
+        Dict::default(),
+    );
     let mut codes = serde_json::Map::new();
-    let account: Vec<u32> = rows.iter().map(|&r| acc.code(index.account_id(r))).collect();
+    let account: Vec<u32> = rows
+        .iter()
+        .map(|&r| acc.code(index.account_id(r)))
+        .collect();
     let region: Vec<u32> = rows.iter().map(|&r| reg.code(index.region(r))).collect();
-    let finding_type: Vec<u32> = rows.iter().map(|&r| typ.code(index.finding_type(r))).collect();
+    let finding_type: Vec<u32> = rows
+        .iter()
+        .map(|&r| typ.code(index.finding_type(r)))
+        .collect();
     let title: Vec<u32> = rows.iter().map(|&r| tit.code(index.title(r))).collect();
-    let resource_type: Vec<u32> = rows.iter().map(|&r| rt.code(index.resource_type(r))).collect();
+    let resource_type: Vec<u32> = rows
+        .iter()
+        .map(|&r| rt.code(index.resource_type(r)))
+        .collect();
     let updated_at: Vec<f64> = rows.iter().map(|&r| index.updated_at(r) as f64).collect();
     codes.insert("account".into(), serde_json::json!(account));
     codes.insert("region".into(), serde_json::json!(region));
@@ -138,7 +175,10 @@ pub fn features_json(index: &FindingIndex, features: &RowFeatures, rows: &[u32])
     codes.insert("resourceType".into(), serde_json::json!(resource_type));
     codes.insert("updatedAt".into(), serde_json::json!(updated_at));
     let ids: Vec<&str> = rows.iter().map(|&r| index.id(r)).collect();
-    let severity_labels: Vec<&str> = rows.iter().map(|&r| index.severity_label(r).as_str()).collect();
+    let severity_labels: Vec<&str> = rows
+        .iter()
+        .map(|&r| index.severity_label(r).as_str())
+        .collect();
     serde_json::json!({
         "ids": ids,
         "features": cols,

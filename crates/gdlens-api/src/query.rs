@@ -27,7 +27,9 @@ pub enum OrderField {
 }
 
 /// Ascending or descending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum, serde::Serialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum, serde::Serialize, Default,
+)]
 pub enum OrderDirection {
     /// Smallest first.
     Asc,
@@ -55,7 +57,11 @@ impl Cursor {
         let text = format!(
             "{}|{}|{:016x}|{}",
             field_code(self.field),
-            if self.direction == OrderDirection::Asc { 'a' } else { 'd' },
+            if self.direction == OrderDirection::Asc {
+                'a'
+            } else {
+                'd'
+            },
             self.key.to_bits(),
             self.id
         );
@@ -65,31 +71,48 @@ impl Cursor {
     /// Parses a cursor; it must belong to the same order.
     pub fn decode(s: &str, field: OrderField, direction: OrderDirection) -> ApiResult<Self> {
         let bad = || ApiError::bad_input("after", "not a cursor returned by this API");
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| bad())?;
         let text = String::from_utf8(bytes).map_err(|_| bad())?;
         let mut parts = text.splitn(4, '|');
         let (f, d, k, id) = (parts.next(), parts.next(), parts.next(), parts.next());
         let (Some(f), Some(d), Some(k), Some(id)) = (f, d, k, id) else {
             return Err(bad());
         };
-        let dir = if d == "a" { OrderDirection::Asc } else { OrderDirection::Desc };
+        let dir = if d == "a" {
+            OrderDirection::Asc
+        } else {
+            OrderDirection::Desc
+        };
         if f != field_code(field) || dir != direction {
-            return Err(ApiError::bad_input("after", "cursor belongs to a different orderBy"));
+            return Err(ApiError::bad_input(
+                "after",
+                "cursor belongs to a different orderBy",
+            ));
         }
         let key = f64::from_bits(u64::from_str_radix(k, 16).map_err(|_| bad())?);
-        Ok(Cursor { field, direction, key, id: id.to_string() })
+        Ok(Cursor {
+            field,
+            direction,
+            key,
+            id: id.to_string(),
+        })
     }
 }
 
 /// A generic keyset cursor over (key, id) for lists other than findings (finding groups).
 pub fn encode_simple(kind: &str, key: f64, id: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}|{:016x}|{id}", key.to_bits()))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{kind}|{:016x}|{id}", key.to_bits()))
 }
 
 /// Decodes [`encode_simple`].
 pub fn decode_simple(kind: &str, s: &str) -> ApiResult<(f64, String)> {
     let bad = || ApiError::bad_input("after", "not a cursor returned by this API");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let mut parts = text.splitn(3, '|');
     match (parts.next(), parts.next(), parts.next()) {
@@ -125,7 +148,9 @@ pub struct FindingPage {
 /// The sort key of a row.
 pub fn sort_key(index: &FindingIndex, scores: Option<&[f64]>, field: OrderField, row: u32) -> f64 {
     match field {
-        OrderField::Priority => scores.and_then(|s| s.get(row as usize).copied()).unwrap_or(0.0),
+        OrderField::Priority => scores
+            .and_then(|s| s.get(row as usize).copied())
+            .unwrap_or(0.0),
         OrderField::Severity => index.severity(row),
         OrderField::UpdatedAt => index.updated_at(row) as f64,
         OrderField::FirstSeen => index.first_seen(row) as f64,
@@ -135,7 +160,11 @@ pub fn sort_key(index: &FindingIndex, scores: Option<&[f64]>, field: OrderField,
 
 fn compare(dir: OrderDirection, a: (f64, &str), b: (f64, &str)) -> Ordering {
     let by_key = a.0.total_cmp(&b.0);
-    let by_key = if dir == OrderDirection::Desc { by_key.reverse() } else { by_key };
+    let by_key = if dir == OrderDirection::Desc {
+        by_key.reverse()
+    } else {
+        by_key
+    };
     by_key.then_with(|| a.1.cmp(b.1))
 }
 
@@ -158,14 +187,20 @@ pub fn page(
             None => true,
         })
         .collect();
-    let cmp = |a: &(u32, f64), b: &(u32, f64)| compare(direction, (a.1, index.id(a.0)), (b.1, index.id(b.0)));
+    let cmp = |a: &(u32, f64), b: &(u32, f64)| {
+        compare(direction, (a.1, index.id(a.0)), (b.1, index.id(b.0)))
+    };
     let has_next = keyed.len() > first;
     if keyed.len() > first + 1 && first > 0 {
         keyed.select_nth_unstable_by(first, cmp);
     }
     keyed.truncate(first);
     keyed.sort_unstable_by(cmp);
-    FindingPage { total, rows: keyed, has_next }
+    FindingPage {
+        total,
+        rows: keyed,
+        has_next,
+    }
 }
 
 #[cfg(test)]
@@ -181,7 +216,10 @@ mod tests {
             id: "abc|def".into(),
         };
         let s = c.encode();
-        assert_eq!(Cursor::decode(&s, OrderField::Severity, OrderDirection::Desc).unwrap(), c);
+        assert_eq!(
+            Cursor::decode(&s, OrderField::Severity, OrderDirection::Desc).unwrap(),
+            c
+        );
         assert!(Cursor::decode(&s, OrderField::Count, OrderDirection::Desc).is_err());
         assert!(Cursor::decode("!!", OrderField::Count, OrderDirection::Desc).is_err());
     }

@@ -16,8 +16,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
 use crate::ports::{FindingGroups, FindingStore, IngestRecord, PortError};
 use crate::priority::{RowFeatures, RowScores};
-use gdlens_scoring::Weights;
 use crate::writeback::WriteBack;
+use gdlens_scoring::Weights;
 
 /// Everything a request needs. Shared as `Arc<AppState>`.
 pub struct AppState {
@@ -114,7 +114,11 @@ impl AppState {
             }
         }
         self.bump();
-        tracing::info!(findings = n, generation = self.generation(), "index and finding groups built");
+        tracing::info!(
+            findings = n,
+            generation = self.generation(),
+            "index and finding groups built"
+        );
         Ok(n)
     }
 
@@ -196,13 +200,20 @@ impl AppState {
         }
         let list: Vec<Account> = map.values().cloned().collect();
         self.accounts.store(Arc::new(map));
-        self.index.write().unwrap_or_else(|e| e.into_inner()).set_accounts(&list);
+        self.index
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .set_accounts(&list);
         self.bump();
     }
 
     /// The latest normalized finding with this id.
     pub fn finding(&self, id: &str) -> Option<Arc<Finding>> {
-        self.findings.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
+        self.findings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
     }
 
     /// Findings by id, keeping only those in scope.
@@ -226,7 +237,12 @@ impl AppState {
         }
         let index = self.index.read().unwrap_or_else(|e| e.into_inner());
         let groups = self.groups.read().unwrap_or_else(|e| e.into_inner());
-        let fresh = Arc::new(crate::priority::compute_features(&index, groups.as_ref(), generation, now));
+        let fresh = Arc::new(crate::priority::compute_features(
+            &index,
+            groups.as_ref(),
+            generation,
+            now,
+        ));
         self.features.store(fresh.clone());
         fresh
     }
@@ -238,8 +254,14 @@ impl AppState {
         if current.0 == features.generation && current.1 == features.now_ms {
             return current.2.clone();
         }
-        let scores = Arc::new(crate::priority::score_all(&features, &Weights::default()).unwrap_or_default());
-        self.default_scores.store(Arc::new((features.generation, features.now_ms, scores.clone())));
+        let scores = Arc::new(
+            crate::priority::score_all(&features, &Weights::default()).unwrap_or_default(),
+        );
+        self.default_scores.store(Arc::new((
+            features.generation,
+            features.now_ms,
+            scores.clone(),
+        )));
         scores
     }
 

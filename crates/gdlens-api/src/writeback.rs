@@ -32,7 +32,8 @@ pub enum Feedback {
 pub struct WriteBackError(pub String);
 
 /// A boxed future, so the trait stays object safe.
-pub type WriteBackFuture<'a> = Pin<Box<dyn Future<Output = Result<(), WriteBackError>> + Send + 'a>>;
+pub type WriteBackFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<(), WriteBackError>> + Send + 'a>>;
 
 /// Sends analyst decisions back to GuardDuty. All-or-nothing per call from the API's point of
 /// view: on `Err` the API leaves local state unchanged.
@@ -42,7 +43,12 @@ pub trait WriteBack: Send + Sync {
     /// Unarchives the findings in GuardDuty.
     fn unarchive<'a>(&'a self, targets: &'a [WriteBackTarget]) -> WriteBackFuture<'a>;
     /// Sends feedback on the findings.
-    fn feedback<'a>(&'a self, targets: &'a [WriteBackTarget], feedback: Feedback, comment: Option<&'a str>) -> WriteBackFuture<'a>;
+    fn feedback<'a>(
+        &'a self,
+        targets: &'a [WriteBackTarget],
+        feedback: Feedback,
+        comment: Option<&'a str>,
+    ) -> WriteBackFuture<'a>;
 }
 
 /// Detector id from a GuardDuty finding ARN `arn:aws:guardduty:<region>:<acct>:detector/<id>/finding/<fid>`.
@@ -57,9 +63,14 @@ mod tests {
     #[test]
     fn detector_from_arn() {
         assert_eq!(
-            super::detector_id_from_arn("arn:aws:guardduty:us-east-1:111111111111:detector/abc123/finding/f1"),
+            super::detector_id_from_arn(
+                "arn:aws:guardduty:us-east-1:111111111111:detector/abc123/finding/f1"
+            ),
             Some("abc123")
         );
-        assert_eq!(super::detector_id_from_arn("arn:aws:guardduty:us-east-1:1:x"), None);
+        assert_eq!(
+            super::detector_id_from_arn("arn:aws:guardduty:us-east-1:1:x"),
+            None
+        );
     }
 }

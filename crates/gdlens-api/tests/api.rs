@@ -19,13 +19,23 @@ const PAGE: &str = r#"query($first: Int, $after: String, $filter: FindingFilter,
 }"#;
 
 /// Walks every page; returns (totalCount, nodes in order).
-async fn walk(s: &TestServer, token: &str, filter: Value, order: Value, first: i64) -> (u64, Vec<Value>) {
+async fn walk(
+    s: &TestServer,
+    token: &str,
+    filter: Value,
+    order: Value,
+    first: i64,
+) -> (u64, Vec<Value>) {
     let mut after = Value::Null;
     let mut nodes = Vec::new();
     let mut total;
     loop {
         let d = s
-            .data(token, PAGE, json!({"first": first, "after": after, "filter": filter, "orderBy": order}))
+            .data(
+                token,
+                PAGE,
+                json!({"first": first, "after": after, "filter": filter, "orderBy": order}),
+            )
             .await;
         let c = &d["findings"];
         total = c["totalCount"].as_u64().unwrap();
@@ -43,7 +53,10 @@ async fn walk(s: &TestServer, token: &str, filter: Value, order: Value, first: i
 fn active_fixture() -> Vec<Value> {
     fixture_json("findings.ndjson")
         .into_iter()
-        .filter(|f| f["service"]["archived"] != json!(true) && f["service"]["additionalInfo"]["sample"] != json!(true))
+        .filter(|f| {
+            f["service"]["archived"] != json!(true)
+                && f["service"]["additionalInfo"]["sample"] != json!(true)
+        })
         .collect()
 }
 
@@ -58,11 +71,17 @@ async fn scoped_token_never_sees_other_accounts() {
         .count() as u64;
     assert_eq!(total, expected);
     assert_eq!(nodes.len() as u64, expected);
-    assert!(nodes.iter().all(|n| allowed.contains(n["accountId"].as_str().unwrap())));
+    assert!(nodes
+        .iter()
+        .all(|n| allowed.contains(n["accountId"].as_str().unwrap())));
 
     // Asking for a forbidden account explicitly yields nothing, not an error or a leak.
     let d = s
-        .data(VIEWER_222_333, "{ findings(filter: {accountIds: [\"111111111111\"]}) { totalCount } }", json!(null))
+        .data(
+            VIEWER_222_333,
+            "{ findings(filter: {accountIds: [\"111111111111\"]}) { totalCount } }",
+            json!(null),
+        )
         .await;
     assert_eq!(d["findings"]["totalCount"], 0);
 
@@ -81,8 +100,17 @@ async fn scoped_token_never_sees_other_accounts() {
     }
 
     // A finding of another account by id is null.
-    let other = fixture_json("findings.ndjson").into_iter().find(|f| f["accountId"] == "111111111111").unwrap();
-    let d = s.data(VIEWER_222_333, "query($id: ID!) { finding(id: $id) { id } }", json!({"id": other["id"]})).await;
+    let other = fixture_json("findings.ndjson")
+        .into_iter()
+        .find(|f| f["accountId"] == "111111111111")
+        .unwrap();
+    let d = s
+        .data(
+            VIEWER_222_333,
+            "query($id: ID!) { finding(id: $id) { id } }",
+            json!({"id": other["id"]}),
+        )
+        .await;
     assert!(d["finding"].is_null());
 
     // Groups: only visible members, counted; accounts within scope.
@@ -97,12 +125,25 @@ async fn scoped_token_never_sees_other_accounts() {
         let findings = g["findings"].as_array().unwrap();
         assert_eq!(g["findingCount"].as_u64().unwrap() as usize, findings.len());
         assert!(!findings.is_empty());
-        assert!(findings.iter().all(|f| allowed.contains(f["accountId"].as_str().unwrap())));
-        assert!(g["accounts"].as_array().unwrap().iter().all(|a| allowed.contains(a.as_str().unwrap())));
+        assert!(findings
+            .iter()
+            .all(|f| allowed.contains(f["accountId"].as_str().unwrap())));
+        assert!(g["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| allowed.contains(a.as_str().unwrap())));
     }
     // Accounts list is scoped too.
-    let d = s.data(VIEWER_222_333, "{ accounts { id name } }", json!(null)).await;
-    let ids: BTreeSet<&str> = d["accounts"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    let d = s
+        .data(VIEWER_222_333, "{ accounts { id name } }", json!(null))
+        .await;
+    let ids: BTreeSet<&str> = d["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, allowed);
 }
 
@@ -119,11 +160,23 @@ async fn groups_hide_members_outside_scope() {
         .map(|g| (g["id"].as_str().unwrap().to_string(), g.clone()))
         .collect();
     for g in all["findingGroups"]["nodes"].as_array().unwrap() {
-        let visible: Vec<&Value> = g["findings"].as_array().unwrap().iter().filter(|f| f["accountId"] == "111111111111").collect();
+        let visible: Vec<&Value> = g["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["accountId"] == "111111111111")
+            .collect();
         let id = g["id"].as_str().unwrap();
         match scoped_by_id.get(id) {
-            None => assert!(visible.is_empty(), "group {id} has visible members but is hidden"),
-            Some(sg) => assert_eq!(sg["findingCount"].as_u64().unwrap() as usize, visible.len(), "group {id}"),
+            None => assert!(
+                visible.is_empty(),
+                "group {id} has visible members but is hidden"
+            ),
+            Some(sg) => assert_eq!(
+                sg["findingCount"].as_u64().unwrap() as usize,
+                visible.len(),
+                "group {id}"
+            ),
         }
     }
 }
@@ -141,7 +194,13 @@ async fn missing_or_unknown_token_is_unauthenticated() {
 #[tokio::test]
 async fn keyset_paging_covers_everything_once_in_order_and_survives_new_data() {
     let s = TestServer::start().await;
-    for (field, dir) in [("PRIORITY", "DESC"), ("SEVERITY", "ASC"), ("UPDATED_AT", "DESC"), ("COUNT", "DESC"), ("FIRST_SEEN", "ASC")] {
+    for (field, dir) in [
+        ("PRIORITY", "DESC"),
+        ("SEVERITY", "ASC"),
+        ("UPDATED_AT", "DESC"),
+        ("COUNT", "DESC"),
+        ("FIRST_SEEN", "ASC"),
+    ] {
         let order = json!({"field": field, "direction": dir});
         let (total, nodes) = walk(&s, ADMIN, json!(null), order.clone(), 9).await;
         assert_eq!(nodes.len() as u64, total, "{field}");
@@ -153,25 +212,52 @@ async fn keyset_paging_covers_everything_once_in_order_and_survives_new_data() {
         assert_eq!(a, b, "paging changes the order under {field}");
     }
     // Severity descending with ties by id ascending.
-    let (_, nodes) = walk(&s, ADMIN, json!(null), json!({"field": "SEVERITY", "direction": "DESC"}), 500).await;
+    let (_, nodes) = walk(
+        &s,
+        ADMIN,
+        json!(null),
+        json!({"field": "SEVERITY", "direction": "DESC"}),
+        500,
+    )
+    .await;
     for w in nodes.windows(2) {
-        let (s0, s1) = (w[0]["severity"].as_f64().unwrap(), w[1]["severity"].as_f64().unwrap());
+        let (s0, s1) = (
+            w[0]["severity"].as_f64().unwrap(),
+            w[1]["severity"].as_f64().unwrap(),
+        );
         assert!(s0 > s1 || (s0 == s1 && w[0]["id"].as_str() < w[1]["id"].as_str()));
     }
     // A cursor taken before new data arrives still continues after the same position.
-    let d = s.data(ADMIN, PAGE, json!({"first": 5, "orderBy": {"field": "SEVERITY", "direction": "DESC"}})).await;
+    let d = s
+        .data(
+            ADMIN,
+            PAGE,
+            json!({"first": 5, "orderBy": {"field": "SEVERITY", "direction": "DESC"}}),
+        )
+        .await;
     let cursor = d["findings"]["pageInfo"]["endCursor"].clone();
     let last_before = d["findings"]["edges"][4]["node"].clone();
-    s.state.ingest(fixture_records("more_findings.ndjson")).await.unwrap();
+    s.state
+        .ingest(fixture_records("more_findings.ndjson"))
+        .await
+        .unwrap();
     let d = s
         .data(ADMIN, PAGE, json!({"first": 5, "after": cursor, "orderBy": {"field": "SEVERITY", "direction": "DESC"}}))
         .await;
     let next = &d["findings"]["edges"][0]["node"];
-    let (s0, s1) = (last_before["severity"].as_f64().unwrap(), next["severity"].as_f64().unwrap());
+    let (s0, s1) = (
+        last_before["severity"].as_f64().unwrap(),
+        next["severity"].as_f64().unwrap(),
+    );
     assert!(s1 < s0 || (s1 == s0 && next["id"].as_str() > last_before["id"].as_str()));
     // A cursor of another order is rejected with a code.
     assert_eq!(
-        s.error_code(Some(ADMIN), PAGE, json!({"first": 5, "after": cursor, "orderBy": {"field": "COUNT"}})).await,
+        s.error_code(
+            Some(ADMIN),
+            PAGE,
+            json!({"first": 5, "after": cursor, "orderBy": {"field": "COUNT"}})
+        )
+        .await,
         "BAD_USER_INPUT"
     );
 }
@@ -197,7 +283,15 @@ async fn summary_equals_independent_recomputation_from_raw_findings() {
     let mut per_account: BTreeMap<String, u64> = BTreeMap::new();
     for f in &active {
         let sev = f["severity"].as_f64().unwrap();
-        let label = if sev >= 9.0 { 3 } else if sev >= 7.0 { 2 } else if sev >= 4.0 { 1 } else { 0 };
+        let label = if sev >= 9.0 {
+            3
+        } else if sev >= 7.0 {
+            2
+        } else if sev >= 4.0 {
+            1
+        } else {
+            0
+        };
         by_label[label] += 1;
         let acct = f["accountId"].as_str().unwrap().to_string();
         accounts.insert(acct.clone());
@@ -208,7 +302,9 @@ async fn summary_equals_independent_recomputation_from_raw_findings() {
             .or(r["s3BucketDetails"][0]["name"].as_str())
             .unwrap();
         resources.insert((acct.clone(), key.to_string()));
-        let t = types.entry(f["type"].as_str().unwrap().to_string()).or_insert((0, 0.0, BTreeSet::new()));
+        let t = types
+            .entry(f["type"].as_str().unwrap().to_string())
+            .or_insert((0, 0.0, BTreeSet::new()));
         t.0 += 1;
         t.1 = t.1.max(sev);
         t.2.insert(acct.clone());
@@ -216,14 +312,25 @@ async fn summary_equals_independent_recomputation_from_raw_findings() {
     }
     assert_eq!(sum["total"].as_u64().unwrap(), active.len() as u64);
     assert_eq!(
-        [&sum["bySeverity"]["low"], &sum["bySeverity"]["medium"], &sum["bySeverity"]["high"], &sum["bySeverity"]["critical"]]
-            .map(|v| v.as_u64().unwrap()),
+        [
+            &sum["bySeverity"]["low"],
+            &sum["bySeverity"]["medium"],
+            &sum["bySeverity"]["high"],
+            &sum["bySeverity"]["critical"]
+        ]
+        .map(|v| v.as_u64().unwrap()),
         by_label
     );
-    assert_eq!(sum["accountsAffected"].as_u64().unwrap(), accounts.len() as u64);
+    assert_eq!(
+        sum["accountsAffected"].as_u64().unwrap(),
+        accounts.len() as u64
+    );
     let distinct_keys: BTreeSet<&String> = resources.iter().map(|(_, k)| k).collect();
     let got = sum["resourcesAffected"].as_u64().unwrap();
-    assert!(got == resources.len() as u64 || got == distinct_keys.len() as u64, "resources {got}");
+    assert!(
+        got == resources.len() as u64 || got == distinct_keys.len() as u64,
+        "resources {got}"
+    );
     let got_types: BTreeMap<String, (u64, f64, u64)> = sum["topFindingTypes"]
         .as_array()
         .unwrap()
@@ -231,18 +338,29 @@ async fn summary_equals_independent_recomputation_from_raw_findings() {
         .map(|t| {
             (
                 t["type"].as_str().unwrap().to_string(),
-                (t["count"].as_u64().unwrap(), t["maxSeverity"].as_f64().unwrap(), t["accounts"].as_u64().unwrap()),
+                (
+                    t["count"].as_u64().unwrap(),
+                    t["maxSeverity"].as_f64().unwrap(),
+                    t["accounts"].as_u64().unwrap(),
+                ),
             )
         })
         .collect();
-    let want_types: BTreeMap<String, (u64, f64, u64)> =
-        types.into_iter().map(|(k, (c, m, a))| (k, (c, m, a.len() as u64))).collect();
+    let want_types: BTreeMap<String, (u64, f64, u64)> = types
+        .into_iter()
+        .map(|(k, (c, m, a))| (k, (c, m, a.len() as u64)))
+        .collect();
     assert_eq!(got_types, want_types);
     let got_accounts: BTreeMap<String, u64> = sum["topAccounts"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| (a["accountId"].as_str().unwrap().to_string(), a["count"].as_u64().unwrap()))
+        .map(|a| {
+            (
+                a["accountId"].as_str().unwrap().to_string(),
+                a["count"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(got_accounts, per_account);
 }
@@ -250,8 +368,24 @@ async fn summary_equals_independent_recomputation_from_raw_findings() {
 #[tokio::test]
 async fn limits_page_size_depth_and_body() {
     let s = TestServer::start().await;
-    assert_eq!(s.error_code(Some(ADMIN), "{ findings(first: 501) { totalCount } }", json!(null)).await, "PAGE_TOO_LARGE");
-    assert_eq!(s.error_code(Some(ADMIN), "{ findings(first: -1) { totalCount } }", json!(null)).await, "BAD_USER_INPUT");
+    assert_eq!(
+        s.error_code(
+            Some(ADMIN),
+            "{ findings(first: 501) { totalCount } }",
+            json!(null)
+        )
+        .await,
+        "PAGE_TOO_LARGE"
+    );
+    assert_eq!(
+        s.error_code(
+            Some(ADMIN),
+            "{ findings(first: -1) { totalCount } }",
+            json!(null)
+        )
+        .await,
+        "BAD_USER_INPUT"
+    );
     let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }";
     let code = s.error_code(Some(ADMIN), deep, json!(null)).await;
     assert_eq!(code, "QUERY_TOO_COMPLEX");
@@ -267,9 +401,18 @@ async fn limits_page_size_depth_and_body() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 413);
     // Bad filter input names the argument.
-    let (_, body) = s.post(Some(ADMIN), "{ findings(filter: {severityMin: 42}) { totalCount } }", json!(null)).await;
+    let (_, body) = s
+        .post(
+            Some(ADMIN),
+            "{ findings(filter: {severityMin: 42}) { totalCount } }",
+            json!(null),
+        )
+        .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("severityMin"));
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("severityMin"));
 }
 
 const SET_TRIAGE: &str = r#"mutation($ids: [ID!], $status: TriageStatus!, $v: Int, $note: String) {
@@ -279,20 +422,39 @@ const SET_TRIAGE: &str = r#"mutation($ids: [ID!], $status: TriageStatus!, $v: In
 #[tokio::test]
 async fn triage_round_trip_rejects_stale_writes_and_respects_roles() {
     let mut s = TestServer::start().await;
-    let f = active_fixture().into_iter().find(|f| f["accountId"] == "111111111111").unwrap();
+    let f = active_fixture()
+        .into_iter()
+        .find(|f| f["accountId"] == "111111111111")
+        .unwrap();
     let id = f["id"].as_str().unwrap();
     // Viewer may not triage.
     assert_eq!(
-        s.error_code(Some(VIEWER_ALL), SET_TRIAGE, json!({"ids": [id], "status": "ACKNOWLEDGED", "v": 0})).await,
+        s.error_code(
+            Some(VIEWER_ALL),
+            SET_TRIAGE,
+            json!({"ids": [id], "status": "ACKNOWLEDGED", "v": 0})
+        )
+        .await,
         "FORBIDDEN"
     );
     // Triager scoped to 111 may; version goes 0 → 1.
-    let d = s.data(TRIAGER_111, SET_TRIAGE, json!({"ids": [id], "status": "IN_PROGRESS", "v": 0, "note": "looking"})).await;
+    let d = s
+        .data(
+            TRIAGER_111,
+            SET_TRIAGE,
+            json!({"ids": [id], "status": "IN_PROGRESS", "v": 0, "note": "looking"}),
+        )
+        .await;
     assert_eq!(d["setTriage"][0]["version"], 1);
     assert_eq!(d["setTriage"][0]["updatedBy"], "triager-111");
     // The same expected version again is stale; nothing changes.
     assert_eq!(
-        s.error_code(Some(TRIAGER_111), SET_TRIAGE, json!({"ids": [id], "status": "RESOLVED", "v": 0})).await,
+        s.error_code(
+            Some(TRIAGER_111),
+            SET_TRIAGE,
+            json!({"ids": [id], "status": "RESOLVED", "v": 0})
+        )
+        .await,
         "STALE_VERSION"
     );
     let q = "query($id: ID!) { finding(id: $id) { triage { status version note assignee } audit { actor action } } }";
@@ -300,17 +462,33 @@ async fn triage_round_trip_rejects_stale_writes_and_respects_roles() {
     assert_eq!(d["finding"]["triage"]["status"], "IN_PROGRESS");
     assert_eq!(d["finding"]["triage"]["version"], 1);
     assert_eq!(d["finding"]["triage"]["note"], "looking");
-    assert!(d["finding"]["audit"].as_array().unwrap().iter().any(|a| a["actor"] == "triager-111"));
+    assert!(d["finding"]["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["actor"] == "triager-111"));
     // The index sees the new status: filtering by triage status finds it.
     let d = s
-        .data(ADMIN, "{ findings(filter: {triageStatus: [IN_PROGRESS]}) { totalCount nodes { id } } }", json!(null))
+        .data(
+            ADMIN,
+            "{ findings(filter: {triageStatus: [IN_PROGRESS]}) { totalCount nodes { id } } }",
+            json!(null),
+        )
         .await;
     assert_eq!(d["findings"]["totalCount"], 1);
     assert_eq!(d["findings"]["nodes"][0]["id"], id);
     // A finding outside the triager's scope reads as unknown.
-    let other = active_fixture().into_iter().find(|f| f["accountId"] == "222222222222").unwrap();
+    let other = active_fixture()
+        .into_iter()
+        .find(|f| f["accountId"] == "222222222222")
+        .unwrap();
     assert_eq!(
-        s.error_code(Some(TRIAGER_111), SET_TRIAGE, json!({"ids": [other["id"]], "status": "RESOLVED"})).await,
+        s.error_code(
+            Some(TRIAGER_111),
+            SET_TRIAGE,
+            json!({"ids": [other["id"]], "status": "RESOLVED"})
+        )
+        .await,
         "NOT_FOUND"
     );
     // Kept across a restart: reopen the same data dir.
@@ -329,7 +507,10 @@ const LINK: &str = r#"mutation($ids: [ID!], $group: ID) {
 #[tokio::test]
 async fn ticket_links_are_idempotent_and_audited() {
     let s = TestServer::start().await;
-    let f = active_fixture().into_iter().find(|f| f["accountId"] == "111111111111").unwrap();
+    let f = active_fixture()
+        .into_iter()
+        .find(|f| f["accountId"] == "111111111111")
+        .unwrap();
     let id = f["id"].as_str().unwrap();
     s.data(TRIAGER_111, LINK, json!({"ids": [id]})).await;
     s.data(TRIAGER_111, LINK, json!({"ids": [id]})).await;
@@ -340,8 +521,16 @@ async fn ticket_links_are_idempotent_and_audited() {
     assert_eq!(d["finding"]["ticketLinks"][0]["createdBy"], "triager-111");
     let n = d["finding"]["audit"].as_array().unwrap().len();
     assert!(n >= 1);
-    assert_eq!(s.error_code(Some(VIEWER_ALL), LINK, json!({"ids": [id]})).await, "FORBIDDEN");
-    assert_eq!(s.error_code(Some(ADMIN), LINK, json!({"ids": null, "group": null})).await, "BAD_USER_INPUT");
+    assert_eq!(
+        s.error_code(Some(VIEWER_ALL), LINK, json!({"ids": [id]}))
+            .await,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        s.error_code(Some(ADMIN), LINK, json!({"ids": null, "group": null}))
+            .await,
+        "BAD_USER_INPUT"
+    );
 }
 
 #[tokio::test]
@@ -349,12 +538,19 @@ async fn write_back_needs_admin_and_configuration_and_reports_failure() {
     let s = TestServer::start().await;
     let id = active_fixture()[0]["id"].clone();
     let q = "mutation($ids: [ID!]!) { archiveFindings(findingIds: $ids) { findingIds } }";
-    assert_eq!(s.error_code(Some(ADMIN), q, json!({"ids": [id]})).await, "NOT_CONFIGURED");
+    assert_eq!(
+        s.error_code(Some(ADMIN), q, json!({"ids": [id]})).await,
+        "NOT_CONFIGURED"
+    );
     drop(s);
 
     let wb = Arc::new(RecordingWriteBack::default());
     let s = TestServer::start_with(Some(wb.clone()), "findings.ndjson").await;
-    assert_eq!(s.error_code(Some(TRIAGER_111), q, json!({"ids": [id]})).await, "FORBIDDEN");
+    assert_eq!(
+        s.error_code(Some(TRIAGER_111), q, json!({"ids": [id]}))
+            .await,
+        "FORBIDDEN"
+    );
     let d = s.data(ADMIN, q, json!({"ids": [id]})).await;
     assert_eq!(d["archiveFindings"]["findingIds"][0], id);
     assert_eq!(wb.calls.load(Ordering::SeqCst), 1);
@@ -365,7 +561,10 @@ async fn write_back_needs_admin_and_configuration_and_reports_failure() {
         .post(Some(ADMIN), "mutation($ids: [ID!]!) { sendFeedback(findingIds: $ids, feedback: NOT_USEFUL) { findingIds } }", json!({"ids": [id]}))
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "UPSTREAM_ERROR");
-    assert!(!body.to_string().contains("secret internal detail"), "internal detail leaked: {body}");
+    assert!(
+        !body.to_string().contains("secret internal detail"),
+        "internal detail leaked: {body}"
+    );
 }
 
 #[tokio::test]
@@ -375,20 +574,32 @@ async fn graphql_over_http_get_post_and_media_types() {
     let resp = s
         .client
         .get(s.url("/graphql"))
-        .query(&[("query", "query($n: Int) { findings(first: $n) { totalCount } }"), ("variables", "{\"n\": 1}")])
+        .query(&[
+            (
+                "query",
+                "query($n: Int) { findings(first: $n) { totalCount } }",
+            ),
+            ("variables", "{\"n\": 1}"),
+        ])
         .bearer_auth(ADMIN)
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
-    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
     let body: Value = resp.json().await.unwrap();
     assert!(body["data"]["findings"]["totalCount"].as_u64().unwrap() > 0);
     // GET mutation is refused.
     let resp = s
         .client
         .get(s.url("/graphql"))
-        .query(&[("query", "mutation { linkTicket(findingIds: [\"x\"], system: \"a\", key: \"b\") { key } }")])
+        .query(&[(
+            "query",
+            "mutation { linkTicket(findingIds: [\"x\"], system: \"a\", key: \"b\") { key } }",
+        )])
         .bearer_auth(ADMIN)
         .send()
         .await
@@ -404,8 +615,14 @@ async fn graphql_over_http_get_post_and_media_types() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.headers()["content-type"], "application/graphql-response+json");
-    assert_eq!(resp.json::<Value>().await.unwrap()["data"]["__typename"], "Query");
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/graphql-response+json"
+    );
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["data"]["__typename"],
+        "Query"
+    );
     let resp = s
         .client
         .post(s.url("/graphql"))
@@ -429,7 +646,10 @@ async fn graphql_over_http_get_post_and_media_types() {
     // Same with application/json: 200 with errors.
     let (status, body) = s.post(Some(ADMIN), "{ noSuchField }", json!(null)).await;
     assert_eq!(status, 200);
-    assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
     // application/graphql body.
     let resp = s
         .client
@@ -440,24 +660,67 @@ async fn graphql_over_http_get_post_and_media_types() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.json::<Value>().await.unwrap()["data"]["__typename"], "Query");
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["data"]["__typename"],
+        "Query"
+    );
 }
 
 #[tokio::test]
 async fn ops_routes_and_web_fallback() {
     let s = TestServer::start().await;
-    assert_eq!(s.client.get(s.url("/healthz")).send().await.unwrap().status().as_u16(), 200);
-    assert_eq!(s.client.get(s.url("/readyz")).send().await.unwrap().status().as_u16(), 200);
+    assert_eq!(
+        s.client
+            .get(s.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        s.client
+            .get(s.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
     // Warm a cache, then read the metrics.
     for _ in 0..2 {
         s.data(ADMIN, "{ summary { total } }", json!(null)).await;
     }
-    let m = s.client.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(m.contains("gdlens_http_requests_total{route=\"graphql\"}"), "{m}");
-    assert!(m.contains("gdlens_cache_hits_total{cache=\"responses\"} 1"), "{m}");
+    let m = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains("gdlens_http_requests_total{route=\"graphql\"}"),
+        "{m}"
+    );
+    assert!(
+        m.contains("gdlens_cache_hits_total{cache=\"responses\"} 1"),
+        "{m}"
+    );
     assert!(m.contains("gdlens_findings 89"), "{m}");
     assert!(m.contains("gdlens_store_bytes"), "{m}");
-    let html = s.client.get(s.url("/graphiql")).send().await.unwrap().text().await.unwrap();
+    let html = s
+        .client
+        .get(s.url("/graphiql"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.to_lowercase().contains("graphiql"));
     let page = s.client.get(s.url("/some/spa/route")).send().await.unwrap();
     assert_eq!(page.status().as_u16(), 200);
@@ -467,13 +730,26 @@ async fn ops_routes_and_web_fallback() {
 async fn new_generation_makes_cached_answers_unreachable() {
     let s = TestServer::start().await;
     let q = "{ summary { total } }";
-    let before = s.data(ADMIN, q, json!(null)).await["summary"]["total"].as_u64().unwrap();
-    let again = s.data(ADMIN, q, json!(null)).await["summary"]["total"].as_u64().unwrap();
+    let before = s.data(ADMIN, q, json!(null)).await["summary"]["total"]
+        .as_u64()
+        .unwrap();
+    let again = s.data(ADMIN, q, json!(null)).await["summary"]["total"]
+        .as_u64()
+        .unwrap();
     assert_eq!(before, again);
-    let added = s.state.ingest(fixture_records("more_findings.ndjson")).await.unwrap();
+    let added = s
+        .state
+        .ingest(fixture_records("more_findings.ndjson"))
+        .await
+        .unwrap();
     assert!(added.changed > 0);
-    let after = s.data(ADMIN, q, json!(null)).await["summary"]["total"].as_u64().unwrap();
-    assert!(after > before, "cached summary served after new data: {before} → {after}");
+    let after = s.data(ADMIN, q, json!(null)).await["summary"]["total"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        after > before,
+        "cached summary served after new data: {before} → {after}"
+    );
 }
 
 #[tokio::test]
@@ -483,7 +759,10 @@ async fn custom_weights_rank_like_the_scoring_crate() {
     let d = s.data(ADMIN, q, json!({"w": {"severity": 0, "criticality": 100, "rarity": 0, "recency": 0, "count": 0, "exposure": 0, "group": 0}})).await;
     let nodes = d["findings"]["nodes"].as_array().unwrap();
     for w in nodes.windows(2) {
-        let (a, b) = (w[0]["score"]["value"].as_f64().unwrap(), w[1]["score"]["value"].as_f64().unwrap());
+        let (a, b) = (
+            w[0]["score"]["value"].as_f64().unwrap(),
+            w[1]["score"]["value"].as_f64().unwrap(),
+        );
         assert!(a > b || (a == b && w[0]["id"].as_str() < w[1]["id"].as_str()));
     }
     // Only criticality contributes.
@@ -495,7 +774,8 @@ async fn custom_weights_rank_like_the_scoring_crate() {
         }
     }
     assert_eq!(
-        s.error_code(Some(ADMIN), q, json!({"w": {"severity": -1}})).await,
+        s.error_code(Some(ADMIN), q, json!({"w": {"severity": -1}}))
+            .await,
         "BAD_USER_INPUT"
     );
     // scoringFeatures carries the WASM input shape for the same findings.
@@ -507,4 +787,71 @@ async fn custom_weights_rank_like_the_scoring_crate() {
     assert_eq!(p["codes"]["findingType"].as_array().unwrap().len(), n);
     assert!(p["nowMs"].as_i64().unwrap() > 0);
     assert_eq!(p["defaultWeights"]["severity"], 40.0);
+}
+
+#[tokio::test]
+async fn cors_allows_configured_origins_only() {
+    let s = TestServer::start().await;
+    let preflight = |origin: &'static str| {
+        s.client
+            .request(reqwest::Method::OPTIONS, s.url("/graphql"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .send()
+    };
+    let ok = preflight("https://portal.example").await.unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://portal.example"
+    );
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn no_tokens_means_loopback_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = gdlens_store::Store::open(dir.path()).unwrap();
+    let state = Arc::new(gdlens_api::AppState::new(
+        gdlens_api::Config::default(),
+        Arc::new(gdlens_api::adapters::StoreAdapter(store)),
+        Box::new(gdlens_api::adapters::CorrelatorAdapter::new(
+            gdlens_groups::Correlator::new(Default::default()),
+        )),
+        None,
+    ));
+    let public: std::net::SocketAddr = "0.0.0.0:0".parse().unwrap();
+    let err = gdlens_api::serve(state.clone(), public, async {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, gdlens_api::ServeError::NoAuthOnPublicAddress(_)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("without authentication"));
+    assert!(gdlens_api::check_listen(&state, "127.0.0.1:0".parse().unwrap()).is_ok());
+    // Without tokens every request is the local admin.
+    let app = gdlens_api::router(state.clone());
+    use tower::ServiceExt as _;
+    let resp = app
+        .oneshot(
+            axum::http::Request::post("/graphql")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(
+                    r#"{"query":"{ viewer { name role } }"}"#,
+                ))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let body = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["data"]["viewer"]["role"], "admin");
 }

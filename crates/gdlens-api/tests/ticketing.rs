@@ -22,7 +22,11 @@ fn run_script(s: &TestServer, state: &std::path::Path, tickets: &std::path::Path
         .arg(&tickets)
         .output()
         .expect("python3 runs");
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("one JSON line")
 }
 
@@ -30,7 +34,10 @@ fn run_script(s: &TestServer, state: &std::path::Path, tickets: &std::path::Path
 async fn ticketing_example_links_every_high_finding_once_and_is_idempotent() {
     let s = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let (state, tickets) = (dir.path().join("state.json"), dir.path().join("tickets.json"));
+    let (state, tickets) = (
+        dir.path().join("state.json"),
+        dir.path().join("tickets.json"),
+    );
     let st = state.clone();
     let tk = tickets.clone();
     let url_server = &s;
@@ -47,7 +54,12 @@ async fn ticketing_example_links_every_high_finding_once_and_is_idempotent() {
     let nodes = d["findings"]["nodes"].as_array().unwrap();
     assert!(!nodes.is_empty());
     for n in nodes {
-        let links: Vec<&Value> = n["ticketLinks"].as_array().unwrap().iter().filter(|l| l["system"] == "standin").collect();
+        let links: Vec<&Value> = n["ticketLinks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["system"] == "standin")
+            .collect();
         assert!(!links.is_empty(), "High+ finding without a ticket: {n}");
     }
     let book: Value = serde_json::from_str(&std::fs::read_to_string(&tickets).unwrap()).unwrap();
@@ -68,7 +80,12 @@ async fn ticketing_example_links_every_high_finding_once_and_is_idempotent() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|n| (n["id"].as_str().unwrap().to_string(), n["ticketLinks"].as_array().unwrap().len()))
+            .map(|n| {
+                (
+                    n["id"].as_str().unwrap().to_string(),
+                    n["ticketLinks"].as_array().unwrap().len(),
+                )
+            })
             .collect()
     };
     assert_eq!(per_finding(&d), per_finding(&d2), "second run added links");

@@ -18,14 +18,23 @@ pub struct CorrelatorAdapter {
 impl CorrelatorAdapter {
     /// Wraps a correlator.
     pub fn new(inner: Correlator) -> Self {
-        let mut a = CorrelatorAdapter { inner, views: HashMap::new(), active: Vec::new() };
+        let mut a = CorrelatorAdapter {
+            inner,
+            views: HashMap::new(),
+            active: Vec::new(),
+        };
         a.refresh();
         a
     }
 
     fn refresh(&mut self) {
         self.views.clear();
-        self.active = self.inner.groups().iter().map(|g| Arc::new(view(g))).collect();
+        self.active = self
+            .inner
+            .groups()
+            .iter()
+            .map(|g| Arc::new(view(g)))
+            .collect();
         for v in &self.active {
             self.views.insert(v.id.clone(), v.clone());
         }
@@ -33,7 +42,10 @@ impl CorrelatorAdapter {
 }
 
 fn tactic(t: &Tactic) -> TacticRef {
-    TacticRef { id: t.id.to_string(), name: t.name.to_string() }
+    TacticRef {
+        id: t.id.to_string(),
+        name: t.name.to_string(),
+    }
 }
 
 fn view(g: &FindingGroup) -> GroupView {
@@ -49,7 +61,11 @@ fn view(g: &FindingGroup) -> GroupView {
         entities: g
             .entities
             .iter()
-            .map(|e| EntityView { kind: e.kind.as_str().to_string(), value: e.value.clone(), finding_ids: e.finding_ids.clone() })
+            .map(|e| EntityView {
+                kind: e.kind.as_str().to_string(),
+                value: e.value.clone(),
+                finding_ids: e.finding_ids.clone(),
+            })
             .collect(),
         timeline: g
             .timeline
@@ -90,10 +106,20 @@ impl FindingGroups for CorrelatorAdapter {
 
     fn group_of(&self, finding_id: &str) -> Option<Arc<GroupView>> {
         let g = self.inner.group_of(finding_id)?;
-        self.views.get(&g.id).cloned().or_else(|| Some(Arc::new(view(&g))))
+        self.views
+            .get(&g.id)
+            .cloned()
+            .or_else(|| Some(Arc::new(view(&g))))
+    }
+
+    fn related_groups(&self, entity_arns: &[String], finding_ids: &[String]) -> Vec<String> {
+        self.inner.related_groups(entity_arns, finding_ids)
     }
 
     fn tactics_for(&self, finding: &Finding) -> Vec<TacticRef> {
-        gdlens_groups::tactics_for(finding).into_iter().map(tactic).collect()
+        gdlens_groups::tactics_for(finding)
+            .into_iter()
+            .map(tactic)
+            .collect()
     }
 }

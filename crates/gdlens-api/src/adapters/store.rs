@@ -7,8 +7,8 @@ use gdlens_domain::{Finding, TriageStatus};
 use gdlens_store::{NewFinding, Store, StoreError};
 
 use crate::ports::{
-    AuditRecord, FindingStore, IngestRecord, InvestigationRecord, PortError, SyncStatusRecord, TicketLinkRecord,
-    TriageChange, TriageRecord, VersionRecord,
+    AuditRecord, FindingStore, IngestRecord, InvestigationRecord, PortError, SyncStatusRecord,
+    TicketLinkRecord, TriageChange, TriageRecord, VersionRecord,
 };
 
 /// The embedded SQLite store behind the API's port.
@@ -16,7 +16,15 @@ pub struct StoreAdapter(pub Store);
 
 fn err(e: StoreError) -> PortError {
     match e {
-        StoreError::StaleVersion { finding_id, expected, actual } => PortError::Stale { finding_id, expected, actual },
+        StoreError::StaleVersion {
+            finding_id,
+            expected,
+            actual,
+        } => PortError::Stale {
+            finding_id,
+            expected,
+            actual,
+        },
         StoreError::UnknownFinding(id) => PortError::UnknownFinding(id),
         other => PortError::Internal(format!("{} ({})", other, other.code())),
     }
@@ -56,13 +64,23 @@ impl FindingStore for StoreAdapter {
     fn upsert(&self, batch: &[IngestRecord]) -> Result<Vec<Finding>, PortError> {
         let batch: Vec<NewFinding> = batch
             .iter()
-            .map(|r| NewFinding { finding: r.finding.clone(), raw: r.raw.clone(), source: r.source.clone() })
+            .map(|r| NewFinding {
+                finding: r.finding.clone(),
+                raw: r.raw.clone(),
+                source: r.source.clone(),
+            })
             .collect();
         Ok(self.0.upsert_batch(&batch).map_err(err)?.changed)
     }
 
     fn raw(&self, ids: &[String]) -> Result<HashMap<String, String>, PortError> {
-        Ok(self.0.get_findings(ids).map_err(err)?.into_iter().map(|s| (s.finding.id, s.raw)).collect())
+        Ok(self
+            .0
+            .get_findings(ids)
+            .map_err(err)?
+            .into_iter()
+            .map(|s| (s.finding.id, s.raw))
+            .collect())
     }
 
     fn versions(&self, ids: &[String]) -> Result<HashMap<String, Vec<VersionRecord>>, PortError> {
@@ -72,7 +90,11 @@ impl FindingStore for StoreAdapter {
             out.insert(
                 id.clone(),
                 v.into_iter()
-                    .map(|v| VersionRecord { updated_at: v.updated_at, count: v.count, severity: v.severity })
+                    .map(|v| VersionRecord {
+                        updated_at: v.updated_at,
+                        count: v.count,
+                        severity: v.severity,
+                    })
                     .collect(),
             );
         }
@@ -110,7 +132,12 @@ impl FindingStore for StoreAdapter {
         };
         Ok(self
             .0
-            .set_triage(&change.finding_ids, &c, change.expected_version, &change.actor)
+            .set_triage(
+                &change.finding_ids,
+                &c,
+                change.expected_version,
+                &change.actor,
+            )
             .map_err(err)?
             .into_iter()
             .map(|t| TriageRecord {
@@ -134,10 +161,19 @@ impl FindingStore for StoreAdapter {
         actor: &str,
         _at: EpochMillis,
     ) -> Result<Vec<TicketLinkRecord>, PortError> {
-        Ok(self.0.link_ticket(ids, system, key, url, actor).map_err(err)?.into_iter().map(link).collect())
+        Ok(self
+            .0
+            .link_ticket(ids, system, key, url, actor)
+            .map_err(err)?
+            .into_iter()
+            .map(link)
+            .collect())
     }
 
-    fn ticket_links(&self, ids: &[String]) -> Result<HashMap<String, Vec<TicketLinkRecord>>, PortError> {
+    fn ticket_links(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Vec<TicketLinkRecord>>, PortError> {
         let mut out: HashMap<String, Vec<TicketLinkRecord>> = HashMap::new();
         for l in self.0.ticket_links(ids).map_err(err)? {
             out.entry(l.finding_id.clone()).or_default().push(link(l));
@@ -165,9 +201,19 @@ impl FindingStore for StoreAdapter {
         Ok(out)
     }
 
-    fn append_audit(&self, ids: &[String], actor: &str, action: &str, detail: &str, _at: EpochMillis) -> Result<(), PortError> {
-        let detail: serde_json::Value = serde_json::from_str(detail).unwrap_or(serde_json::Value::String(detail.into()));
-        self.0.append_audit(ids, actor, action, &detail).map_err(err)
+    fn append_audit(
+        &self,
+        ids: &[String],
+        actor: &str,
+        action: &str,
+        detail: &str,
+        _at: EpochMillis,
+    ) -> Result<(), PortError> {
+        let detail: serde_json::Value =
+            serde_json::from_str(detail).unwrap_or(serde_json::Value::String(detail.into()));
+        self.0
+            .append_audit(ids, actor, action, &detail)
+            .map_err(err)
     }
 
     fn sync_status(&self) -> Result<Vec<SyncStatusRecord>, PortError> {

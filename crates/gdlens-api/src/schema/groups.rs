@@ -33,8 +33,17 @@ pub struct VisibleGroup {
 }
 
 /// Restricts a group to `visible` finding ids; `None` when no member is visible.
-pub fn restrict(state: &AppState, group: &Arc<GroupView>, visible: &dyn Fn(&str) -> bool) -> Option<VisibleGroup> {
-    let members: Vec<String> = group.members.iter().filter(|id| visible(id)).cloned().collect();
+pub fn restrict(
+    state: &AppState,
+    group: &Arc<GroupView>,
+    visible: &dyn Fn(&str) -> bool,
+) -> Option<VisibleGroup> {
+    let members: Vec<String> = group
+        .members
+        .iter()
+        .filter(|id| visible(id))
+        .cloned()
+        .collect();
     if members.is_empty() {
         return None;
     }
@@ -57,8 +66,16 @@ pub fn restrict(state: &AppState, group: &Arc<GroupView>, visible: &dyn Fn(&str)
         accounts: accounts.into_iter().collect(),
         regions: regions.into_iter().collect(),
         severity: if all_visible { group.severity } else { sev },
-        first_seen: if all_visible || first == i64::MAX { group.first_seen } else { first },
-        last_seen: if all_visible || last == i64::MIN { group.last_seen } else { last },
+        first_seen: if all_visible || first == i64::MAX {
+            group.first_seen
+        } else {
+            first
+        },
+        last_seen: if all_visible || last == i64::MIN {
+            group.last_seen
+        } else {
+            last
+        },
         members,
     })
 }
@@ -165,7 +182,12 @@ impl VisibleGroup {
         self.members
             .iter()
             .filter_map(|id| map.get(id))
-            .map(|f| FindingGql { finding: f.clone(), row: index.row_id(&f.id), weights: None, score: None })
+            .map(|f| FindingGql {
+                finding: f.clone(),
+                row: index.row_id(&f.id),
+                weights: None,
+                score: None,
+            })
             .collect()
     }
     /// Entities touching visible members.
@@ -181,7 +203,11 @@ impl VisibleGroup {
                     .filter(|id| visible.contains(id.as_str()))
                     .map(|id| ID(id.clone()))
                     .collect();
-                (!ids.is_empty()).then(|| EntityGql { kind: e.kind.clone(), value: e.value.clone(), finding_ids: ids })
+                (!ids.is_empty()).then(|| EntityGql {
+                    kind: e.kind.clone(),
+                    value: e.value.clone(),
+                    finding_ids: ids,
+                })
             })
             .collect()
     }
@@ -206,18 +232,33 @@ impl VisibleGroup {
         let mut nodes: Vec<GraphNode> = self
             .members
             .iter()
-            .map(|id| GraphNode { id: format!("finding:{id}"), kind: "finding".into(), label: id.clone() })
+            .map(|id| GraphNode {
+                id: format!("finding:{id}"),
+                kind: "finding".into(),
+                label: id.clone(),
+            })
             .collect();
         let mut edges = Vec::new();
         for e in &self.group.entities {
             let node_id = format!("entity:{}:{}", e.kind, e.value);
             let mut any = false;
-            for id in e.finding_ids.iter().filter(|id| visible.contains(id.as_str())) {
+            for id in e
+                .finding_ids
+                .iter()
+                .filter(|id| visible.contains(id.as_str()))
+            {
                 any = true;
-                edges.push(GraphEdge { source: format!("finding:{id}"), target: node_id.clone() });
+                edges.push(GraphEdge {
+                    source: format!("finding:{id}"),
+                    target: node_id.clone(),
+                });
             }
             if any {
-                nodes.push(GraphNode { id: node_id, kind: e.kind.clone(), label: e.value.clone() });
+                nodes.push(GraphNode {
+                    id: node_id,
+                    kind: e.kind.clone(),
+                    label: e.value.clone(),
+                });
             }
         }
         GroupGraph { nodes, edges }
@@ -234,6 +275,90 @@ impl VisibleGroup {
     async fn children(&self) -> Vec<ID> {
         self.group.children.iter().cloned().map(ID).collect()
     }
+    /// Amazon Detective investigations on entities or findings of this group (in the caller's scope).
+    async fn investigations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<InvestigationGql>> {
+        let st = state(ctx);
+        let scope = &super::caller(ctx).scope;
+        let all = st.with_store(|s| s.investigations()).await?;
+        let groups = st.groups.read().unwrap_or_else(|e| e.into_inner());
+        Ok(all
+            .into_iter()
+            .filter(|i| arn_account(&i.entity_arn).is_none_or(|a| scope.allows(a)))
+            .filter(|i| {
+                let finding_ids: Vec<String> =
+                    serde_json::from_str::<serde_json::Value>(&i.indicators_json)
+                        .ok()
+                        .map(|v| finding_ids_in(&v))
+                        .unwrap_or_default();
+                groups
+                    .related_groups(std::slice::from_ref(&i.entity_arn), &finding_ids)
+                    .contains(&self.group.id)
+            })
+            .map(|i| InvestigationGql {
+                id: ID(i.id),
+                entity_arn: i.entity_arn,
+                status: i.status,
+                severity: i.severity,
+                state: i.state,
+                created_at: dt(i.created_at),
+                indicators: async_graphql::Json(
+                    serde_json::from_str(&i.indicators_json).unwrap_or(serde_json::Value::Null),
+                ),
+            })
+            .collect())
+    }
+}
+
+/// The account of an ARN (`arn:aws:iam::111111111111:role/x`).
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
+/// Finding ids named anywhere in Detective indicators (`findingId`/`id` keys of finding-shaped objects).
+fn finding_ids_in(v: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    if (k.eq_ignore_ascii_case("findingId") || k.eq_ignore_ascii_case("FindingId"))
+                        && x.is_string()
+                    {
+                        out.push(x.as_str().unwrap_or_default().to_string());
+                    } else {
+                        walk(x, out);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    walk(v, &mut out);
+    out
+}
+
+/// An Amazon Detective investigation.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Investigation")]
+pub struct InvestigationGql {
+    /// Investigation id.
+    pub id: ID,
+    /// Investigated entity (user or role ARN).
+    pub entity_arn: String,
+    /// `RUNNING`, `SUCCESSFUL`, `FAILED`.
+    pub status: String,
+    /// `INFORMATIONAL` … `CRITICAL`.
+    pub severity: String,
+    /// `ACTIVE` / `ARCHIVED`.
+    pub state: String,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+    /// Indicators as returned by ListIndicators.
+    pub indicators: async_graphql::Json<serde_json::Value>,
 }
 
 /// An edge of the finding-groups connection.

@@ -129,16 +129,25 @@ impl FindingFilterInput {
     pub fn to_domain(&self) -> ApiResult<FindingFilter> {
         if let Some(s) = self.severity_min {
             if !s.is_finite() || !(0.0..=10.0).contains(&s) {
-                return Err(ApiError::bad_input("filter.severityMin", format!("{s} is outside 0–10")));
+                return Err(ApiError::bad_input(
+                    "filter.severityMin",
+                    format!("{s} is outside 0–10"),
+                ));
             }
         }
         if let (Some(a), Some(b)) = (self.updated_since, self.updated_before) {
             if a > b {
-                return Err(ApiError::bad_input("filter.updatedSince", "is after updatedBefore"));
+                return Err(ApiError::bad_input(
+                    "filter.updatedSince",
+                    "is after updatedBefore",
+                ));
             }
         }
         if self.search.as_ref().is_some_and(|s| s.len() > 256) {
-            return Err(ApiError::bad_input("filter.search", "longer than 256 characters"));
+            return Err(ApiError::bad_input(
+                "filter.search",
+                "longer than 256 characters",
+            ));
         }
         let f = FindingFilter {
             account_ids: self.account_ids.clone(),
@@ -222,7 +231,10 @@ impl WeightsInput {
         for (name, v) in all {
             if let Some(v) = v {
                 if !v.is_finite() || !(0.0..=100.0).contains(&v) {
-                    return Err(ApiError::bad_input(&format!("weights.{name}"), format!("{v} is outside 0–100")));
+                    return Err(ApiError::bad_input(
+                        &format!("weights.{name}"),
+                        format!("{v} is outside 0–100"),
+                    ));
                 }
                 out.push((name, v));
             }

@@ -44,7 +44,10 @@ macro_rules! store_loader {
                     .with_store(move |s| s.$method(&ids))
                     .await
                     .map_err(Arc::new)?;
-                Ok(found.into_iter().map(|(k, v)| (<$key>::from_id(k), v)).collect())
+                Ok(found
+                    .into_iter()
+                    .map(|(k, v)| (<$key>::from_id(k), v))
+                    .collect())
             }
         }
         impl $key {

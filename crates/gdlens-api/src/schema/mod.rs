@@ -23,9 +23,9 @@ pub use summary::SummaryData;
 use crate::auth::Caller;
 use crate::cache::CacheKey;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use gdlens_scoring::Weights;
 use crate::query::{self, Cursor, OrderField};
 use crate::state::{now_ms, AppState};
+use gdlens_scoring::Weights;
 use groups::{FindingGroupConnection, FindingGroupEdge};
 use summary::{CoverageGql, SummaryGql};
 use types::{AccountGql, FindingConnection, FindingEdge, FindingGql, PageInfo, SyncStatusGql};
@@ -41,13 +41,22 @@ pub const MAX_PAGE: usize = 500;
 pub const MAX_FEATURES: usize = 100_000;
 
 /// Builds the schema with limits; `state` is `None` only for printing the SDL.
-pub fn build_schema(state: Option<Arc<AppState>>, max_depth: usize, max_complexity: usize) -> GdlensSchema {
+pub fn build_schema(
+    state: Option<Arc<AppState>>,
+    max_depth: usize,
+    max_complexity: usize,
+) -> GdlensSchema {
     let mut b = Schema::build(Query, Mutation, EmptySubscription)
         .limit_depth(max_depth)
         .limit_complexity(max_complexity);
     if let Some(state) = state {
         b = b
-            .data(DataLoader::new(StoreLoader { state: state.clone() }, tokio::spawn))
+            .data(DataLoader::new(
+                StoreLoader {
+                    state: state.clone(),
+                },
+                tokio::spawn,
+            ))
             .data(state);
     }
     b.finish()
@@ -82,7 +91,12 @@ fn filter_of(filter: &Option<FindingFilterInput>) -> ApiResult<FindingFilter> {
     filter.clone().unwrap_or_default().to_domain()
 }
 
-fn key(resolver: &'static str, args: impl serde::Serialize, scope: &Scope, generation: u64) -> CacheKey {
+fn key(
+    resolver: &'static str,
+    args: impl serde::Serialize,
+    scope: &Scope,
+    generation: u64,
+) -> CacheKey {
     CacheKey {
         resolver,
         args: serde_json::to_string(&args).unwrap_or_default(),
@@ -94,22 +108,37 @@ fn key(resolver: &'static str, args: impl serde::Serialize, scope: &Scope, gener
 /// Resolves weights overrides against the scorer's defaults.
 pub(crate) fn resolve_weights(input: &WeightsInput) -> ApiResult<Weights> {
     let w = crate::priority::weights_with(&input.overrides()?);
-    w.validate().map_err(|e| ApiError::bad_input("weights", e))?;
+    w.validate()
+        .map_err(|e| ApiError::bad_input("weights", e))?;
     Ok(w)
 }
 
 /// Groups visible to the caller with at least one member matching `filter`, highest score first.
-pub(crate) fn visible_groups(state: &AppState, filter: &FindingFilter, scope: &Scope) -> Vec<VisibleGroup> {
+pub(crate) fn visible_groups(
+    state: &AppState,
+    filter: &FindingFilter,
+    scope: &Scope,
+) -> Vec<VisibleGroup> {
     let index = state.index.read().unwrap_or_else(|e| e.into_inner());
     let mut mask = vec![false; index.len()];
     for r in index.filter(filter, scope) {
         mask[r as usize] = true;
     }
     let visible = |id: &str| index.row_id(id).is_some_and(|r| mask[r as usize]);
-    let all = state.groups.read().unwrap_or_else(|e| e.into_inner()).groups();
-    let mut out: Vec<VisibleGroup> = all.iter().filter_map(|g| groups::restrict(state, g, &visible)).collect();
+    let all = state
+        .groups
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .groups();
+    let mut out: Vec<VisibleGroup> = all
+        .iter()
+        .filter_map(|g| groups::restrict(state, g, &visible))
+        .collect();
     out.sort_by(|a, b| {
-        b.group.score.total_cmp(&a.group.score).then_with(|| a.group.id.cmp(&b.group.id))
+        b.group
+            .score
+            .total_cmp(&a.group.score)
+            .then_with(|| a.group.id.cmp(&b.group.id))
     });
     out
 }
@@ -139,11 +168,20 @@ impl Query {
             Some(w) => Some(Arc::new(resolve_weights(w)?)),
             None => None,
         };
-        let cursor = after.as_deref().map(|a| Cursor::decode(a, order.field, order.direction)).transpose()?;
+        let cursor = after
+            .as_deref()
+            .map(|a| Cursor::decode(a, order.field, order.direction))
+            .transpose()?;
         let generation = st.generation();
         let cache_key = key(
             "findings",
-            (&f, order, weights.as_deref().map(|w| w.factor_weights()), after.as_deref(), first),
+            (
+                &f,
+                order,
+                weights.as_deref().map(|w| w.factor_weights()),
+                after.as_deref(),
+                first,
+            ),
             &scope,
             generation,
         );
@@ -155,7 +193,10 @@ impl Query {
             .get_or_compute(cache_key, async move {
                 let scores = if order.field == OrderField::Priority {
                     Some(match &w2 {
-                        Some(w) => Arc::new(st2.score_all(w).map_err(|e| ApiError::bad_input("weights", e))?),
+                        Some(w) => Arc::new(
+                            st2.score_all(w)
+                                .map_err(|e| ApiError::bad_input("weights", e))?,
+                        ),
                         None => st2.default_scores(),
                     })
                 } else {
@@ -181,18 +222,31 @@ impl Query {
         for &(row, k) in &page.rows {
             let id = index.id(row);
             let Some(finding) = map.get(id) else { continue };
-            let cursor = Cursor { field: order.field, direction: order.direction, key: k, id: id.to_string() };
+            let cursor = Cursor {
+                field: order.field,
+                direction: order.direction,
+                key: k,
+                id: id.to_string(),
+            };
             let score = (order.field == OrderField::Priority).then_some(k);
             edges.push(FindingEdge {
                 cursor: cursor.encode(),
-                node: FindingGql { finding: finding.clone(), row: Some(row), weights: weights.clone(), score },
+                node: FindingGql {
+                    finding: finding.clone(),
+                    row: Some(row),
+                    weights: weights.clone(),
+                    score,
+                },
             });
         }
         let end_cursor = edges.last().map(|e| e.cursor.clone());
         Ok(FindingConnection {
             total_count: page.total as u64,
             edges,
-            page_info: PageInfo { has_next_page: page.has_next, end_cursor },
+            page_info: PageInfo {
+                has_next_page: page.has_next,
+                end_cursor,
+            },
         })
     }
 
@@ -203,12 +257,25 @@ impl Query {
         if !caller(ctx).scope.allows(&f.account_id) {
             return None;
         }
-        let row = st.index.read().unwrap_or_else(|e| e.into_inner()).row_id(&f.id);
-        Some(FindingGql { finding: f, row, weights: None, score: None })
+        let row = st
+            .index
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .row_id(&f.id);
+        Some(FindingGql {
+            finding: f,
+            row,
+            weights: None,
+            score: None,
+        })
     }
 
     /// The org-wide summary dashboard over `filter`, in the caller's scope.
-    async fn summary(&self, ctx: &Context<'_>, filter: Option<FindingFilterInput>) -> async_graphql::Result<SummaryGql> {
+    async fn summary(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FindingFilterInput>,
+    ) -> async_graphql::Result<SummaryGql> {
         let st = state(ctx).clone();
         let scope = caller(ctx).scope.clone();
         let f = filter_of(&filter)?;
@@ -225,7 +292,10 @@ impl Query {
                 options.limit = summary::MAX_TOP;
                 let mut s = index.summary(&f, &scope2, &options);
                 s.finding_groups = Some(groups);
-                Ok(Arc::new(SummaryData { summary: s, finding_groups: groups }))
+                Ok(Arc::new(SummaryData {
+                    summary: s,
+                    finding_groups: groups,
+                }))
             })
             .await?;
         let mut regions: Vec<String> = {
@@ -240,7 +310,10 @@ impl Query {
         };
         regions.sort();
         let sync = sync_status(&st).await?;
-        Ok(SummaryGql { data, coverage: CoverageGql { regions, sync } })
+        Ok(SummaryGql {
+            data,
+            coverage: CoverageGql { regions, sync },
+        })
     }
 
     /// Finding groups with at least one visible member matching `filter`, highest score first.
@@ -255,20 +328,27 @@ impl Query {
         let scope = caller(ctx).scope.clone();
         let first = page_size(first)?;
         let f = filter_of(&filter)?;
-        let after = after.as_deref().map(|a| query::decode_simple("g", a)).transpose()?;
+        let after = after
+            .as_deref()
+            .map(|a| query::decode_simple("g", a))
+            .transpose()?;
         let cache_key = key("findingGroups", &f, &scope, st.generation());
         let st2 = st.clone();
         let list = st
             .caches
             .groups
-            .get_or_compute(cache_key, async move { Ok(Arc::new(visible_groups(&st2, &f, &scope))) })
+            .get_or_compute(cache_key, async move {
+                Ok(Arc::new(visible_groups(&st2, &f, &scope)))
+            })
             .await?;
         let start = match &after {
             None => 0,
             Some((k, id)) => list
                 .iter()
                 .position(|g| {
-                    let by = k.total_cmp(&g.group.score).then_with(|| g.group.id.as_str().cmp(id.as_str()));
+                    let by = k
+                        .total_cmp(&g.group.score)
+                        .then_with(|| g.group.id.as_str().cmp(id.as_str()));
                     by == Ordering::Greater
                 })
                 .unwrap_or(list.len()),
@@ -277,14 +357,20 @@ impl Query {
         let has_next = start + slice.len() < list.len();
         let edges: Vec<FindingGroupEdge> = slice
             .iter()
-            .map(|g| FindingGroupEdge { cursor: query::encode_simple("g", g.group.score, &g.group.id), node: g.clone() })
+            .map(|g| FindingGroupEdge {
+                cursor: query::encode_simple("g", g.group.score, &g.group.id),
+                node: g.clone(),
+            })
             .collect();
         let end_cursor = edges.last().map(|e| e.cursor.clone());
         Ok(FindingGroupConnection {
             total_count: list.len() as u64,
             edges,
             nodes: slice,
-            page_info: PageInfo { has_next_page: has_next, end_cursor },
+            page_info: PageInfo {
+                has_next_page: has_next,
+                end_cursor,
+            },
         })
     }
 
@@ -292,10 +378,18 @@ impl Query {
     async fn finding_group(&self, ctx: &Context<'_>, id: ID) -> Option<VisibleGroup> {
         let st = state(ctx);
         let scope = &caller(ctx).scope;
-        let g = st.groups.read().unwrap_or_else(|e| e.into_inner()).group(&id)?;
+        let g = st
+            .groups
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .group(&id)?;
         let map = st.findings.read().unwrap_or_else(|e| e.into_inner());
-        let in_scope: Vec<String> =
-            g.members.iter().filter(|m| map.get(*m).is_some_and(|f| scope.allows(&f.account_id))).cloned().collect();
+        let in_scope: Vec<String> = g
+            .members
+            .iter()
+            .filter(|m| map.get(*m).is_some_and(|f| scope.allows(&f.account_id)))
+            .cloned()
+            .collect();
         drop(map);
         let set: std::collections::HashSet<String> = in_scope.into_iter().collect();
         groups::restrict(st, &g, &|m: &str| set.contains(m))
@@ -305,7 +399,8 @@ impl Query {
     async fn accounts(&self, ctx: &Context<'_>) -> Vec<AccountGql> {
         let st = state(ctx);
         let scope = &caller(ctx).scope;
-        let mut ids: std::collections::BTreeSet<String> = st.accounts.load().keys().cloned().collect();
+        let mut ids: std::collections::BTreeSet<String> =
+            st.accounts.load().keys().cloned().collect();
         {
             let index = st.index.read().unwrap_or_else(|e| e.into_inner());
             for row in 0..index.len() as u32 {
@@ -317,7 +412,12 @@ impl Query {
         let accounts = st.accounts.load();
         ids.into_iter()
             .filter(|id| scope.allows(id))
-            .map(|id| accounts.get(&id).map(AccountGql::from_account).unwrap_or_else(|| AccountGql::unknown(&id)))
+            .map(|id| {
+                accounts
+                    .get(&id)
+                    .map(AccountGql::from_account)
+                    .unwrap_or_else(|| AccountGql::unknown(&id))
+            })
             .collect()
     }
 
@@ -334,7 +434,11 @@ impl Query {
         let f = filter_of(&filter)?;
         let limit = match limit {
             Some(n) if n < 0 || n as usize > MAX_FEATURES => {
-                return Err(ApiError::new(ErrorCode::PageTooLarge, format!("argument `limit`: at most {MAX_FEATURES}")).into())
+                return Err(ApiError::new(
+                    ErrorCode::PageTooLarge,
+                    format!("argument `limit`: at most {MAX_FEATURES}"),
+                )
+                .into())
             }
             Some(n) => n as usize,
             None => MAX_FEATURES,
@@ -346,14 +450,17 @@ impl Query {
             rows.sort_by(|a, b| {
                 let sa = scores.values.get(*a as usize).copied().unwrap_or(0.0);
                 let sb = scores.values.get(*b as usize).copied().unwrap_or(0.0);
-                sb.total_cmp(&sa).then_with(|| index.id(*a).cmp(index.id(*b)))
+                sb.total_cmp(&sa)
+                    .then_with(|| index.id(*a).cmp(index.id(*b)))
             });
             rows.truncate(limit);
         }
         drop(index);
         let features = st.features();
         let index = st.index.read().unwrap_or_else(|e| e.into_inner());
-        Ok(async_graphql::Json(crate::priority::features_json(&index, &features, &rows)))
+        Ok(async_graphql::Json(crate::priority::features_json(
+            &index, &features, &rows,
+        )))
     }
 
     /// Sync state per region (empty when AWS is not configured).

@@ -20,12 +20,22 @@ fn require(caller: &Caller, role: Role, what: &str) -> ApiResult<()> {
     if caller.role >= role {
         Ok(())
     } else {
-        Err(ApiError::forbidden(format!("{what} needs the {} role; token `{}` is {}", role.as_str(), caller.name, caller.role.as_str())))
+        Err(ApiError::forbidden(format!(
+            "{what} needs the {} role; token `{}` is {}",
+            role.as_str(),
+            caller.name,
+            caller.role.as_str()
+        )))
     }
 }
 
 /// The findings a mutation targets: `findingIds` or every member of `groupId`, all in scope.
-fn targets(st: &AppState, caller: &Caller, finding_ids: Option<Vec<ID>>, group_id: Option<ID>) -> ApiResult<Vec<String>> {
+fn targets(
+    st: &AppState,
+    caller: &Caller,
+    finding_ids: Option<Vec<ID>>,
+    group_id: Option<ID>,
+) -> ApiResult<Vec<String>> {
     let ids: Vec<String> = match (finding_ids, group_id) {
         (Some(ids), None) => ids.into_iter().map(|i| i.0).collect(),
         (None, Some(g)) => {
@@ -34,26 +44,45 @@ fn targets(st: &AppState, caller: &Caller, finding_ids: Option<Vec<ID>>, group_i
                 .read()
                 .unwrap_or_else(|e| e.into_inner())
                 .group(&g)
-                .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("argument `groupId`: unknown finding group {}", g.0)))?;
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::NotFound,
+                        format!("argument `groupId`: unknown finding group {}", g.0),
+                    )
+                })?;
             let map = st.findings.read().unwrap_or_else(|e| e.into_inner());
             let members: Vec<String> = group
                 .members
                 .iter()
-                .filter(|m| map.get(*m).is_some_and(|f| caller.scope.allows(&f.account_id)))
+                .filter(|m| {
+                    map.get(*m)
+                        .is_some_and(|f| caller.scope.allows(&f.account_id))
+                })
                 .cloned()
                 .collect();
             if members.is_empty() {
-                return Err(ApiError::new(ErrorCode::NotFound, format!("argument `groupId`: unknown finding group {}", g.0)));
+                return Err(ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("argument `groupId`: unknown finding group {}", g.0),
+                ));
             }
             members
         }
-        _ => return Err(ApiError::bad_input("findingIds", "give exactly one of `findingIds` or `groupId`")),
+        _ => {
+            return Err(ApiError::bad_input(
+                "findingIds",
+                "give exactly one of `findingIds` or `groupId`",
+            ))
+        }
     };
     if ids.is_empty() {
         return Err(ApiError::bad_input("findingIds", "is empty"));
     }
     if ids.len() > MAX_MUTATION_FINDINGS {
-        return Err(ApiError::bad_input("findingIds", format!("more than {MAX_MUTATION_FINDINGS} findings")));
+        return Err(ApiError::bad_input(
+            "findingIds",
+            format!("more than {MAX_MUTATION_FINDINGS} findings"),
+        ));
     }
     let mut ids = ids;
     ids.sort();
@@ -61,8 +90,14 @@ fn targets(st: &AppState, caller: &Caller, finding_ids: Option<Vec<ID>>, group_i
     let map = st.findings.read().unwrap_or_else(|e| e.into_inner());
     for id in &ids {
         // Out of scope reads as unknown: never confirm that an id exists elsewhere.
-        if !map.get(id).is_some_and(|f| caller.scope.allows(&f.account_id)) {
-            return Err(ApiError::new(ErrorCode::NotFound, format!("argument `findingIds`: unknown finding {id}")));
+        if !map
+            .get(id)
+            .is_some_and(|f| caller.scope.allows(&f.account_id))
+        {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("argument `findingIds`: unknown finding {id}"),
+            ));
         }
     }
     Ok(ids)
@@ -118,7 +153,10 @@ impl Mutation {
             }
         }
         st.bump();
-        Ok(records.iter().map(|r| TriageGql::from_record(&r.finding_id, Some(r))).collect())
+        Ok(records
+            .iter()
+            .map(|r| TriageGql::from_record(&r.finding_id, Some(r)))
+            .collect())
     }
 
     /// Links a ticket to findings (or a group's visible members). Idempotent: the same link twice is one link.
@@ -141,7 +179,11 @@ impl Mutation {
         }
         if let Some(u) = &url {
             if !(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 2048 {
-                return Err(ApiError::bad_input("url", "must be an http(s) URL of at most 2048 characters").into());
+                return Err(ApiError::bad_input(
+                    "url",
+                    "must be an http(s) URL of at most 2048 characters",
+                )
+                .into());
             }
         }
         let ids = targets(&st, c, finding_ids, group_id)?;
@@ -155,12 +197,20 @@ impl Mutation {
     }
 
     /// Archives findings in GuardDuty (admin; needs AWS write-back).
-    async fn archive_findings(&self, ctx: &Context<'_>, finding_ids: Vec<ID>) -> async_graphql::Result<WriteBackResult> {
+    async fn archive_findings(
+        &self,
+        ctx: &Context<'_>,
+        finding_ids: Vec<ID>,
+    ) -> async_graphql::Result<WriteBackResult> {
         write_back(ctx, finding_ids, Action::Archive).await
     }
 
     /// Unarchives findings in GuardDuty (admin; needs AWS write-back).
-    async fn unarchive_findings(&self, ctx: &Context<'_>, finding_ids: Vec<ID>) -> async_graphql::Result<WriteBackResult> {
+    async fn unarchive_findings(
+        &self,
+        ctx: &Context<'_>,
+        finding_ids: Vec<ID>,
+    ) -> async_graphql::Result<WriteBackResult> {
         write_back(ctx, finding_ids, Action::Unarchive).await
     }
 
@@ -186,19 +236,34 @@ enum Action {
     Feedback(Feedback, Option<String>),
 }
 
-async fn write_back(ctx: &Context<'_>, finding_ids: Vec<ID>, action: Action) -> async_graphql::Result<WriteBackResult> {
+async fn write_back(
+    ctx: &Context<'_>,
+    finding_ids: Vec<ID>,
+    action: Action,
+) -> async_graphql::Result<WriteBackResult> {
     let st: Arc<AppState> = state(ctx).clone();
     let c = caller(ctx);
     require(c, Role::Admin, "GuardDuty write-back")?;
     let Some(wb) = st.write_back.clone() else {
-        return Err(ApiError::new(ErrorCode::NotConfigured, "AWS write-back is not configured on this server").into());
+        return Err(ApiError::new(
+            ErrorCode::NotConfigured,
+            "AWS write-back is not configured on this server",
+        )
+        .into());
     };
     let ids = targets(&st, c, Some(finding_ids), None)?;
     let mut list = Vec::with_capacity(ids.len());
     for f in st.findings_in_scope(&ids, &c.scope) {
-        let detector = f.detector_id.clone().or_else(|| detector_id_from_arn(&f.arn).map(str::to_string));
+        let detector = f
+            .detector_id
+            .clone()
+            .or_else(|| detector_id_from_arn(&f.arn).map(str::to_string));
         let Some(detector_id) = detector else {
-            return Err(ApiError::bad_input("findingIds", format!("finding {} did not come from AWS (no detector id)", f.id)).into());
+            return Err(ApiError::bad_input(
+                "findingIds",
+                format!("finding {} did not come from AWS (no detector id)", f.id),
+            )
+            .into());
         };
         list.push(WriteBackTarget {
             finding_id: f.id.clone(),
@@ -210,11 +275,18 @@ async fn write_back(ctx: &Context<'_>, finding_ids: Vec<ID>, action: Action) -> 
     let (name, result) = match &action {
         Action::Archive => ("archive", wb.archive(&list).await),
         Action::Unarchive => ("unarchive", wb.unarchive(&list).await),
-        Action::Feedback(fb, comment) => ("feedback", wb.feedback(&list, *fb, comment.as_deref()).await),
+        Action::Feedback(fb, comment) => (
+            "feedback",
+            wb.feedback(&list, *fb, comment.as_deref()).await,
+        ),
     };
     if let Err(e) = result {
         tracing::error!(action = name, error = %e, findings = list.len(), "GuardDuty write-back failed");
-        return Err(ApiError::new(ErrorCode::UpstreamError, format!("GuardDuty {name} failed; nothing was changed")).into());
+        return Err(ApiError::new(
+            ErrorCode::UpstreamError,
+            format!("GuardDuty {name} failed; nothing was changed"),
+        )
+        .into());
     }
     let actor = c.name.clone();
     let detail = match &action {
@@ -222,9 +294,12 @@ async fn write_back(ctx: &Context<'_>, finding_ids: Vec<ID>, action: Action) -> 
         _ => "{}".to_string(),
     };
     let ids2 = ids.clone();
-    st.with_store(move |s| s.append_audit(&ids2, &actor, name, &detail, now_ms())).await.map_err(|e| {
-        tracing::error!(error = %e.message, "write-back done but audit not recorded");
-        e
-    })?;
-    Ok(WriteBackResult { finding_ids: ids.into_iter().map(ID).collect() })
+    st.with_store(move |s| s.append_audit(&ids2, &actor, name, &detail, now_ms()))
+        .await
+        .inspect_err(
+            |e| tracing::error!(error = %e.message, "write-back done but audit not recorded"),
+        )?;
+    Ok(WriteBackResult {
+        finding_ids: ids.into_iter().map(ID).collect(),
+    })
 }

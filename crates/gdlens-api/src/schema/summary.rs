@@ -33,7 +33,12 @@ pub struct SeverityCountsGql {
 
 impl From<&gdlens_index::SeverityCounts> for SeverityCountsGql {
     fn from(c: &gdlens_index::SeverityCounts) -> Self {
-        SeverityCountsGql { low: c.low, medium: c.medium, high: c.high, critical: c.critical }
+        SeverityCountsGql {
+            low: c.low,
+            medium: c.medium,
+            high: c.high,
+            critical: c.critical,
+        }
     }
 }
 
@@ -162,7 +167,9 @@ pub struct SummaryGql {
 }
 
 fn lim(limit: Option<i32>) -> usize {
-    limit.map(|l| l.clamp(0, MAX_TOP as i32) as usize).unwrap_or(10)
+    limit
+        .map(|l| l.clamp(0, MAX_TOP as i32) as usize)
+        .unwrap_or(10)
 }
 
 /// The summary widgets.
@@ -209,7 +216,13 @@ impl SummaryGql {
     }
     /// Most common finding types (limit ≤ 100, default 10).
     async fn top_finding_types(&self, limit: Option<i32>) -> Vec<FindingTypeStatGql> {
-        self.data.summary.top_finding_types.iter().take(lim(limit)).map(Into::into).collect()
+        self.data
+            .summary
+            .top_finding_types
+            .iter()
+            .take(lim(limit))
+            .map(Into::into)
+            .collect()
     }
     /// Resources with most findings.
     async fn top_resources(&self, limit: Option<i32>) -> Vec<ResourceStatGql> {
@@ -246,7 +259,13 @@ impl SummaryGql {
     }
     /// Least frequent finding types (High and above, as the console does).
     async fn least_frequent_types(&self, limit: Option<i32>) -> Vec<FindingTypeStatGql> {
-        self.data.summary.least_frequent_types.iter().take(lim(limit)).map(Into::into).collect()
+        self.data
+            .summary
+            .least_frequent_types
+            .iter()
+            .take(lim(limit))
+            .map(Into::into)
+            .collect()
     }
     /// Types new to an account in the period.
     async fn new_types(&self) -> Vec<NewTypeGql> {

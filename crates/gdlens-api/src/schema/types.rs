@@ -68,7 +68,10 @@ pub struct TacticGql {
 
 impl From<&TacticRef> for TacticGql {
     fn from(t: &TacticRef) -> Self {
-        TacticGql { id: t.id.clone(), name: t.name.clone() }
+        TacticGql {
+            id: t.id.clone(),
+            name: t.name.clone(),
+        }
     }
 }
 
@@ -290,67 +293,116 @@ impl FindingGql {
     /// ATT&CK tactics of the finding type.
     async fn tactics(&self, ctx: &Context<'_>) -> Vec<TacticGql> {
         let groups = state(ctx).groups.read().unwrap_or_else(|e| e.into_inner());
-        groups.tactics_for(&self.finding).iter().map(TacticGql::from).collect()
+        groups
+            .tactics_for(&self.finding)
+            .iter()
+            .map(TacticGql::from)
+            .collect()
     }
     /// Priority score with explanation (under the list's weights, else the defaults).
     async fn score(&self, ctx: &Context<'_>) -> ScoreGql {
         let st = state(ctx);
         let Some(row) = self.row else {
-            return ScoreGql { value: 0.0, factors: Vec::new() };
+            return ScoreGql {
+                value: 0.0,
+                factors: Vec::new(),
+            };
         };
         let weights = self.weights.as_deref().copied().unwrap_or_default();
         let value = match self.score {
             Some(v) => v,
-            None => st.default_scores().values.get(row as usize).copied().unwrap_or(0.0),
+            None => st
+                .default_scores()
+                .values
+                .get(row as usize)
+                .copied()
+                .unwrap_or(0.0),
         };
         let features = st.features();
         let factors = crate::priority::explain(&features, &weights, row)
             .into_iter()
-            .map(|f| FactorGql { name: f.name, contribution: f.contribution })
+            .map(|f| FactorGql {
+                name: f.name,
+                contribution: f.contribution,
+            })
             .collect();
         ScoreGql { value, factors }
     }
     /// The finding group holding this finding, if visible.
     async fn group(&self, ctx: &Context<'_>) -> Option<GroupRef> {
         let st = state(ctx);
-        let g = st.groups.read().unwrap_or_else(|e| e.into_inner()).group_of(&self.finding.id)?;
-        Some(GroupRef { id: ID(g.id.clone()), title: g.title.clone() })
+        let g = st
+            .groups
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .group_of(&self.finding.id)?;
+        Some(GroupRef {
+            id: ID(g.id.clone()),
+            title: g.title.clone(),
+        })
     }
     /// Every stored version, oldest first.
     async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<VersionGql>> {
         let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
-        let v = loader.load_one(VersionsKey(self.finding.id.clone())).await.map_err(load_err)?;
+        let v = loader
+            .load_one(VersionsKey(self.finding.id.clone()))
+            .await
+            .map_err(load_err)?;
         Ok(v.unwrap_or_default()
             .into_iter()
-            .map(|v| VersionGql { updated_at: dt(v.updated_at), count: v.count, severity: v.severity })
+            .map(|v| VersionGql {
+                updated_at: dt(v.updated_at),
+                count: v.count,
+                severity: v.severity,
+            })
             .collect())
     }
     /// Triage state.
     async fn triage(&self, ctx: &Context<'_>) -> async_graphql::Result<TriageGql> {
         let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
-        let t = loader.load_one(TriageKey(self.finding.id.clone())).await.map_err(load_err)?;
+        let t = loader
+            .load_one(TriageKey(self.finding.id.clone()))
+            .await
+            .map_err(load_err)?;
         Ok(TriageGql::from_record(&self.finding.id, t.as_ref()))
     }
     /// Ticket links.
     async fn ticket_links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TicketLinkGql>> {
         let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
-        let t = loader.load_one(TicketsKey(self.finding.id.clone())).await.map_err(load_err)?;
-        Ok(t.unwrap_or_default().iter().map(TicketLinkGql::from).collect())
+        let t = loader
+            .load_one(TicketsKey(self.finding.id.clone()))
+            .await
+            .map_err(load_err)?;
+        Ok(t.unwrap_or_default()
+            .iter()
+            .map(TicketLinkGql::from)
+            .collect())
     }
     /// Audit trail, oldest first.
     async fn audit(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AuditGql>> {
         let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
-        let t = loader.load_one(AuditKey(self.finding.id.clone())).await.map_err(load_err)?;
+        let t = loader
+            .load_one(AuditKey(self.finding.id.clone()))
+            .await
+            .map_err(load_err)?;
         Ok(t.unwrap_or_default()
             .into_iter()
-            .map(|a| AuditGql { at: dt(a.at), actor: a.actor, action: a.action, detail: a.detail })
+            .map(|a| AuditGql {
+                at: dt(a.at),
+                actor: a.actor,
+                action: a.action,
+                detail: a.detail,
+            })
             .collect())
     }
     /// The original finding JSON, byte for byte.
     async fn raw(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
         let _ = caller(ctx);
         let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
-        loader.load_one(RawKey(self.finding.id.clone())).await.map_err(load_err)
+        loader
+            .load_one(RawKey(self.finding.id.clone()))
+            .await
+            .map_err(load_err)
     }
 }
 

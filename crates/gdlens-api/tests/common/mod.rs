@@ -8,13 +8,18 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use gdlens_api::adapters::{CorrelatorAdapter, StoreAdapter};
-use gdlens_api::writeback::{Feedback, WriteBack, WriteBackError, WriteBackFuture, WriteBackTarget};
+use gdlens_api::writeback::{
+    Feedback, WriteBack, WriteBackError, WriteBackFuture, WriteBackTarget,
+};
 use gdlens_api::{AppState, Config, IngestRecord};
 use serde_json::{json, Value};
 
 /// Repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// `tests/graphql/fixtures/<name>`.
@@ -62,7 +67,9 @@ impl RecordingWriteBack {
             self.calls.fetch_add(1, Ordering::SeqCst);
             *self.last.lock().unwrap() = targets.to_vec();
             if self.fail.load(Ordering::SeqCst) {
-                Err(WriteBackError("AccessDeniedException: secret internal detail".into()))
+                Err(WriteBackError(
+                    "AccessDeniedException: secret internal detail".into(),
+                ))
             } else {
                 Ok(())
             }
@@ -77,7 +84,12 @@ impl WriteBack for RecordingWriteBack {
     fn unarchive<'a>(&'a self, t: &'a [WriteBackTarget]) -> WriteBackFuture<'a> {
         self.record(t)
     }
-    fn feedback<'a>(&'a self, t: &'a [WriteBackTarget], _f: Feedback, _c: Option<&'a str>) -> WriteBackFuture<'a> {
+    fn feedback<'a>(
+        &'a self,
+        t: &'a [WriteBackTarget],
+        _f: Feedback,
+        _c: Option<&'a str>,
+    ) -> WriteBackFuture<'a> {
         self.record(t)
     }
 }
@@ -105,7 +117,12 @@ impl TestServer {
     }
 
     /// Starts a server on an existing data dir with a given config.
-    pub async fn start_in(dir: tempfile::TempDir, config: Config, write_back: Option<Arc<dyn WriteBack>>, findings: &str) -> TestServer {
+    pub async fn start_in(
+        dir: tempfile::TempDir,
+        config: Config,
+        write_back: Option<Arc<dyn WriteBack>>,
+        findings: &str,
+    ) -> TestServer {
         let store = gdlens_store::Store::open(dir.path()).unwrap();
         let correlator = gdlens_groups::Correlator::new(Default::default());
         let state = Arc::new(AppState::new(
@@ -130,7 +147,13 @@ impl TestServer {
             .await
             .unwrap();
         });
-        TestServer { addr, state, client: reqwest::Client::new(), dir, shutdown: Some(tx) }
+        TestServer {
+            addr,
+            state,
+            client: reqwest::Client::new(),
+            dir,
+            shutdown: Some(tx),
+        }
     }
 
     /// `http://addr`.
@@ -140,7 +163,10 @@ impl TestServer {
 
     /// POSTs a GraphQL request with a bearer token; returns (status, body JSON).
     pub async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
-        let mut req = self.client.post(self.url("/graphql")).json(&json!({"query": query, "variables": variables}));
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({"query": query, "variables": variables}));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -161,7 +187,10 @@ impl TestServer {
     /// POSTs and returns the first error's `extensions.code`.
     pub async fn error_code(&self, token: Option<&str>, query: &str, variables: Value) -> String {
         let (_, body) = self.post(token, query, variables).await;
-        body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}")).to_string()
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code in {body}"))
+            .to_string()
     }
 }
 

@@ -45,17 +45,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let listen: SocketAddr = match (args.listen, config.server.listen.as_deref()) {
         (Some(a), _) => a,
-        (None, Some(s)) => s.parse().with_context(|| format!("config `server.listen` = {s}"))?,
+        (None, Some(s)) => s
+            .parse()
+            .with_context(|| format!("config `server.listen` = {s}"))?,
         (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(serve(args, config, listen))
 }
 
 async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result<()> {
     let aws_configured = config.aws.is_some();
-    std::fs::create_dir_all(&args.data_dir.path)
-        .with_context(|| format!("cannot create data directory {}", args.data_dir.path.display()))?;
+    std::fs::create_dir_all(&args.data_dir.path).with_context(|| {
+        format!(
+            "cannot create data directory {}",
+            args.data_dir.path.display()
+        )
+    })?;
     let store = gdlens_store::Store::open(&args.data_dir.path)
         .with_context(|| format!("cannot open the store in {}", args.data_dir.path.display()))?;
     let correlator = gdlens_groups::Correlator::new(Default::default());
@@ -80,7 +88,9 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
     tokio::spawn(async move {
         match start_up(&builder, demo, demo_findings).await {
             Ok(()) => builder.mark_ready(),
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "start-up build failed; /readyz stays 503"),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "start-up build failed; /readyz stays 503")
+            }
         }
     });
 
@@ -90,7 +100,10 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
 }
 
 async fn start_up(state: &Arc<AppState>, demo: bool, demo_findings: usize) -> anyhow::Result<()> {
-    let n = state.build().await.map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let n = state
+        .build()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     if n == 0 && demo {
         import_demo(state, demo_findings).await?;
     }
