@@ -93,7 +93,7 @@ export function Findings(props: { filter: ViewFilter; onFilter: (f: ViewFilter) 
 
   return (
     <div class="findings" data-testid="findings-view">
-      <FilterBar filter={props.filter} accounts={accounts} onChange={props.onFilter} />
+      <FilterBar filter={props.filter} accounts={accounts} regions={ranking?.payload.dictionaries.regions} onChange={props.onFilter} />
       {error && <div class="error" data-testid="findings-error">{error}</div>}
       <div class="findings-layout">
         <aside class="weights" data-testid="weights">
