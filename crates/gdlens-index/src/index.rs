@@ -82,6 +82,8 @@ pub struct FindingIndex {
     pub(crate) account_info: Vec<AccountInfo>,
     /// Resources by resource code.
     pub(crate) resources: Vec<ResourceEntry>,
+    /// Codes of the key-less resource entries (one per account and resource type at most).
+    pub(crate) keyless_resources: Vec<u32>,
     resource_codes: FxHashMap<ResourceEntry, u32>,
     /// `(account, type)` pairs by pair code: "is this type new in this account" works on these.
     pub(crate) pairs: Vec<(u32, u32)>,
@@ -348,6 +350,7 @@ impl FindingIndex {
             + vec(&self.type_is_attack_sequence)
             + vec(&self.account_info)
             + vec(&self.resources)
+            + vec(&self.keyless_resources)
             + map(&self.resource_codes)
             + vec(&self.pairs)
             + map(&self.pair_codes)
@@ -442,7 +445,11 @@ impl FindingIndex {
         };
         let resource = *self.resource_codes.entry(entry).or_insert_with(|| {
             self.resources.push(entry);
-            self.resources.len() as u32 - 1
+            let code = self.resources.len() as u32 - 1;
+            if entry.key == NO_KEY {
+                self.keyless_resources.push(code);
+            }
+            code
         });
         let mut flags = 0;
         if f.archived {

@@ -9,7 +9,7 @@ use gdlens_domain::time::{format_day, utc_day, EpochMillis};
 use gdlens_domain::{Criticality, FindingFilter, Scope, SeverityLabel};
 use serde::Serialize;
 
-use crate::index::{FindingIndex, FLAG_ATTACK_SEQUENCE, FLAG_SAMPLE, NO_KEY};
+use crate::index::{FindingIndex, FLAG_ATTACK_SEQUENCE, FLAG_SAMPLE};
 use crate::query::RowPredicate;
 
 /// Above this many days between the first and the last day with findings, the severity trend lists
@@ -525,10 +525,8 @@ impl FindingIndex {
         let total: u64 = by_label.iter().sum();
         let by_severity = SeverityCounts::from_array(by_label);
         // Key-less entries only carry the resource type of findings that name no resource.
-        for (code, r) in self.resources.iter().enumerate() {
-            if r.key == NO_KEY {
-                resource_counts[code] = 0;
-            }
+        for &code in &self.keyless_resources {
+            resource_counts[code as usize] = 0;
         }
         let resources_affected = resource_counts.iter().filter(|&&n| n > 0).count() as u64;
         let accounts_affected = account_labels
