@@ -116,3 +116,35 @@ test('clicking an account in "accounts with most findings" drills into its High+
   });
   assert.equal(shown, api.findings.totalCount);
 });
+
+test('clicking a bar of the severity trend drills into that day and severity', async () => {
+  const { page } = b;
+  await open(page, '#/dashboard');
+  await page.waitForSelector('[data-testid="trend-chart"] canvas');
+  const trend = (await gql('{ summary { severityTrend { date low medium high critical } } }')).summary.severityTrend;
+  const i = trend.findIndex((p) => p.critical > 0);
+  assert.ok(i >= 0, 'the data has a day with Critical findings');
+  const p = trend[i];
+  // The middle of the Critical segment of that day's stacked bar, in page pixels.
+  const at = await page.$eval(
+    '[data-testid="trend-chart"]',
+    (el, [date, below, mid]) => {
+      const c = el.__chart;
+      const x = c.convertToPixel({ xAxisIndex: 0 }, date);
+      const y = c.convertToPixel({ yAxisIndex: 0 }, below + mid);
+      const r = el.getBoundingClientRect();
+      return { x: r.left + x, y: r.top + y };
+    },
+    [p.date, p.low + p.medium + p.high, p.critical / 2],
+  );
+  await page.mouse.click(at.x, at.y);
+  await page.waitForSelector('body[data-ready-findings="1"]');
+  const since = `${p.date}T00:00:00.000Z`;
+  const before = new Date(Date.parse(since) + 86_400_000).toISOString();
+  const api = await gql('query($f: FindingFilter){ findings(filter: $f, first: 1) { totalCount } }', {
+    f: { updatedSince: since, updatedBefore: before, severityLabels: ['CRITICAL'] },
+  });
+  const shown = Number(await page.getAttribute('[data-testid="rank-count"]', 'data-value'));
+  assert.equal(shown, api.findings.totalCount);
+  assert.equal(shown, p.critical);
+});

@@ -30,6 +30,8 @@ export function Chart(props: {
   useEffect(() => {
     const c = echarts.init(el.current!, undefined, { renderer: 'canvas' });
     chart.current = c;
+    // Lets the browser tests find where a bar is drawn (convertToPixel) and click it for real.
+    (el.current as HTMLDivElement & { __chart?: echarts.ECharts }).__chart = c;
     c.on('click', (p: unknown) => {
       const e = p as { seriesName?: string; name: string; dataIndex: number };
       click.current?.({ seriesName: e.seriesName, name: e.name, dataIndex: e.dataIndex });
