@@ -45,6 +45,9 @@ pub struct CorrelationConfig {
     pub medium_max_resources: usize,
     /// … or seen in more accounts than this.
     pub medium_max_accounts: usize,
+    /// A correlated group needs members with at least this many distinct tactics: repeats of
+    /// one behaviour on one resource are not a story. 0 or 1 turns the rule off.
+    pub min_tactics: u32,
     /// Addresses never used as keys besides the built-in public resolvers (own NAT egress…).
     pub benign_ips: Vec<String>,
 }
@@ -56,12 +59,13 @@ impl Default for CorrelationConfig {
             medium_window_ms: 6 * HOUR_MS,
             max_span_ms: 14 * 24 * HOUR_MS,
             max_group_size: 150,
-            strong_max_findings: 150,
+            strong_max_findings: 30,
             strong_max_accounts: 4,
             strong_max_resources: 12,
             medium_max_findings: 12,
             medium_max_resources: 6,
             medium_max_accounts: 3,
+            min_tactics: 2,
             benign_ips: Vec::new(),
         }
     }
@@ -836,7 +840,10 @@ impl Correlator {
             self.comps.insert(rep, linking);
             sorted.sort_by(|&a, &b| self.time_order(a, b));
             for chunk in self.split(&sorted) {
-                if chunk.len() >= 2 {
+                let tactics: TacticSet = chunk
+                    .iter()
+                    .fold(0, |t, &m| t | self.members[m as usize].tactics);
+                if chunk.len() >= 2 && tactics.count_ones() >= self.config.min_tactics {
                     let id = group_id(&self.members[chunk[0] as usize].id);
                     new_groups.push((id, GroupSource::Correlated, chunk));
                 }
