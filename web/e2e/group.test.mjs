@@ -41,6 +41,16 @@ test('a group shows its tactics in kill-chain order and draws its entity graph',
   assert.equal(nodes, g.graph.nodes.length);
   assert.equal(await page.locator('[data-testid="group-finding"]').count(), g.findingCount);
   assert.ok((await page.locator('[data-testid="timeline-event"]').count()) > 0);
+  // Related Detective investigations: as many as the API lists for the group (when the schema has them).
+  const hasInvestigations = (await gql('{ __type(name: "FindingGroup") { fields { name } } }')).__type.fields.some(
+    (f) => f.name === 'investigations',
+  );
+  if (hasInvestigations) {
+    const inv = (await gql('query($id: ID!) { findingGroup(id: $id) { investigations { id } } }', { id: g.id })).findingGroup
+      .investigations;
+    await page.waitForSelector('[data-testid="group-investigations"] p, [data-testid="investigation"]');
+    assert.equal(await page.locator('[data-testid="investigation"]').count(), inv.length);
+  }
   await screenshot(page, 'group');
   assert.deepEqual(errors, []);
 });

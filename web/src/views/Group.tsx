@@ -24,7 +24,7 @@ query Group($id: ID!) {
 
 const INVESTIGATIONS_QUERY = `
 query Investigations($id: ID!) {
-  findingGroup(id: $id) { investigations { id status severity createdAt entityArn } }
+  findingGroup(id: $id) { investigations { id status severity state createdAt entityArn } }
 }`;
 
 interface GroupFull {
@@ -51,6 +51,7 @@ interface Investigation {
   id: string;
   status?: string;
   severity?: string;
+  state?: string;
   createdAt?: string;
   entityArn?: string;
 }
@@ -58,7 +59,8 @@ interface Investigation {
 export function Group(props: { id: string }) {
   const [g, setG] = useState<GroupFull | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [inv, setInv] = useState<Investigation[] | null>(null);
+  // undefined while loading, null when the server has no investigations.
+  const [inv, setInv] = useState<Investigation[] | null | undefined>(undefined);
 
   useEffect(() => {
     let live = true;
@@ -170,12 +172,15 @@ export function Group(props: { id: string }) {
       </section>
       <section data-testid="group-investigations">
         <h2>Related Detective investigations</h2>
+        {inv === undefined && <span class="muted">Loading…</span>}
         {inv === null && <p class="muted">Detective investigations are not available from this server.</p>}
         {inv && inv.length === 0 && <p class="muted">None.</p>}
         {inv && inv.length > 0 && (
           <ul>
             {inv.map((i) => (
-              <li data-testid="investigation">{i.id} · {i.status} · {i.severity} · {when(i.createdAt)} · <code>{i.entityArn}</code></li>
+              <li data-testid="investigation">
+                {i.id} · {i.status} · {i.severity} · {i.state} · {when(i.createdAt)} · <code>{i.entityArn}</code>
+              </li>
             ))}
           </ul>
         )}
