@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let store = gdlens_store::Store::open(dir.path())?;
         let state = Arc::new(AppState::new(
             config,
-            Arc::new(StoreAdapter(store)),
+            Arc::new(StoreAdapter::new(store)),
             Box::new(CorrelatorAdapter::new(gdlens_groups::Correlator::new(
                 Default::default(),
             ))),

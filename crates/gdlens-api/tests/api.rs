@@ -818,7 +818,7 @@ async fn no_tokens_means_loopback_only() {
     let store = gdlens_store::Store::open(dir.path()).unwrap();
     let state = Arc::new(gdlens_api::AppState::new(
         gdlens_api::Config::default(),
-        Arc::new(gdlens_api::adapters::StoreAdapter(store)),
+        Arc::new(gdlens_api::adapters::StoreAdapter::new(store)),
         Box::new(gdlens_api::adapters::CorrelatorAdapter::new(
             gdlens_groups::Correlator::new(Default::default()),
         )),

@@ -1,6 +1,7 @@
 //! `gdlens_store::Store` as the API's [`FindingStore`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use gdlens_domain::time::EpochMillis;
 use gdlens_domain::{Finding, TriageStatus};
@@ -11,8 +12,16 @@ use crate::ports::{
     TicketLinkRecord, TriageChange, TriageRecord, VersionRecord,
 };
 
-/// The embedded SQLite store behind the API's port.
-pub struct StoreAdapter(pub Store);
+/// The embedded SQLite store behind the API's port. Shared (`Arc`), so the AWS sync can commit to
+/// the same store and then call [`crate::AppState::on_committed`].
+pub struct StoreAdapter(pub Arc<Store>);
+
+impl StoreAdapter {
+    /// Wraps a store.
+    pub fn new(store: Store) -> Self {
+        StoreAdapter(Arc::new(store))
+    }
+}
 
 fn err(e: StoreError) -> PortError {
     match e {

@@ -127,7 +127,7 @@ impl TestServer {
         let correlator = gdlens_groups::Correlator::new(Default::default());
         let state = Arc::new(AppState::new(
             config,
-            Arc::new(StoreAdapter(store)),
+            Arc::new(StoreAdapter::new(store)),
             Box::new(CorrelatorAdapter::new(correlator)),
             write_back,
         ));

@@ -69,7 +69,7 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
     let correlator = gdlens_groups::Correlator::new(Default::default());
     let state = Arc::new(AppState::new(
         config,
-        Arc::new(StoreAdapter(store)),
+        Arc::new(StoreAdapter::new(store)),
         Box::new(CorrelatorAdapter::new(correlator)),
         None,
     ));
