@@ -631,8 +631,9 @@ impl Correlator {
                 .iter()
                 .flat_map(|s| s.signals.iter())
                 .filter(|s| s.signal_type.eq_ignore_ascii_case("FINDING") && !s.uid.is_empty())
-                .map(|s| finding_id_of(&s.uid).into())
-                .filter(|id: &Box<str>| id.as_ref() != f.id.as_str())
+                .map(|s| finding_id_of(&s.uid))
+                .filter(|id| *id != f.id)
+                .map(Box::from)
                 .collect();
             Some(Box::new(SequenceInfo {
                 arn: f.arn.as_str().into(),

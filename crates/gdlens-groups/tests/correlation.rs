@@ -218,25 +218,28 @@ fn merges_keep_lineage_and_ids_never_vanish() {
 
     // The bridge names the instance (via its role session) and the key: one story now.
     let delta = c.add(&pick(&["lin-bridge"]));
-    assert_eq!(delta.retired, [b.clone()]);
+    assert_eq!(delta.retired, std::slice::from_ref(&b));
     let merged = c.group_of("lin-b2").expect("merged");
     assert_eq!(
         merged.id, a,
         "the group holding the earliest member keeps its id"
     );
-    assert_eq!(merged.parents, [b.clone()]);
+    assert_eq!(merged.parents, std::slice::from_ref(&b));
     let old_b = c.group(&b).expect("retired parent retrievable");
     assert!(!old_b.active);
-    assert_eq!(old_b.children, [a.clone()]);
+    assert_eq!(old_b.children, std::slice::from_ref(&a));
 
     // An earlier finding on the instance re-keys the group: a new child, the old id retired.
     let delta = c.add(&pick(&["lin-early"]));
     let child = c.group_of("lin-early").expect("re-keyed");
     assert_ne!(child.id, a);
-    assert_eq!(delta.created, [child.id.clone()]);
-    assert_eq!(delta.retired, [a.clone()]);
-    assert_eq!(child.parents, [a.clone()]);
-    assert_eq!(c.group(&a).expect("retired").children, [child.id.clone()]);
+    assert_eq!(delta.created, std::slice::from_ref(&child.id));
+    assert_eq!(delta.retired, std::slice::from_ref(&a));
+    assert_eq!(child.parents, std::slice::from_ref(&a));
+    assert_eq!(
+        c.group(&a).expect("retired").children,
+        std::slice::from_ref(&child.id)
+    );
     assert_eq!(child.finding_ids.len(), 6);
     // Same active groups as all at once.
     assert_eq!(ids_and_members(&c), ids_and_members(&correlate(&all)));
@@ -263,7 +266,7 @@ fn an_update_replaces_the_finding_and_can_split_a_group() {
     assert!(c.group_of("ec2-probe").is_none());
     let rest = c.group_of("ec2-ssh").expect("ssh and exfil still together");
     assert_eq!(members(&rest), set(&["ec2-ssh", "ec2-exfil"]));
-    assert_eq!(delta.retired, [story.clone()]);
+    assert_eq!(delta.retired, std::slice::from_ref(&story));
     assert!(rest.parents.contains(&story));
     // An older version never overwrites a newer one.
     let mut stale = probe;
@@ -285,11 +288,11 @@ fn detective_investigations_find_groups_by_entity_finding_ip_or_agent() {
             &["arn:aws:sts::111111111111:assumed-role/web-role/i-0abc1234567890def".into()],
             &[]
         ),
-        [ec2.clone()]
+        std::slice::from_ref(&ec2)
     );
     assert_eq!(
         c.related_groups(&[], &["iam-exfil".into(), "nope".into()]),
-        [iam.clone()]
+        std::slice::from_ref(&iam)
     );
     let both = Investigation {
         entity_arn: "arn:aws:iam::222222222222:user/dev-alice".into(),

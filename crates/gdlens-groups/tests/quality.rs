@@ -71,10 +71,8 @@ fn measure(seed: u64, findings: usize) -> Figures {
                 None => others += 1,
             }
         }
-        let in_stories: usize = per_story.values().sum();
         predicted += pairs(g.finding_ids.len()) - pairs(others);
         tp += per_story.values().map(|&n| pairs(n)).sum::<u64>();
-        let _ = in_stories;
     }
     let truth_pairs: u64 = truth
         .stories
@@ -146,7 +144,9 @@ fn planted_stories_are_recovered_and_decoys_and_noise_stay_out() {
         let f = measure(seed, 20_000);
         println!("seed {seed}: {f:?}");
         summary.push(format!(
-            "seed={seed} P={:.3} R={:.3} whole={}/{} largest={} decoyMax={} noiseGrouped={:.3}",
+            "seed={seed} findings={} groups={} P={:.3} R={:.3} whole={}/{} largest={} decoyMax={} noiseGrouped={:.3}",
+            f.findings,
+            f.groups,
             f.precision,
             f.recall,
             f.stories_whole,
