@@ -787,10 +787,23 @@ impl Correlator {
                 }
             }
         }
+        // Only components of two or more matter: count first, so singletons cost no allocation.
+        let roots: Vec<u32> = (0..region.len() as u32)
+            .map(|li| find(&mut parent, li))
+            .collect();
+        let mut sizes = vec![0u32; region.len()];
+        for &r in &roots {
+            sizes[r as usize] += 1;
+        }
         let mut by_root: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
         for (li, &i) in region.iter().enumerate() {
-            let r = find(&mut parent, li as u32);
-            by_root.entry(r).or_default().push(i);
+            let r = roots[li];
+            if sizes[r as usize] >= 2 {
+                by_root
+                    .entry(r)
+                    .or_insert_with(|| Vec::with_capacity(sizes[r as usize] as usize))
+                    .push(i);
+            }
         }
         let mut comps: Vec<Vec<u32>> = by_root.into_values().collect();
         for c in &mut comps {
