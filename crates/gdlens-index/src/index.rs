@@ -575,6 +575,23 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_bumps_the_generation_once_and_only_when_something_changed() {
+        let mut index = FindingIndex::new();
+        let batch = [
+            finding("a", "1", 2000, 2.0),
+            finding("b", "1", 2000, 5.0),
+            finding("a", "1", 3000, 9.0),
+        ];
+        assert_eq!(index.upsert_batch(&batch), 3);
+        assert_eq!(index.generation(), 1);
+        assert_eq!(index.len(), 2);
+        assert_eq!(index.severity(index.row_id("a").unwrap()), 9.0);
+        // Only older versions: nothing changes, no bump.
+        assert_eq!(index.upsert_batch(&[finding("a", "1", 1000, 1.0)]), 0);
+        assert_eq!(index.generation(), 1);
+    }
+
+    #[test]
     fn triage_survives_replacement_and_unknown_id_is_an_error() {
         let mut index = FindingIndex::build([finding("a", "111", 2000, 2.0)]);
         index.set_triage("a", TriageStatus::Resolved).unwrap();
