@@ -335,6 +335,11 @@ impl Correlator {
         let mut buf = String::new();
         let mut scratch: Vec<(EntityKind, u32)> = Vec::new();
         let mut added = 0usize;
+        // Large batches (the initial build): grow the tables once, not by rehashing.
+        self.members.reserve(findings.len());
+        self.by_id.reserve(findings.len());
+        self.keys.reserve(findings.len() * 2);
+        self.key_map.reserve(findings.len() * 2);
         for f in findings {
             let existing = self.by_id.get(f.id.as_str()).copied();
             if let Some(i) = existing {
