@@ -55,7 +55,12 @@ pub enum ServeError {
 
 /// Checks the listen address against the auth configuration.
 pub fn check_listen(state: &AppState, addr: SocketAddr) -> Result<(), ServeError> {
-    if !state.tokens.enabled() {
+    check_listen_config(&state.config, addr)
+}
+
+/// [`check_listen`] before any state exists (the binary calls it before opening the store).
+pub fn check_listen_config(config: &Config, addr: SocketAddr) -> Result<(), ServeError> {
+    if config.tokens.is_empty() {
         if !addr.ip().is_loopback() {
             return Err(ServeError::NoAuthOnPublicAddress(addr));
         }

@@ -58,6 +58,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result<()> {
     let aws_configured = config.aws.is_some();
+    // Refuse a public address without auth before doing any work.
+    gdlens_api::check_listen_config(&config, listen)?;
     std::fs::create_dir_all(&args.data_dir.path).with_context(|| {
         format!(
             "cannot create data directory {}",
@@ -73,8 +75,6 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
         Box::new(CorrelatorAdapter::new(correlator)),
         None,
     ));
-    // Refuse a public address without auth before doing any work.
-    gdlens_api::check_listen(&state, listen)?;
 
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -105,7 +105,10 @@ async fn start_up(state: &Arc<AppState>, demo: bool, demo_findings: usize) -> an
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     if n == 0 && demo {
-        import_demo(state, demo_findings).await?;
+        // An empty but working server beats one that never turns ready.
+        if let Err(e) = import_demo(state, demo_findings).await {
+            tracing::error!(error = %format!("{e:#}"), "demo data not imported; serving an empty store");
+        }
     }
     Ok(())
 }
