@@ -1,0 +1,903 @@
+//! Planted attack stories and decoys, with consistent shared entities, and the truth about them.
+//!
+//! Story entities are fresh (random ids in their own namespace) and story addresses come from
+//! ranges noise never uses, each drawn once: stories link only through what they share.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::actions;
+use crate::catalog::{type_info, TypeInfo};
+use crate::draft::{title_and_description, Draft};
+use crate::entities::{
+    hex, story_ip, tor_ip, upper, AccessKey, Bucket, EksWorkload, Geo, Instance, RemoteIp,
+};
+use crate::json::Json;
+use crate::noise::{self, pick, RESOURCE_POOL};
+use crate::{Decoy, Org, Story, Truth};
+
+pub const EC2_SSH: &str = "ec2-ssh-credential-exfiltration";
+pub const IAM_TOR: &str = "iam-tor-s3-exfiltration";
+pub const EKS_MINER: &str = "eks-anonymous-exec-miner";
+pub const EC2_CRYPTO: &str = "ec2-cryptomining-c2";
+pub const ATTACK_SEQUENCE: &str = "attack-sequence-compromised-credentials";
+
+/// One story of each kind per this many records (at least one of each).
+const RECORDS_PER_STORY: usize = 5_000;
+const HOUR: i64 = 3_600_000;
+
+const STORY_AGENTS: &[&str] = &[
+    "python-requests/2.31.0",
+    "aws-cli/1.16.0 Python/2.7.18 Linux/4.4.0-210-generic botocore/1.12.0",
+    "Boto3/1.9.201 Python/3.6.9 Linux/4.15.0-1065-aws Botocore/1.12.201 pacu/1.5.2",
+    "curl/7.68.0",
+];
+
+fn ty(name: &str) -> &'static TypeInfo {
+    type_info(name)
+        .unwrap_or_else(|| panic!("finding type {name} missing from the embedded catalog"))
+}
+
+/// Draws story addresses, never the same one twice.
+struct Addresses {
+    used: BTreeSet<String>,
+}
+
+impl Addresses {
+    fn draw(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        mut make: impl FnMut(&mut ChaCha8Rng) -> RemoteIp,
+    ) -> RemoteIp {
+        loop {
+            let ip = make(rng);
+            if self.used.insert(ip.ip.clone()) {
+                return ip;
+            }
+        }
+    }
+}
+
+struct Planner<'a> {
+    org: &'a Org,
+    rng: &'a mut ChaCha8Rng,
+    addresses: Addresses,
+    drafts: Vec<Draft>,
+}
+
+impl Planner<'_> {
+    fn account(&mut self) -> usize {
+        self.rng.gen_range(0..self.org.accounts.len())
+    }
+
+    fn region(&mut self) -> usize {
+        self.rng.gen_range(0..self.org.regions.len())
+    }
+
+    /// Start of a story: leaves about a day for its steps before "now".
+    fn start(&mut self) -> i64 {
+        let room = (self.org.window_ms - 24 * HOUR).max(1);
+        self.org.now_ms - self.org.window_ms + self.rng.gen_range(0..room) + HOUR / 2
+    }
+
+    fn draft(&mut self, info: &'static TypeInfo, account: usize, region: usize) -> Draft {
+        self.org.draft(self.rng, info, account, region)
+    }
+
+    /// Fixes times at `first` with `count` occurrences, titles it, and keeps it.
+    fn finish(
+        &mut self,
+        mut d: Draft,
+        first: i64,
+        count: std::ops::Range<u64>,
+        kind: &str,
+        key: &str,
+        remote: Option<&str>,
+    ) -> (String, i64) {
+        d.count = self.rng.gen_range(count);
+        self.org.place_in_time(self.rng, &mut d, Some(first));
+        // Story steps are hours apart: keep each step's own activity short.
+        let cap = d.first_seen_ms + self.rng.gen_range(10 * 60_000..3 * HOUR);
+        if d.last_seen_ms > cap {
+            d.last_seen_ms = cap;
+            d.updated_ms =
+                (d.created_ms.max(cap) + self.rng.gen_range(30_000..600_000)).min(self.org.now_ms);
+        }
+        let (title, description) = title_and_description(d.finding_type, kind, key, remote);
+        d.title = title;
+        d.description = description;
+        let out = (d.id.clone(), d.last_seen_ms);
+        self.drafts.push(d);
+        out
+    }
+
+    fn story(
+        &self,
+        kind: &str,
+        n: usize,
+        ids: Vec<String>,
+        accounts: &[usize],
+        regions: &[usize],
+        entities: &[(&str, &str)],
+    ) -> Story {
+        let mut acc: Vec<String> = accounts
+            .iter()
+            .map(|a| self.org.accounts[*a].id.clone())
+            .collect();
+        acc.dedup();
+        let mut reg: Vec<String> = regions
+            .iter()
+            .map(|r| self.org.regions[*r].to_string())
+            .collect();
+        reg.dedup();
+        let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (k, v) in entities {
+            map.entry((*k).to_string())
+                .or_default()
+                .push((*v).to_string());
+        }
+        Story {
+            name: format!("{kind}-{n}"),
+            kind: kind.to_string(),
+            finding_ids: ids,
+            accounts: acc,
+            regions: reg,
+            entities: map,
+        }
+    }
+
+    /// a) Port probe → SSH brute force → instance credentials used outside AWS (→ discovery).
+    fn ec2_ssh(&mut self, n: usize) -> Story {
+        let (a, r) = (self.account(), self.region());
+        let acct = self.org.accounts[a].id.clone();
+        let mut inst = Instance::derive(self.rng, &acct, self.org.regions[r], self.org.now_ms);
+        if inst.public_ip.is_none() {
+            inst.public_ip = Some(format!(
+                "54.{}.{}.{}",
+                self.rng.gen_range(0..=255u8),
+                self.rng.gen_range(0..=255u8),
+                self.rng.gen_range(1..=254u8)
+            ));
+        }
+        let x = self.addresses.draw(self.rng, |g| story_ip(g, 146));
+        let y = self.addresses.draw(self.rng, |g| story_ip(g, 37));
+        let cred = AccessKey {
+            access_key_id: format!("ASIA{}", upper(self.rng, 16)),
+            principal_id: format!("AROA{}:{}", upper(self.rng, 17), inst.id),
+            user_name: inst.profile_name.clone(),
+            user_type: "AssumedRole",
+        };
+        let agent = pick(self.rng, STORY_AGENTS);
+        let t0 = self.start();
+        let mut ids = Vec::new();
+
+        let mut d = self.draft(ty("Recon:EC2/PortProbeUnprotectedPort"), a, r);
+        d.severity = 2.0;
+        d.resource_type = "Instance";
+        d.resource.push(("instanceDetails", inst.details()));
+        d.feature_name = "FlowLogs";
+        d.resource_role = "TARGET";
+        d.action = actions::port_probe(&[(22, &x)], &inst.private_ip);
+        let (id, _) = self.finish(d, t0, 3..12, "EC2 instance", &inst.id, Some(&x.ip));
+        ids.push(id);
+
+        let mut d = self.draft(ty("UnauthorizedAccess:EC2/SSHBruteForce"), a, r);
+        d.severity = 2.0;
+        d.resource_type = "Instance";
+        d.resource.push(("instanceDetails", inst.details()));
+        d.feature_name = "FlowLogs";
+        d.resource_role = "TARGET";
+        d.action = actions::network_connection(
+            &x,
+            &inst.private_ip,
+            22,
+            self.rng.gen_range(32768..61000),
+            true,
+        );
+        let first = t0 + self.rng.gen_range(HOUR..3 * HOUR);
+        let (id, last) = self.finish(d, first, 50..400, "EC2 instance", &inst.id, Some(&x.ip));
+        ids.push(id);
+
+        let mut d = self.draft(
+            ty("UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS"),
+            a,
+            r,
+        );
+        d.severity = 8.0;
+        d.resource_type = "AccessKey";
+        d.resource.push(("accessKeyDetails", cred.details()));
+        d.resource.push(("instanceDetails", inst.details()));
+        d.feature_name = "CloudTrail";
+        d.resource_role = "TARGET";
+        d.action = actions::api_call("DescribeInstances", "ec2.amazonaws.com", agent, &y, None);
+        let first = (last + self.rng.gen_range(HOUR..4 * HOUR)).min(self.org.now_ms - 2 * HOUR);
+        let (id, last) = self.finish(
+            d,
+            first,
+            1..20,
+            "credentials of",
+            &cred.access_key_id,
+            Some(&y.ip),
+        );
+        ids.push(id);
+
+        if self.rng.gen_bool(0.7) {
+            let mut d = self.draft(ty("Discovery:IAMUser/AnomalousBehavior"), a, r);
+            d.resource_type = "AccessKey";
+            d.resource.push(("accessKeyDetails", cred.details()));
+            d.feature_name = "CloudTrail";
+            d.resource_role = "TARGET";
+            d.action = actions::api_call("ListBuckets", "s3.amazonaws.com", agent, &y, None);
+            d.additional_info = anomaly_info("ListBuckets", &cred.user_name);
+            let first = (last + self.rng.gen_range(HOUR / 2..3 * HOUR)).min(self.org.now_ms - HOUR);
+            let (id, _) = self.finish(
+                d,
+                first,
+                1..5,
+                "credentials of",
+                &cred.access_key_id,
+                Some(&y.ip),
+            );
+            ids.push(id);
+        }
+        self.story(
+            EC2_SSH,
+            n,
+            ids,
+            &[a],
+            &[r],
+            &[
+                ("instanceId", &inst.id),
+                ("accessKeyId", &cred.access_key_id),
+                ("principalId", &cred.principal_id),
+                ("remoteIp", &x.ip),
+                ("remoteIp", &y.ip),
+            ],
+        )
+    }
+
+    /// b) Credentials abused from Tor → discovery → persistence → S3 exfiltration in another account.
+    fn iam_tor(&mut self, n: usize) -> Story {
+        let (a, r) = (self.account(), self.region());
+        let b = if self.org.accounts.len() > 1 {
+            (a + 1 + self.rng.gen_range(0..self.org.accounts.len() - 1)) % self.org.accounts.len()
+        } else {
+            a
+        };
+        let acct_a = self.org.accounts[a].id.clone();
+        let user = format!(
+            "svc-{}-{}",
+            pick(
+                self.rng,
+                &[
+                    "reporting",
+                    "backup",
+                    "etl",
+                    "billing-export",
+                    "legacy-sync"
+                ]
+            ),
+            hex(self.rng, 4)
+        );
+        let cred = AccessKey {
+            access_key_id: format!("AKIA{}", upper(self.rng, 16)),
+            principal_id: format!("AIDA{}", upper(self.rng, 17)),
+            user_name: user,
+            user_type: "IAMUser",
+        };
+        let bucket = Bucket::derive(self.rng, &self.org.accounts[b].name, self.org.now_ms);
+        let tor = self.addresses.draw(self.rng, tor_ip);
+        let agent = pick(self.rng, STORY_AGENTS);
+        let mut t = self.start();
+        let mut ids = Vec::new();
+        for (name, api, service) in [
+            (
+                "UnauthorizedAccess:IAMUser/TorIPCaller",
+                "GetCallerIdentity",
+                "sts.amazonaws.com",
+            ),
+            (
+                "Discovery:IAMUser/AnomalousBehavior",
+                "ListBuckets",
+                "s3.amazonaws.com",
+            ),
+            (
+                "Persistence:IAMUser/AnomalousBehavior",
+                "CreateAccessKey",
+                "iam.amazonaws.com",
+            ),
+        ] {
+            let info = ty(name);
+            let mut d = self.draft(info, a, r);
+            d.resource_type = "AccessKey";
+            d.resource.push(("accessKeyDetails", cred.details()));
+            d.feature_name = "CloudTrail";
+            d.resource_role = "TARGET";
+            d.action = actions::api_call(api, service, agent, &tor, None);
+            if name.contains("AnomalousBehavior") {
+                d.additional_info = anomaly_info(api, &cred.user_name);
+            }
+            let (id, last) = self.finish(
+                d,
+                t,
+                1..8,
+                "credentials of",
+                &cred.access_key_id,
+                Some(&tor.ip),
+            );
+            ids.push(id);
+            t = (last + self.rng.gen_range(HOUR / 2..4 * HOUR)).min(self.org.now_ms - HOUR);
+        }
+        let mut d = self.draft(ty("Exfiltration:S3/AnomalousBehavior"), b, r);
+        d.resource_type = "S3Bucket";
+        d.resource.push(("accessKeyDetails", cred.details()));
+        d.resource.push((
+            "s3BucketDetails",
+            Json::Arr(vec![bucket.details(&self.org.accounts[b].id, false)]),
+        ));
+        d.feature_name = "S3DataEvents";
+        d.resource_role = "TARGET";
+        d.action = actions::api_call("GetObject", "s3.amazonaws.com", agent, &tor, Some(&acct_a));
+        d.additional_info = anomaly_info("GetObject", &cred.user_name);
+        let (id, _) = self.finish(d, t, 20..900, "S3 bucket", &bucket.name, Some(&tor.ip));
+        ids.push(id);
+        self.story(
+            IAM_TOR,
+            n,
+            ids,
+            &[a, b],
+            &[r],
+            &[
+                ("accessKeyId", &cred.access_key_id),
+                ("userName", &cred.user_name),
+                ("bucket", &bucket.name),
+                ("remoteIp", &tor.ip),
+            ],
+        )
+    }
+
+    /// c) Anonymous access to an EKS cluster → exec in a kube-system pod → crypto miner in it.
+    fn eks_miner(&mut self, n: usize) -> Story {
+        let (a, r) = (self.account(), self.region());
+        let acct = self.org.accounts[a].id.clone();
+        let w = EksWorkload::derive(
+            self.rng,
+            &acct,
+            self.org.regions[r],
+            self.org.now_ms,
+            "kube-system",
+        );
+        let z = self.addresses.draw(self.rng, |g| story_ip(g, 104));
+        let pool = self.addresses.draw(self.rng, |g| story_ip(g, 93));
+        let agent = "curl/7.88.1";
+        let anonymous = Json::obj([
+            ("groups", Json::Arr(vec!["system:unauthenticated".into()])),
+            ("uid", "".into()),
+            ("username", "system:anonymous".into()),
+        ]);
+        let t0 = self.start();
+        let mut ids = Vec::new();
+
+        let first_type = if self.rng.gen_bool(0.5) {
+            "Discovery:Kubernetes/SuccessfulAnonymousAccess"
+        } else {
+            "Policy:Kubernetes/AnonymousAccessGranted"
+        };
+        let mut d = self.draft(ty(first_type), a, r);
+        d.resource_type = "EKSCluster";
+        d.resource.push(("eksClusterDetails", w.cluster_details()));
+        d.resource.push((
+            "kubernetesDetails",
+            Json::obj([("kubernetesUserDetails", anonymous.clone())]),
+        ));
+        d.feature_name = "EksAuditLogs";
+        d.resource_role = "TARGET";
+        d.action = actions::kubernetes_call(
+            "/api/v1/namespaces/kube-system/secrets",
+            "list",
+            agent,
+            &z,
+            200,
+        );
+        let (id, last) = self.finish(d, t0, 1..6, "EKS cluster", &w.cluster, Some(&z.ip));
+        ids.push(id);
+
+        let mut d = self.draft(ty("Execution:Kubernetes/ExecInKubeSystemPod"), a, r);
+        d.resource_type = "EKSCluster";
+        d.resource.push(("eksClusterDetails", w.cluster_details()));
+        d.resource.push((
+            "kubernetesDetails",
+            Json::obj([
+                ("kubernetesUserDetails", anonymous),
+                ("kubernetesWorkloadDetails", w.workload_details(&w.image)),
+            ]),
+        ));
+        d.feature_name = "EksAuditLogs";
+        d.resource_role = "TARGET";
+        d.action = actions::kubernetes_call(
+            &format!(
+                "/api/v1/namespaces/kube-system/pods/{}/exec?command=sh&stdin=true",
+                w.workload
+            ),
+            "create",
+            agent,
+            &z,
+            101,
+        );
+        let first = last + self.rng.gen_range(HOUR / 2..3 * HOUR);
+        let (id, last) = self.finish(d, first, 1..2, "EKS cluster", &w.cluster, Some(&z.ip));
+        ids.push(id);
+
+        let mut d = self.draft(ty("CryptoCurrency:Runtime/BitcoinTool.B"), a, r);
+        d.resource_type = "EKSCluster";
+        d.resource
+            .push(("containerDetails", w.container_details(&w.image)));
+        d.resource.push(("eksClusterDetails", w.cluster_details()));
+        d.resource.push((
+            "kubernetesDetails",
+            Json::obj([("kubernetesWorkloadDetails", w.workload_details(&w.image))]),
+        ));
+        d.feature_name = "RuntimeMonitoring";
+        d.resource_role = "ACTOR";
+        d.action = Json::obj([]);
+        d.runtime_details = Some(actions::runtime_details(
+            self.rng,
+            "xmrig",
+            "/tmp/.cache/xmrig",
+            Some(&pool),
+        ));
+        let first = (last + self.rng.gen_range(HOUR / 4..2 * HOUR)).min(self.org.now_ms - HOUR);
+        let (id, _) = self.finish(d, first, 5..200, "EKS cluster", &w.cluster, None);
+        ids.push(id);
+        self.story(
+            EKS_MINER,
+            n,
+            ids,
+            &[a],
+            &[r],
+            &[
+                ("eksCluster", &w.cluster),
+                ("workloadUid", &w.uid),
+                ("containerImage", &w.image),
+                ("remoteIp", &z.ip),
+            ],
+        )
+    }
+
+    /// d) A crypto-mining instance talking to its pool and a command-and-control server.
+    fn ec2_crypto(&mut self, n: usize) -> Story {
+        let (a, r) = (self.account(), self.region());
+        let acct = self.org.accounts[a].id.clone();
+        let inst = Instance::derive(self.rng, &acct, self.org.regions[r], self.org.now_ms);
+        let pool_domain = format!(
+            "xmr-{}.{}",
+            hex(self.rng, 6),
+            pick(self.rng, &["minexmr.to", "hashvault.pro", "c3pool.org"])
+        );
+        let c2_domain = format!(
+            "{}.{}",
+            hex(self.rng, 10),
+            pick(self.rng, &["ddns.net", "no-ip.biz", "dynu.net"])
+        );
+        let sink = self.addresses.draw(self.rng, |g| story_ip(g, 93));
+        let mut t = self.start();
+        let mut ids = Vec::new();
+        for step in 0..3 {
+            let (name, kind) = match step {
+                0 => ("CryptoCurrency:EC2/BitcoinTool.B!DNS", 0),
+                1 => ("Backdoor:EC2/C&CActivity.B!DNS", 1),
+                _ => ("Trojan:EC2/BlackholeTraffic", 2),
+            };
+            let mut d = self.draft(ty(name), a, r);
+            d.resource_type = "Instance";
+            d.resource.push(("instanceDetails", inst.details()));
+            d.resource_role = "ACTOR";
+            let remote = match kind {
+                0 => {
+                    d.feature_name = "DnsLogs";
+                    d.action = actions::dns_request(&pool_domain);
+                    None
+                }
+                1 => {
+                    d.feature_name = "DnsLogs";
+                    d.action = actions::dns_request(&c2_domain);
+                    None
+                }
+                _ => {
+                    d.feature_name = "FlowLogs";
+                    d.action = actions::network_connection(
+                        &sink,
+                        &inst.private_ip,
+                        self.rng.gen_range(32768..61000),
+                        4444,
+                        false,
+                    );
+                    Some(sink.ip.as_str())
+                }
+            };
+            let (id, last) = self.finish(d, t, 10..500, "EC2 instance", &inst.id, remote);
+            ids.push(id);
+            t = (t.max(last - self.rng.gen_range(0..HOUR))
+                + self.rng.gen_range(HOUR / 4..3 * HOUR))
+            .min(self.org.now_ms - HOUR);
+        }
+        self.story(
+            EC2_CRYPTO,
+            n,
+            ids,
+            &[a],
+            &[r],
+            &[
+                ("instanceId", &inst.id),
+                ("domain", &pool_domain),
+                ("domain", &c2_domain),
+                ("remoteIp", &sink.ip),
+            ],
+        )
+    }
+
+    /// e) A GuardDuty attack sequence (Extended Threat Detection) and its member findings.
+    fn attack_sequence(&mut self, n: usize) -> Story {
+        let (a, r) = (self.account(), self.region());
+        let acct = self.org.accounts[a].id.clone();
+        let region = self.org.regions[r];
+        let person = format!(
+            "{}@example.com",
+            pick(self.rng, &["jdoe", "asmith", "mchen", "rpatel", "kli"])
+        );
+        let role = format!("DataEngineer-{}", hex(self.rng, 4));
+        let role_id = format!("AROA{}", upper(self.rng, 17));
+        let cred = AccessKey {
+            access_key_id: format!("ASIA{}", upper(self.rng, 16)),
+            principal_id: format!("{role_id}:{person}"),
+            user_name: role.clone(),
+            user_type: "AssumedRole",
+        };
+        let endpoint = self.addresses.draw(self.rng, |g| story_ip(g, 64));
+        let agent = pick(self.rng, STORY_AGENTS);
+        let size = self.rng.gen_range(3..=5usize);
+        let all: [(&str, &str, &str, &str); 5] = [
+            (
+                "UnauthorizedAccess:IAMUser/MaliciousIPCaller",
+                "GetCallerIdentity",
+                "sts.amazonaws.com",
+                "Initial Access",
+            ),
+            (
+                "Discovery:IAMUser/AnomalousBehavior",
+                "ListRoles",
+                "iam.amazonaws.com",
+                "Discovery",
+            ),
+            (
+                "PrivilegeEscalation:IAMUser/AnomalousBehavior",
+                "AttachRolePolicy",
+                "iam.amazonaws.com",
+                "Privilege Escalation",
+            ),
+            (
+                "Persistence:IAMUser/AnomalousBehavior",
+                "CreateAccessKey",
+                "iam.amazonaws.com",
+                "Persistence",
+            ),
+            (
+                "DefenseEvasion:IAMUser/AnomalousBehavior",
+                "StopLogging",
+                "cloudtrail.amazonaws.com",
+                "Defense Evasion",
+            ),
+        ];
+        // Always discovery, persistence and defense evasion; the larger sequences add the rest.
+        let chosen: Vec<_> = all
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| match size {
+                3 => [1, 3, 4].contains(i),
+                4 => *i != 0,
+                _ => true,
+            })
+            .map(|(_, x)| *x)
+            .collect();
+
+        let mut seq = self.draft(ty("AttackSequence:IAM/CompromisedCredentials"), a, r);
+        seq.severity = pick(self.rng, &[9.0, 9.5, 10.0]);
+        let seq_arn = seq.arn();
+        let actor_id = hex(self.rng, 32);
+        let endpoint_id = hex(self.rng, 32);
+        let session = format!("{}:{person}", role_id);
+        let mut t = self.start();
+        let mut ids = Vec::new();
+        let mut signals = Vec::new();
+        for (name, api, service, _) in &chosen {
+            let mut d = self.draft(ty(name), a, r);
+            d.resource_type = "AccessKey";
+            d.resource.push(("accessKeyDetails", cred.details()));
+            d.feature_name = "CloudTrail";
+            d.resource_role = "TARGET";
+            d.action = actions::api_call(api, service, agent, &endpoint, None);
+            d.additional_info = anomaly_info(api, &role);
+            d.associated_sequence_arn = Some(seq_arn.clone());
+            let (id, last) = self.finish(
+                d,
+                t,
+                1..6,
+                "credentials of",
+                &cred.access_key_id,
+                Some(&endpoint.ip),
+            );
+            let member = self.drafts.last().expect("just pushed");
+            signals.push(Json::obj([
+                ("actorIds", Json::Arr(vec![actor_id.as_str().into()])),
+                ("count", member.count.into()),
+                ("createdAt", Json::Float(member.created_ms as f64 / 1000.0)),
+                ("description", member.title.as_str().into()),
+                ("endpointIds", Json::Arr(vec![endpoint_id.as_str().into()])),
+                (
+                    "firstSeenAt",
+                    Json::Float(member.first_seen_ms as f64 / 1000.0),
+                ),
+                (
+                    "lastSeenAt",
+                    Json::Float(member.last_seen_ms as f64 / 1000.0),
+                ),
+                ("name", (*name).into()),
+                (
+                    "resourceUids",
+                    Json::Arr(vec![cred.access_key_id.as_str().into()]),
+                ),
+                ("severity", member.severity.into()),
+                ("type", "FINDING".into()),
+                ("uid", id.as_str().into()),
+                ("updatedAt", Json::Float(member.updated_ms as f64 / 1000.0)),
+            ]));
+            ids.push(id);
+            t = (last + self.rng.gen_range(HOUR / 4..4 * HOUR)).min(self.org.now_ms - HOUR);
+        }
+        let first = self.drafts[self.drafts.len() - chosen.len()].first_seen_ms;
+        let last = self
+            .drafts
+            .iter()
+            .rev()
+            .take(chosen.len())
+            .map(|d| d.last_seen_ms)
+            .max()
+            .unwrap_or(first);
+        // A CloudTrail signal that is not a finding: real sequences mix both.
+        signals.push(Json::obj([
+            ("actorIds", Json::Arr(vec![actor_id.as_str().into()])),
+            ("count", 1u64.into()),
+            ("firstSeenAt", Json::Float(last as f64 / 1000.0)),
+            ("lastSeenAt", Json::Float(last as f64 / 1000.0)),
+            ("name", "StopLogging".into()),
+            (
+                "resourceUids",
+                Json::Arr(vec![cred.access_key_id.as_str().into()]),
+            ),
+            ("type", "CLOUD_TRAIL".into()),
+            ("uid", hex(self.rng, 32).into()),
+        ]));
+        let tactics: Vec<Json> = chosen.iter().map(|c| c.3.into()).collect();
+        let high_risk: Vec<Json> = chosen
+            .iter()
+            .filter(|c| ["CreateAccessKey", "StopLogging", "AttachRolePolicy"].contains(&c.1))
+            .map(|c| c.1.into())
+            .collect();
+        let sequence = Json::obj([
+            ("actors", Json::Arr(vec![Json::obj([
+                ("id", actor_id.as_str().into()),
+                ("session", Json::obj([
+                    ("createdTime", Json::Float(first as f64 / 1000.0 - 600.0)),
+                    ("issuer", format!("arn:aws:iam::{acct}:role/{role}").into()),
+                    ("mfaStatus", "Disabled".into()),
+                    ("uid", Json::Arr(vec![session.as_str().into()])),
+                ])),
+                ("user", Json::obj([
+                    ("account", Json::obj([("account", self.org.accounts[a].name.as_str().into()), ("uid", acct.as_str().into())])),
+                    ("credentialUid", cred.access_key_id.as_str().into()),
+                    ("name", role.as_str().into()),
+                    ("type", "AssumedRole".into()),
+                    ("uid", cred.principal_id.as_str().into()),
+                ])),
+            ])])),
+            ("description", format!("A sequence of actions involving {} potentially compromised AWS credentials was observed in account {acct}.", chosen.len()).into()),
+            ("endpoints", Json::Arr(vec![Json::obj([
+                ("autonomousSystem", Json::obj([("name", endpoint.geo.asn_org.into()), ("number", endpoint.geo.asn.parse::<i64>().unwrap_or(0).into())])),
+                ("id", endpoint_id.as_str().into()),
+                ("ip", endpoint.ip.as_str().into()),
+                ("location", Json::obj([("city", endpoint.geo.city.into()), ("country", endpoint.geo.country_name.into()), ("lat", endpoint.geo.lat.into()), ("lon", endpoint.geo.lon.into())])),
+            ])])),
+            ("resources", Json::Arr(vec![Json::obj([
+                ("accountId", acct.as_str().into()),
+                ("name", cred.access_key_id.as_str().into()),
+                ("region", region.into()),
+                ("resourceType", "AccessKey".into()),
+                ("uid", cred.access_key_id.as_str().into()),
+            ])])),
+            ("sequenceIndicators", Json::Arr(vec![
+                Json::obj([("key", "ATTACK_TACTIC".into()), ("title", "Attack tactic".into()), ("values", Json::Arr(tactics))]),
+                Json::obj([("key", "ATTACK_TECHNIQUE".into()), ("title", "Attack technique".into()), ("values", Json::Arr(vec!["Valid Accounts: Cloud Accounts".into(), "Account Discovery: Cloud Account".into(), "Impair Defenses: Disable Cloud Logs".into()]))]),
+                Json::obj([("key", "HIGH_RISK_API".into()), ("title", "High risk API".into()), ("values", Json::Arr(high_risk))]),
+            ])),
+            ("signals", Json::Arr(signals)),
+            ("uid", hex(self.rng, 32).into()),
+        ]);
+        seq.resource_type = "AttackSequence";
+        seq.resource.push(("accessKeyDetails", cred.details()));
+        seq.feature_name = "CloudTrail";
+        seq.resource_role = "TARGET";
+        seq.action = Json::obj([]);
+        seq.detection = Some(Json::obj([("sequence", sequence)]));
+        seq.count = 1;
+        seq.first_seen_ms = first;
+        seq.last_seen_ms = last;
+        seq.created_ms = (last + self.rng.gen_range(60_000..900_000)).min(self.org.now_ms);
+        seq.updated_ms = seq.created_ms;
+        seq.title = format!(
+            "Potential credential compromise of {role} indicated by a sequence of actions."
+        );
+        seq.description = format!(
+            "A sequence of actions involving {} signals indicating a potential misuse of AWS credentials {} was observed for {role} in account {acct}.",
+            chosen.len(),
+            cred.access_key_id
+        );
+        let seq_id = seq.id.clone();
+        self.drafts.push(seq);
+        let mut all_ids = vec![seq_id];
+        all_ids.extend(ids);
+        self.story(
+            ATTACK_SEQUENCE,
+            n,
+            all_ids,
+            &[a],
+            &[r],
+            &[
+                ("accessKeyId", &cred.access_key_id),
+                ("principalId", &cred.principal_id),
+                ("remoteIp", &endpoint.ip),
+                ("sequenceArn", &seq_arn),
+            ],
+        )
+    }
+
+    /// One address probing many instances across accounts (must stay ungrouped).
+    fn scanner(&mut self, size: usize) -> Decoy {
+        let ip = self.addresses.draw(self.rng, |g| story_ip(g, 71));
+        let mut seen = BTreeSet::new();
+        let mut ids = Vec::new();
+        let mut accounts = BTreeSet::new();
+        let accounts_n = self.org.accounts.len();
+        let mut i = 0usize;
+        while ids.len() < size && i < size * 20 {
+            let a = i % accounts_n;
+            i += 1;
+            let r = self.region();
+            let k = self.rng.gen_range(0..RESOURCE_POOL);
+            if !seen.insert((a, r, k)) {
+                continue;
+            }
+            let info = if self.rng.gen_bool(0.85) {
+                ty("Recon:EC2/PortProbeUnprotectedPort")
+            } else {
+                ty("Recon:EC2/PortProbeEMRUnprotectedPort")
+            };
+            let mut d = noise::build(self.org, self.rng, info, a, r, k, false, Some(ip.clone()));
+            d.count = self.rng.gen_range(1..4);
+            self.org.place_in_time(self.rng, &mut d, None);
+            accounts.insert(d.account.clone());
+            ids.push(d.id.clone());
+            self.drafts.push(d);
+        }
+        Decoy {
+            name: "scanner-ip".into(),
+            ip: ip.ip,
+            finding_ids: ids,
+            accounts: accounts.into_iter().collect(),
+        }
+    }
+
+    /// One corporate NAT address behind many unrelated API findings across accounts.
+    fn shared_nat(&mut self, size: usize) -> Decoy {
+        let mut ip = self.addresses.draw(self.rng, |g| story_ip(g, 81));
+        ip.geo = Geo {
+            country_code: "US",
+            country_name: "United States",
+            city: "Seattle",
+            lat: 47.6062,
+            lon: -122.3321,
+            asn: "7018",
+            asn_org: "ATT-INTERNET4",
+            isp: "AT&T Services",
+        };
+        let types = [
+            "Policy:IAMUser/RootCredentialUsage",
+            "Discovery:IAMUser/AnomalousBehavior",
+            "Stealth:IAMUser/PasswordPolicyChange",
+            "InitialAccess:IAMUser/AnomalousBehavior",
+            "CredentialAccess:IAMUser/AnomalousBehavior",
+        ];
+        let mut ids = Vec::new();
+        let mut accounts = BTreeSet::new();
+        for i in 0..size {
+            let a = (i * 7 + self.rng.gen_range(0..3)) % self.org.accounts.len();
+            let r = self.region();
+            let k = self.rng.gen_range(0..RESOURCE_POOL);
+            let info = ty(pick(self.rng, &types));
+            let mut d = noise::build(self.org, self.rng, info, a, r, k, false, Some(ip.clone()));
+            self.org.place_in_time(self.rng, &mut d, None);
+            accounts.insert(d.account.clone());
+            ids.push(d.id.clone());
+            self.drafts.push(d);
+        }
+        Decoy {
+            name: "shared-nat".into(),
+            ip: ip.ip,
+            finding_ids: ids,
+            accounts: accounts.into_iter().collect(),
+        }
+    }
+}
+
+/// `additionalInfo` of an anomaly-detection finding (raw keys; `value` is added on render).
+fn anomaly_info(api: &str, user: &str) -> Vec<(&'static str, Json)> {
+    vec![
+        (
+            "anomalies",
+            Json::obj([("anomalousAPIs", Json::Arr(vec![api.into()]))]),
+        ),
+        (
+            "profiledBehavior",
+            Json::obj([("rareProfiledUserNames", Json::Arr(vec![user.into()]))]),
+        ),
+        (
+            "unusualBehavior",
+            Json::obj([("isAnomalousApi", true.into())]),
+        ),
+    ]
+}
+
+/// Plans the stories and decoys for `total` records: drafts (unplaced) and the truth.
+pub fn plan(org: &Org, rng: &mut ChaCha8Rng, total: usize) -> (Vec<Draft>, Truth) {
+    let mut planner = Planner {
+        org,
+        rng,
+        addresses: Addresses {
+            used: BTreeSet::new(),
+        },
+        drafts: Vec::new(),
+    };
+    let mut truth = Truth {
+        seed: org.seed,
+        stories: Vec::new(),
+        decoys: Vec::new(),
+    };
+    let rounds = (total / RECORDS_PER_STORY).max(1);
+    // Stories use at most half the records: tiny runs get fewer (or none).
+    let budget = total / 2;
+    'rounds: for n in 1..=rounds {
+        for kind in crate::STORY_KINDS {
+            if planner.drafts.len() + 6 > budget {
+                break 'rounds;
+            }
+            let story = match kind {
+                EC2_SSH => planner.ec2_ssh(n),
+                IAM_TOR => planner.iam_tor(n),
+                EKS_MINER => planner.eks_miner(n),
+                EC2_CRYPTO => planner.ec2_crypto(n),
+                _ => planner.attack_sequence(n),
+            };
+            truth.stories.push(story);
+        }
+    }
+    let scanner = (total / 50).min(400);
+    if scanner > 0 {
+        truth.decoys.push(planner.scanner(scanner));
+    }
+    let nat = (total / 100).min(200);
+    if nat > 0 {
+        truth.decoys.push(planner.shared_nat(nat));
+    }
+    (planner.drafts, truth)
+}
