@@ -107,9 +107,9 @@ fn shape_of(name: &str, resource_types: &str, data_source: &str) -> Shape {
         Shape::InstanceDns
     } else if ds.contains("flow") {
         Shape::InstanceFlow
-    } else if resource_types.starts_with("S3") {
-        Shape::S3Api
-    } else if name.contains(":S3/") && resource_types.contains("S3") {
+    } else if resource_types.starts_with("S3")
+        || (name.contains(":S3/") && resource_types.contains("S3"))
+    {
         Shape::S3Api
     } else {
         Shape::AccessKeyApi
