@@ -39,8 +39,8 @@ export function runBenchmark({ wasm, now, n = 100_000, iterations = 31, warmup =
   }
   // Same answer from both (the last iteration used the same weights on both sides).
   const scores = ranker.scores();
-  const sameOrder = jsRanked.length === wasmOrder.length && jsRanked.every((f, k) => f.row === wasmOrder[k]);
-  const sameScores = jsRanked.every((f) => Object.is(f.score, scores[f.row]));
+  const sameOrder = jsRanked.length === wasmOrder.length && jsRanked.every((r, k) => r.finding.row === wasmOrder[k]);
+  const sameScores = jsRanked.every((r) => Object.is(r.score, scores[r.finding.row]));
   ranker.free();
   const wasmMedian = median(wasmTimes);
   const jsMedian = median(jsTimes);

@@ -34,12 +34,17 @@ function factorValues(f, w) {
   };
 }
 
-/** Scores one finding object. */
-export function scoreFinding(f, w) {
+/** The points per unit of each factor, `100 · w / Σw`, computed once per ranking. */
+export function scales(w) {
   const total = FACTORS.reduce((sum, k) => sum + w[k], 0);
+  return Object.fromEntries(FACTORS.map((k) => [k, total > 0 ? (100 * w[k]) / total + 0 : 0]));
+}
+
+/** Scores one finding object. */
+export function scoreFinding(f, w, scale = scales(w)) {
   const values = factorValues(f, w);
   let base = 0;
-  for (const k of FACTORS) base += (total > 0 ? (100 * w[k]) / total + 0 : 0) * values[k];
+  for (const k of FACTORS) base += scale[k] * values[k];
   base = base > 100 ? 100 : base > 0 ? base : 0;
   let m = 1;
   if (f.triage >= 3 && f.triage <= 5) m *= w.closedMultiplier;
@@ -48,12 +53,12 @@ export function scoreFinding(f, w) {
   return base * m + 0;
 }
 
-const LABEL_MIN = { LOW: 0, MEDIUM: 4, HIGH: 7, CRITICAL: 9 };
 const label = (s) => (s >= 9 ? 'CRITICAL' : s >= 7 ? 'HIGH' : s >= 4 ? 'MEDIUM' : 'LOW');
 
 /** Filter + score + sort, idiomatically: returns the ranked finding objects with their score. */
 export function rankFindings(findings, weights, filter) {
   const w = { ...DEFAULT_WEIGHTS, ...weights };
+  const scale = scales(w);
   const wantArchived = filter.archived ?? false;
   const search = filter.search?.trim().toLowerCase();
   return findings
@@ -64,8 +69,7 @@ export function rankFindings(findings, weights, filter) {
       && (!filter.severityLabels || filter.severityLabels.includes(label(f.severity)))
       && (!filter.accountIds || filter.accountIds.includes(f.accountId))
       && (!search || f.type.toLowerCase().includes(search) || f.title.toLowerCase().includes(search)))
-    .map((f) => ({ ...f, score: scoreFinding(f, w) }))
-    .sort((a, b) => b.score - a.score || a.id - b.id || a.row - b.row);
+    .map((f) => ({ finding: f, score: scoreFinding(f, w, scale) }))
+    .sort((a, b) => b.score - a.score || a.finding.id - b.finding.id || a.finding.row - b.finding.row);
 }
 
-export { LABEL_MIN };
