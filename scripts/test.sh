@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test. Installs what it needs itself (wasm32 target, wasm-bindgen-cli, npm packages,
+# Debian's chromium). Exit status non-zero when anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Rust: unit, property, snapshot and end-to-end tests (cargo test --workspace)"
+cargo test --workspace --locked
+
+step "WASM: build the scoring package and check native/WASM parity under Node"
+./scripts/build-wasm.sh
+node --test tests/wasm/
+
+step "Web: build the frontend and test it in headless Chromium against a real server"
+./scripts/ensure-chromium.sh
+cargo build -p gdlens --locked
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+GDLENS_BIN="$PWD/target/debug/gdlens" ./scripts/web-test.sh
