@@ -5,6 +5,7 @@ pub mod generate;
 pub mod import;
 pub mod schema;
 pub mod serve;
+mod serve_aws;
 pub mod sync;
 
 use std::path::PathBuf;

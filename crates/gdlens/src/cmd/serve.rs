@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use gdlens_api::adapters::{CorrelatorAdapter, StoreAdapter};
+use gdlens_api::ports::IngestRecord;
 use gdlens_api::{AppState, Config};
+use gdlens_demo::{DemoOptions, Generator};
 
 use super::DataDir;
 
@@ -32,6 +34,9 @@ pub struct Args {
     /// Demo data: number of findings generated into an empty store.
     #[arg(long, default_value_t = 20_000)]
     pub demo_findings: usize,
+    /// Demo data: generator seed (same seed, same findings).
+    #[arg(long, default_value_t = 7)]
+    pub demo_seed: u64,
 }
 
 /// Runs `gdlens serve` until Ctrl-C or SIGTERM, then drains in-flight requests.
@@ -66,15 +71,29 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
             args.data_dir.path.display()
         )
     })?;
-    let store = gdlens_store::Store::open(&args.data_dir.path)
-        .with_context(|| format!("cannot open the store in {}", args.data_dir.path.display()))?;
+    let store = Arc::new(
+        gdlens_store::Store::open(&args.data_dir.path).with_context(|| {
+            format!("cannot open the store in {}", args.data_dir.path.display())
+        })?,
+    );
+    let aws = match &args.config {
+        Some(path) if aws_configured => Some(
+            super::serve_aws::AwsLink::connect(path, store.clone())
+                .await
+                .context("the [aws] table of the configuration")?,
+        ),
+        _ => None,
+    };
     let correlator = gdlens_groups::Correlator::new(Default::default());
     let state = Arc::new(AppState::new(
         config,
-        Arc::new(StoreAdapter::new(store)),
+        Arc::new(StoreAdapter(store.clone())),
         Box::new(CorrelatorAdapter::new(correlator)),
-        None,
+        aws.as_ref().map(|a| a.write_back()),
     ));
+    if let Some(aws) = &aws {
+        aws.attach(&state);
+    }
 
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -83,11 +102,17 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
 
     // Build (and import demo data) in the background: /healthz answers at once, /readyz after.
     let builder = state.clone();
-    let demo = !args.no_demo && !aws_configured;
-    let demo_findings = args.demo_findings;
+    let demo = (!args.no_demo && !aws_configured).then(|| demo_options(&args));
+    let demo_store = store.clone();
     tokio::spawn(async move {
-        match start_up(&builder, demo, demo_findings).await {
-            Ok(()) => builder.mark_ready(),
+        match start_up(&builder, &demo_store, demo).await {
+            Ok(()) => {
+                builder.mark_ready();
+                // Periodic AWS sync starts once the initial build is in memory.
+                if let Some(aws) = aws {
+                    aws.spawn_periodic_sync(builder.clone());
+                }
+            }
             Err(e) => {
                 tracing::error!(error = %format!("{e:#}"), "start-up build failed; /readyz stays 503")
             }
@@ -99,18 +124,60 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
     Ok(())
 }
 
-async fn start_up(state: &Arc<AppState>, demo: bool, demo_findings: usize) -> anyhow::Result<()> {
+/// Demo options for this run: the flags, "now" at the start of the current hour (so the demo
+/// looks current and a restart within the hour regenerates the same data).
+fn demo_options(args: &Args) -> DemoOptions {
+    let hour = 3_600_000;
+    let now = gdlens_api::state::now_ms();
+    DemoOptions {
+        seed: args.demo_seed,
+        findings: args.demo_findings,
+        now_ms: now - now.rem_euclid(hour),
+        ..DemoOptions::default()
+    }
+}
+
+/// Key in the store's local state under which the demo options are kept, so a restart on the
+/// same data directory knows the demo accounts (names, owners, criticality) again.
+const DEMO_STATE_KEY: &str = "demo.options";
+
+async fn start_up(
+    state: &Arc<AppState>,
+    store: &Arc<gdlens_store::Store>,
+    demo: Option<DemoOptions>,
+) -> anyhow::Result<()> {
     let n = state
         .build()
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    if n == 0 && demo {
+    let Some(opts) = demo else { return Ok(()) };
+    if n == 0 {
         // An empty but working server beats one that never turns ready.
-        if let Err(e) = import_demo(state, demo_findings).await {
+        if let Err(e) = import_demo(state, store, &opts).await {
             tracing::error!(error = %format!("{e:#}"), "demo data not imported; serving an empty store");
         }
+    } else if let Some(saved) = store.get_state(DEMO_STATE_KEY)? {
+        // Earlier demo data: bring its accounts back (configured accounts win).
+        let saved = DemoOptions {
+            seed: saved["seed"].as_u64().unwrap_or(opts.seed),
+            accounts: saved["accounts"].as_u64().map_or(opts.accounts, |n| n as usize),
+            regions: saved["regions"].as_u64().map_or(opts.regions, |n| n as usize),
+            ..opts
+        };
+        add_demo_accounts(state, &saved);
     }
     Ok(())
+}
+
+/// Adds the demo organization's accounts that the configuration does not already name.
+fn add_demo_accounts(state: &AppState, opts: &DemoOptions) {
+    let known = state.accounts.load();
+    let extra: Vec<_> = gdlens_demo::accounts(opts)
+        .into_iter()
+        .filter(|a| !known.contains_key(&a.id))
+        .collect();
+    drop(known);
+    state.set_accounts(extra);
 }
 
 async fn shutdown_signal() {
@@ -135,7 +202,80 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested; draining in-flight requests");
 }
 
-/// Generates demo findings and imports them through the ingest path.
-async fn import_demo(_state: &Arc<AppState>, _findings: usize) -> anyhow::Result<()> {
-    anyhow::bail!("the demo data generator (gdlens-demo) is not available in this build; import findings with `gdlens import` first")
+/// Generates demo findings and imports them through the one ingest path, in batches, while a
+/// generator thread keeps producing (bounded channel: memory does not grow with the count).
+async fn import_demo(
+    state: &Arc<AppState>,
+    store: &Arc<gdlens_store::Store>,
+    opts: &DemoOptions,
+) -> anyhow::Result<()> {
+    let generator = Generator::new(opts)
+        .map_err(|e| anyhow::anyhow!("demo options: {e} ({})", e.code()))?;
+    let started = std::time::Instant::now();
+    add_demo_accounts(state, opts);
+    const BATCH: usize = 2_000;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<IngestRecord>>>(2);
+    std::thread::Builder::new()
+        .name("demo-generator".into())
+        .spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            for demo in generator {
+                let finding = match gdlens_domain::normalize(&demo.to_value()) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        let _ = tx.blocking_send(Err(anyhow::anyhow!(
+                            "demo finding {}: {e}",
+                            demo.id()
+                        )));
+                        return;
+                    }
+                };
+                batch.push(IngestRecord {
+                    finding,
+                    raw: demo.to_json(),
+                    source: "demo".to_string(),
+                });
+                if batch.len() == BATCH
+                    && tx
+                        .blocking_send(Ok(std::mem::replace(
+                            &mut batch,
+                            Vec::with_capacity(BATCH),
+                        )))
+                        .is_err()
+                {
+                    return;
+                }
+            }
+            if !batch.is_empty() {
+                let _ = tx.blocking_send(Ok(batch));
+            }
+        })?;
+    let (mut offered, mut changed) = (0, 0);
+    while let Some(batch) = rx.recv().await {
+        let report = state
+            .ingest(batch?)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        offered += report.offered;
+        changed += report.changed;
+    }
+    store.put_state(
+        DEMO_STATE_KEY,
+        &serde_json::json!({
+            "seed": opts.seed,
+            "accounts": opts.accounts,
+            "regions": opts.regions,
+            "findings": opts.findings,
+            "nowMs": opts.now_ms,
+        }),
+    )?;
+    tracing::info!(
+        records = offered,
+        changed,
+        accounts = opts.accounts,
+        seed = opts.seed,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo data generated and imported"
+    );
+    Ok(())
 }
