@@ -17,5 +17,6 @@ node --test tests/wasm/
 step "Web: build the frontend and test it in headless Chromium against a real server"
 ./scripts/ensure-chromium.sh
 cargo build -p gdlens --locked
+# The WASM package was built above; the Vite bundle picks it up.
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build)
-GDLENS_BIN="$PWD/target/debug/gdlens" ./scripts/web-test.sh
+GDLENS_BIN="$PWD/target/debug/gdlens" WEB_TEST_SKIP_BUILD=1 ./scripts/web-test.sh
