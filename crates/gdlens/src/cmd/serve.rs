@@ -124,15 +124,15 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
     Ok(())
 }
 
-/// Demo options for this run: the flags, "now" at the start of the current hour (so the demo
-/// looks current and a restart within the hour regenerates the same data).
+/// Demo options for this run: the flags, "now" at today's UTC midnight like `gdlens generate`
+/// (so the demo looks current and agrees with a `generate` run of the same day and seed).
 fn demo_options(args: &Args) -> DemoOptions {
-    let hour = 3_600_000;
+    let day = 86_400_000;
     let now = gdlens_api::state::now_ms();
     DemoOptions {
         seed: args.demo_seed,
         findings: args.demo_findings,
-        now_ms: now - now.rem_euclid(hour),
+        now_ms: now - now.rem_euclid(day),
         ..DemoOptions::default()
     }
 }
