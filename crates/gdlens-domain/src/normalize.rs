@@ -37,6 +37,9 @@ impl NormalizeError {
 }
 
 /// Looks a member up by its camelCase wire name, then by the PascalCase CLI name.
+/// Stands in for an absent subtree, so lookups below it find nothing.
+static NULL: Value = Value::Null;
+
 fn get<'a>(v: &'a Value, camel: &str) -> Option<&'a Value> {
     let obj = v.as_object()?;
     if let Some(x) = obj.get(camel) {
@@ -155,19 +158,20 @@ pub fn normalize(v: &Value) -> Result<Finding, NormalizeError> {
         _ => return Err(NormalizeError::Missing("updatedAt")),
     };
 
-    let service = get(v, "service").cloned().unwrap_or(Value::Null);
-    let resource = get(v, "resource").cloned().unwrap_or(Value::Null);
-    let resource_type = string_at(&resource, &["resourceType"]).unwrap_or_default();
-    let details = resource_details(&resource);
+    // Borrowed, not cloned: these subtrees are most of a finding's size.
+    let service = get(v, "service").unwrap_or(&NULL);
+    let resource = get(v, "resource").unwrap_or(&NULL);
+    let resource_type = string_at(resource, &["resourceType"]).unwrap_or_default();
+    let details = resource_details(resource);
     let resource_key = resource_key(&resource_type, &details);
-    let count = match get(&service, "count") {
+    let count = match get(service, "count") {
         Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().map(|f| f.max(0.0) as u64)),
         Some(Value::String(s)) => s.parse().ok(),
         _ => None,
     }
     .unwrap_or(1)
     .max(1);
-    let resource_role = match string_at(&service, &["resourceRole"]).as_deref() {
+    let resource_role = match string_at(service, &["resourceRole"]).as_deref() {
         Some(r) if r.eq_ignore_ascii_case("TARGET") => Some(ResourceRole::Target),
         Some(r) if r.eq_ignore_ascii_case("ACTOR") => Some(ResourceRole::Actor),
         _ => None,
@@ -186,20 +190,20 @@ pub fn normalize(v: &Value) -> Result<Finding, NormalizeError> {
         description: string_at(v, &["description"]).unwrap_or_default(),
         created_at,
         updated_at,
-        event_first_seen: get(&service, "eventFirstSeen").and_then(parse_value),
-        event_last_seen: get(&service, "eventLastSeen").and_then(parse_value),
+        event_first_seen: get(service, "eventFirstSeen").and_then(parse_value),
+        event_last_seen: get(service, "eventLastSeen").and_then(parse_value),
         count,
-        archived: bool_of(get(&service, "archived")).unwrap_or(false),
-        sample: is_sample(&service),
+        archived: bool_of(get(service, "archived")).unwrap_or(false),
+        sample: is_sample(service),
         resource_type,
         resource_key,
         resource_role,
-        detector_id: string_at(&service, &["detectorId"]),
-        feature_name: string_at(&service, &["featureName"]),
+        detector_id: string_at(service, &["detectorId"]),
+        feature_name: string_at(service, &["featureName"]),
         resource: details,
-        activity: activity(&service),
+        activity: activity(service),
         associated_attack_sequence_arn: string_at(v, &["associatedAttackSequenceArn"]),
-        sequence: path(&service, &["detection", "sequence"]).filter(|s| s.is_object()).map(sequence),
+        sequence: path(service, &["detection", "sequence"]).filter(|s| s.is_object()).map(sequence),
     })
 }
 
@@ -288,20 +292,20 @@ fn resource_key(resource_type: &str, d: &ResourceDetails) -> Option<String> {
 }
 
 fn activity(service: &Value) -> Activity {
-    let action = get(service, "action").cloned().unwrap_or(Value::Null);
+    let action = get(service, "action").unwrap_or(&NULL);
     let mut a = Activity {
-        action_type: string_at(&action, &["actionType"]),
-        user_agent: string_at(&action, &["awsApiCallAction", "userAgent"])
-            .or_else(|| string_at(&action, &["kubernetesApiCallAction", "userAgent"])),
-        api: string_at(&action, &["awsApiCallAction", "api"]),
-        service_name: string_at(&action, &["awsApiCallAction", "serviceName"]),
-        caller_type: string_at(&action, &["awsApiCallAction", "callerType"]),
-        domain: string_at(&action, &["dnsRequestAction", "domain"]),
-        remote_account_id: string_at(&action, &["awsApiCallAction", "remoteAccountDetails", "accountId"]),
+        action_type: string_at(action, &["actionType"]),
+        user_agent: string_at(action, &["awsApiCallAction", "userAgent"])
+            .or_else(|| string_at(action, &["kubernetesApiCallAction", "userAgent"])),
+        api: string_at(action, &["awsApiCallAction", "api"]),
+        service_name: string_at(action, &["awsApiCallAction", "serviceName"]),
+        caller_type: string_at(action, &["awsApiCallAction", "callerType"]),
+        domain: string_at(action, &["dnsRequestAction", "domain"]),
+        remote_account_id: string_at(action, &["awsApiCallAction", "remoteAccountDetails", "accountId"]),
         ..Default::default()
     };
-    collect_remote(&action, &mut a, 0);
-    for ip in strings_at(&action, &["kubernetesApiCallAction", "sourceIps"]) {
+    collect_remote(action, &mut a, 0);
+    for ip in strings_at(action, &["kubernetesApiCallAction", "sourceIps"]) {
         push_unique(&mut a.remote_ips, Some(ip));
     }
     a
