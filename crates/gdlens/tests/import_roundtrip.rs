@@ -1,22 +1,76 @@
-//! `… | gdlens import -` round-trips 20,000 findings with nothing rejected; a re-import reports
-//! everything unchanged. Input: the NDJSON fixture findings replicated under fresh ids (until
-//! `gdlens generate` is wired here too).
+//! `gdlens generate … | gdlens import -` round-trips 20,000 findings with nothing rejected (through
+//! a real pipe between the two processes); a re-import reports everything unchanged.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-fn ndjson(n: usize) -> String {
-    let base = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/import/findings.jsonl"))
+/// Runs `gdlens generate` and returns its NDJSON output.
+fn generate(findings: usize) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_gdlens"))
+        .args([
+            "generate",
+            "--seed",
+            "11",
+            "--accounts",
+            "40",
+            "--regions",
+            "3",
+        ])
+        .args([
+            "--findings",
+            &findings.to_string(),
+            "--now",
+            "2026-06-01T00:00:00Z",
+            "--out",
+            "-",
+        ])
+        .output()
         .unwrap();
-    let lines: Vec<serde_json::Value> = base.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let mut out = String::new();
-    for i in 0..n {
-        let mut v = lines[i % lines.len()].clone();
-        v["id"] = serde_json::json!(format!("rt{i:08x}"));
-        out.push_str(&v.to_string());
-        out.push('\n');
-    }
-    out
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `gdlens generate … | gdlens import --json -` as two processes joined by a pipe.
+fn generate_piped_into_import(dir: &std::path::Path, findings: usize) -> (serde_json::Value, i32) {
+    let mut generate = Command::new(env!("CARGO_BIN_EXE_gdlens"))
+        .args([
+            "generate",
+            "--seed",
+            "11",
+            "--accounts",
+            "40",
+            "--regions",
+            "3",
+        ])
+        .args([
+            "--findings",
+            &findings.to_string(),
+            "--now",
+            "2026-06-01T00:00:00Z",
+            "--out",
+            "-",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let import = Command::new(env!("CARGO_BIN_EXE_gdlens"))
+        .args(["import", "--json", "--data-dir"])
+        .arg(dir)
+        .arg("-")
+        .stdin(generate.stdout.take().unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(generate.wait().unwrap().success());
+    (
+        serde_json::from_slice(&import.stdout).unwrap(),
+        import.status.code().unwrap(),
+    )
 }
 
 fn import_stdin(dir: &std::path::Path, input: &str) -> (serde_json::Value, i32) {
@@ -29,22 +83,50 @@ fn import_stdin(dir: &std::path::Path, input: &str) -> (serde_json::Value, i32) 
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    (serde_json::from_slice(&out.stdout).unwrap(), out.status.code().unwrap())
+    (
+        serde_json::from_slice(&out.stdout).unwrap(),
+        out.status.code().unwrap(),
+    )
 }
 
 #[test]
 fn stdin_round_trip_then_reimport_is_all_unchanged() {
     let dir = tempfile::tempdir().unwrap();
-    let input = ndjson(20_000);
-    let (first, code) = import_stdin(dir.path(), &input);
-    assert_eq!(code, 0);
+    let (first, code) = generate_piped_into_import(dir.path(), 20_000);
+    assert_eq!(code, 0, "{first}");
     assert_eq!(first["read"], 20_000);
-    assert_eq!(first["inserted"], 20_000);
     assert_eq!(first["rejected"], 0);
+    assert_eq!(first["rejects"], serde_json::json!([]));
+    // The generator writes later versions of some findings: each distinct id is inserted once, and
+    // every later version either updates it or (when older than what is stored) is kept as history.
+    let input = generate(20_000);
+    let mut ids = std::collections::HashSet::new();
+    for line in input.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        ids.insert(v["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(first["inserted"], ids.len() as u64);
+    assert!(
+        first["updated"].as_u64().unwrap() > 0,
+        "the demo data has updated versions"
+    );
+    assert_eq!(
+        first["inserted"].as_u64().unwrap()
+            + first["updated"].as_u64().unwrap()
+            + first["unchanged"].as_u64().unwrap(),
+        20_000
+    );
+    // The same bytes again (this time from stdin of one process): nothing changes.
     let (second, code) = import_stdin(dir.path(), &input);
     assert_eq!(code, 0);
+    assert_eq!(second["read"], 20_000);
     assert_eq!(second["unchanged"], 20_000);
     assert_eq!(second["inserted"], 0);
     assert_eq!(second["updated"], 0);
@@ -53,7 +135,10 @@ fn stdin_round_trip_then_reimport_is_all_unchanged() {
 #[test]
 fn rejects_give_exit_status_2_and_are_listed() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/import/corrupt-line.jsonl");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/import/corrupt-line.jsonl"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_gdlens"))
         .args(["import", "--json", "--data-dir"])
         .arg(dir.path())

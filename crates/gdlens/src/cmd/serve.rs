@@ -160,8 +160,12 @@ async fn start_up(
         // Earlier demo data: bring its accounts back (configured accounts win).
         let saved = DemoOptions {
             seed: saved["seed"].as_u64().unwrap_or(opts.seed),
-            accounts: saved["accounts"].as_u64().map_or(opts.accounts, |n| n as usize),
-            regions: saved["regions"].as_u64().map_or(opts.regions, |n| n as usize),
+            accounts: saved["accounts"]
+                .as_u64()
+                .map_or(opts.accounts, |n| n as usize),
+            regions: saved["regions"]
+                .as_u64()
+                .map_or(opts.regions, |n| n as usize),
             ..opts
         };
         add_demo_accounts(state, &saved);
@@ -209,8 +213,8 @@ async fn import_demo(
     store: &Arc<gdlens_store::Store>,
     opts: &DemoOptions,
 ) -> anyhow::Result<()> {
-    let generator = Generator::new(opts)
-        .map_err(|e| anyhow::anyhow!("demo options: {e} ({})", e.code()))?;
+    let generator =
+        Generator::new(opts).map_err(|e| anyhow::anyhow!("demo options: {e} ({})", e.code()))?;
     let started = std::time::Instant::now();
     add_demo_accounts(state, opts);
     const BATCH: usize = 2_000;
@@ -223,10 +227,8 @@ async fn import_demo(
                 let finding = match gdlens_domain::normalize(&demo.to_value()) {
                     Ok(f) => f,
                     Err(e) => {
-                        let _ = tx.blocking_send(Err(anyhow::anyhow!(
-                            "demo finding {}: {e}",
-                            demo.id()
-                        )));
+                        let _ = tx
+                            .blocking_send(Err(anyhow::anyhow!("demo finding {}: {e}", demo.id())));
                         return;
                     }
                 };
@@ -237,10 +239,7 @@ async fn import_demo(
                 });
                 if batch.len() == BATCH
                     && tx
-                        .blocking_send(Ok(std::mem::replace(
-                            &mut batch,
-                            Vec::with_capacity(BATCH),
-                        )))
+                        .blocking_send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
                         .is_err()
                 {
                     return;

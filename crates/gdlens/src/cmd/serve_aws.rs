@@ -10,8 +10,8 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use gdlens_api::{AppState, Feedback, WriteBack, WriteBackError, WriteBackTarget};
 use gdlens_api::writeback::WriteBackFuture;
+use gdlens_api::{AppState, Feedback, WriteBack, WriteBackError, WriteBackTarget};
 use gdlens_aws::{AwsConfig, AwsSource, CommitHook, FindingRef, SyncSink};
 use gdlens_store::Store;
 
@@ -96,7 +96,11 @@ impl AwsLink {
         );
         if self.source.config().detective {
             let reachable: Vec<String> = report.succeeded().map(|r| r.region.clone()).collect();
-            for d in self.source.sync_investigations(sink, Some(&reachable)).await {
+            for d in self
+                .source
+                .sync_investigations(sink, Some(&reachable))
+                .await
+            {
                 if let Some(e) = &d.error {
                     tracing::warn!(region = %d.region, code = e.code.as_str(), error = %e.message, "Detective investigations not synced");
                 }
