@@ -20,6 +20,9 @@ for (const { name, input, expected } of vectors) {
     const ranker = new wasm.Ranker(cols.features, cols.codes, cols.dictionaries, cols.tieKey);
     assert.equal(ranker.length, input.columns.tieKey.length);
     assert.equal(expected.runs.length, input.runs.length);
+    // One spare entry: rankInto accepts any buffer at least `length` long.
+    const orderBuf = new Uint32Array(ranker.length + 1).fill(0xffffffff);
+    const scoresBuf = new Float64Array(ranker.length);
     for (const [i, run] of input.runs.entries()) {
       const want = expected.runs[i];
       await t.test(run.name, () => {
@@ -30,6 +33,13 @@ for (const { name, input, expected } of vectors) {
         // Whole-array comparison of the bit patterns: a mismatch shows the first differing row.
         assert.deepEqual(Array.from(scores, bits), want.scores, 'scores differ from native');
         assert.deepEqual(Array.from(order), want.order, 'order differs from native');
+
+        // The allocation-free variants give the same answer (into buffers reused across runs).
+        const m = ranker.rankInto(run.weights, run.filter, orderBuf);
+        assert.equal(m, want.order.length);
+        assert.deepEqual(Array.from(orderBuf.subarray(0, m)), want.order, 'rankInto order');
+        ranker.scoresInto(scoresBuf);
+        assert.deepEqual(Array.from(scoresBuf, bits), want.scores, 'scoresInto scores');
 
         // The stand-alone entry points agree with the Ranker.
         assert.deepEqual(Array.from(wasm.scoreAll(cols.features, run.weights), bits), want.scores);
@@ -52,3 +62,14 @@ for (const { name, input, expected } of vectors) {
     ranker.free();
   });
 }
+
+test('rankInto and scoresInto reject buffers of the wrong size', () => {
+  const { input } = vectors.find((v) => v.name === 'random-1');
+  const cols = typedColumns(input.columns);
+  const ranker = new wasm.Ranker(cols.features, cols.codes, cols.dictionaries, cols.tieKey);
+  assert.throws(() => ranker.rankInto(null, null, new Uint32Array(ranker.length - 1)),
+    (e) => e.code === 'SCORING_INVALID_INPUT' && /rankInto/.test(e.message));
+  assert.throws(() => ranker.scoresInto(new Float64Array(ranker.length + 1)),
+    (e) => e.code === 'SCORING_INVALID_INPUT' && /scoresInto/.test(e.message));
+  ranker.free();
+});

@@ -7,8 +7,8 @@
 //! scoring crate's stable error code.
 
 use gdlens_scoring::{
-    CodeColumns, CompiledFilter, Dictionaries, FeatureColumns, FilterSpec, FindingColumns, Scorer,
-    ScoringError, Weights, FACTOR_NAMES,
+    CodeColumns, CompiledFilter, Dictionaries, FeatureColumns, FilterSpec, FindingColumns,
+    RankScratch, Scorer, ScoringError, TieOrder, Weights, FACTOR_NAMES,
 };
 use js_sys::{Float64Array, Reflect, Uint32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -246,9 +246,11 @@ fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
 #[wasm_bindgen]
 pub struct Ranker {
     columns: FindingColumns,
+    /// Depends only on the tie keys: computed once, reused by every `rank`.
+    tie_order: TieOrder,
     scores: Vec<f64>,
     mask: Vec<u8>,
-    keys: Vec<u128>,
+    scratch: RankScratch,
     order: Vec<u32>,
 }
 
@@ -270,12 +272,14 @@ impl Ranker {
             tie_key: tie_key.to_vec(),
         };
         let n = columns.validate().map_err(scoring_error)?;
+        let tie_order = TieOrder::new(&columns.tie_key).map_err(scoring_error)?;
         Ok(Ranker {
             columns,
+            tie_order,
             scores: vec![0.0; n],
             mask: Vec::with_capacity(n),
-            keys: Vec::new(),
-            order: Vec::new(),
+            scratch: RankScratch::default(),
+            order: Vec::with_capacity(n),
         })
     }
 
@@ -292,27 +296,56 @@ impl Ranker {
         weights: Option<WeightsInput>,
         filter: Option<FilterInput>,
     ) -> Result<Vec<u32>, JsValue> {
-        let weights: Weights = options("weights", weights.as_deref())?;
-        let filter: FilterSpec = options("filter", filter.as_deref())?;
-        let scorer = Scorer::new(&weights).map_err(scoring_error)?;
-        let compiled =
-            CompiledFilter::new(&filter, &self.columns.dictionaries).map_err(scoring_error)?;
-        scorer.score_into(&self.columns.features, &mut self.scores);
-        compiled.mask_into(&self.columns.features, &self.columns.codes, &mut self.mask);
-        gdlens_scoring::rank_into(
-            &self.scores,
-            &self.columns.tie_key,
-            Some(&self.mask),
-            &mut self.keys,
-            &mut self.order,
-        )
-        .map_err(scoring_error)?;
+        self.run(weights, filter)?;
         Ok(self.order.clone())
+    }
+
+    /// `rank` without allocating the result: writes the order into the first entries of
+    /// `out` (at least `length` long, reusable across calls) and returns how many rows passed.
+    #[wasm_bindgen(js_name = "rankInto")]
+    pub fn rank_into(
+        &mut self,
+        weights: Option<WeightsInput>,
+        filter: Option<FilterInput>,
+        out: &Uint32Array,
+    ) -> Result<u32, JsValue> {
+        if (out.length() as usize) < self.columns.tie_key.len() {
+            return Err(input_error(
+                "rankInto",
+                format!(
+                    "`out` has {} entries, needs at least {}",
+                    out.length(),
+                    self.columns.tie_key.len()
+                ),
+            ));
+        }
+        self.run(weights, filter)?;
+        let m = self.order.len() as u32;
+        out.subarray(0, m).copy_from(&self.order);
+        Ok(m)
     }
 
     /// The scores computed by the last `rank` call, by row (zeros before the first call).
     pub fn scores(&self) -> Vec<f64> {
         self.scores.clone()
+    }
+
+    /// `scores` without allocating: copies the scores of the last `rank` call into `out`
+    /// (exactly `length` long).
+    #[wasm_bindgen(js_name = "scoresInto")]
+    pub fn scores_into(&self, out: &Float64Array) -> Result<(), JsValue> {
+        if out.length() as usize != self.scores.len() {
+            return Err(input_error(
+                "scoresInto",
+                format!(
+                    "`out` has {} entries, needs {}",
+                    out.length(),
+                    self.scores.len()
+                ),
+            ));
+        }
+        out.copy_from(&self.scores);
+        Ok(())
     }
 
     /// The filter mask of the last `rank` call (1 = passes), by row.
@@ -332,6 +365,31 @@ impl Ranker {
             ));
         }
         Ok(to_js(&scorer.score_row(&self.columns.features.row(row as usize))).unchecked_into())
+    }
+}
+
+impl Ranker {
+    /// Scores every row, computes the filter mask and ranks the passing rows into `order`.
+    fn run(
+        &mut self,
+        weights: Option<WeightsInput>,
+        filter: Option<FilterInput>,
+    ) -> Result<(), JsValue> {
+        let weights: Weights = options("weights", weights.as_deref())?;
+        let filter: FilterSpec = options("filter", filter.as_deref())?;
+        let scorer = Scorer::new(&weights).map_err(scoring_error)?;
+        let compiled =
+            CompiledFilter::new(&filter, &self.columns.dictionaries).map_err(scoring_error)?;
+        scorer.score_into(&self.columns.features, &mut self.scores);
+        compiled.mask_into(&self.columns.features, &self.columns.codes, &mut self.mask);
+        self.tie_order
+            .rank_into(
+                &self.scores,
+                Some(&self.mask),
+                &mut self.scratch,
+                &mut self.order,
+            )
+            .map_err(scoring_error)
     }
 }
 

@@ -7,7 +7,8 @@
 //!   of the context features ([`age_hours`], [`type_count_column`], [`resource_exposure`]).
 //! - [`Weights`] → [`Scorer`]: a score in `0..=100` with its explanation ([`Score`]); the fast
 //!   path [`score_all`].
-//! - [`rank`]: score descending, ties by a caller-supplied stable key, deterministic.
+//! - [`rank`]: score descending, ties by a caller-supplied stable key, deterministic;
+//!   [`TieOrder`] precomputes the tie order for re-ranking the same findings.
 //! - [`FilterSpec`] / [`filter_mask`]: the finding filter over dictionary codes.
 //! - [`prioritize`]: filter + score + rank in one call, the pipeline both sides run.
 //!
@@ -28,7 +29,7 @@ pub use features::{
 pub use filter::{
     contains_ignore_case, filter_mask, CodeColumns, CompiledFilter, Dictionaries, FilterSpec,
 };
-pub use rank::{descending_key, rank, rank_into};
+pub use rank::{descending_key, rank, RankScratch, TieOrder};
 pub use score::{is_closed, score, score_all, Factor, Score, Scorer, FACTOR_NAMES};
 pub use weights::{Weights, MAX_WEIGHT};
 
