@@ -19,29 +19,37 @@ export function runBenchmark({ wasm, now, n = 100_000, iterations = 31, warmup =
 
   // Each iteration moves a "slider": new weights every time, as the UI does.
   const weightsAt = (i) => ({ severity: 40 + (i % 7), recency: 10 + (i % 3) });
-  const wasmTimes = [];
-  const jsTimes = [];
+  // `rank` returns a fresh Uint32Array (what web/ uses); `rankInto` fills a reused buffer.
+  const times = { wasm: [], wasmInto: [], js: [] };
+  const orderBuffer = new Uint32Array(ranker.length);
   let wasmOrder;
+  let intoCount;
   let jsRanked;
+  const run = {
+    wasm: (w) => { wasmOrder = ranker.rank(w, filter); },
+    wasmInto: (w) => { intoCount = ranker.rankInto(w, filter, orderBuffer); },
+    js: (w) => { jsRanked = rankFindings(data.objects, w, filter); },
+  };
+  const rotations = [['wasm', 'js', 'wasmInto'], ['js', 'wasmInto', 'wasm'], ['wasmInto', 'wasm', 'js']];
   for (let i = 0; i < warmup + iterations; i++) {
-    // Alternate which side runs first so neither always gets the warmer caches.
-    const sides = i % 2 ? ['js', 'wasm'] : ['wasm', 'js'];
-    for (const side of sides) {
+    // Rotate which side runs first so none always gets the warmer caches.
+    for (const side of rotations[i % 3]) {
       const start = now();
-      if (side === 'wasm') {
-        wasmOrder = ranker.rank(weightsAt(i), filter);
-      } else {
-        jsRanked = rankFindings(data.objects, weightsAt(i), filter);
-      }
+      run[side](weightsAt(i));
       const ms = now() - start;
-      if (i >= warmup) (side === 'wasm' ? wasmTimes : jsTimes).push(ms);
+      if (i >= warmup) times[side].push(ms);
     }
   }
-  // Same answer from both (the last iteration used the same weights on both sides).
+  // Same answer from all (the last iteration used the same weights on every side).
   const scores = ranker.scores();
-  const sameOrder = jsRanked.length === wasmOrder.length && jsRanked.every((r, k) => r.finding.row === wasmOrder[k]);
+  const sameOrder = jsRanked.length === wasmOrder.length
+    && jsRanked.every((r, k) => r.finding.row === wasmOrder[k])
+    && intoCount === wasmOrder.length
+    && wasmOrder.every((row, k) => orderBuffer[k] === row);
   const sameScores = jsRanked.every((r) => Object.is(r.score, scores[r.finding.row]));
   ranker.free();
+  const wasmTimes = times.wasm;
+  const jsTimes = times.js;
   const wasmMedian = median(wasmTimes);
   const jsMedian = median(jsTimes);
   return {
@@ -52,6 +60,7 @@ export function runBenchmark({ wasm, now, n = 100_000, iterations = 31, warmup =
     wasmMedianMs: wasmMedian,
     wasmMinMs: Math.min(...wasmTimes),
     wasmMaxMs: Math.max(...wasmTimes),
+    wasmRankIntoMedianMs: median(times.wasmInto),
     jsMedianMs: jsMedian,
     jsMinMs: Math.min(...jsTimes),
     speedup: jsMedian / wasmMedian,
