@@ -4,56 +4,35 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+/// `gdlens generate` writing NDJSON to stdout (fixed seed and "now": the same bytes every run).
+fn generate_command(findings: usize) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gdlens"));
+    let findings = findings.to_string();
+    let now = "2026-06-01T00:00:00Z";
+    cmd.args([
+        "generate",
+        "--seed",
+        "11",
+        "--accounts",
+        "40",
+        "--regions",
+        "3",
+    ])
+    .args(["--findings", &findings, "--now", now, "--out", "-"]);
+    cmd
+}
+
 /// Runs `gdlens generate` and returns its NDJSON output.
 fn generate(findings: usize) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_gdlens"))
-        .args([
-            "generate",
-            "--seed",
-            "11",
-            "--accounts",
-            "40",
-            "--regions",
-            "3",
-        ])
-        .args([
-            "--findings",
-            &findings.to_string(),
-            "--now",
-            "2026-06-01T00:00:00Z",
-            "--out",
-            "-",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = generate_command(findings).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
     String::from_utf8(out.stdout).unwrap()
 }
 
 /// `gdlens generate … | gdlens import --json -` as two processes joined by a pipe.
 fn generate_piped_into_import(dir: &std::path::Path, findings: usize) -> (serde_json::Value, i32) {
-    let mut generate = Command::new(env!("CARGO_BIN_EXE_gdlens"))
-        .args([
-            "generate",
-            "--seed",
-            "11",
-            "--accounts",
-            "40",
-            "--regions",
-            "3",
-        ])
-        .args([
-            "--findings",
-            &findings.to_string(),
-            "--now",
-            "2026-06-01T00:00:00Z",
-            "--out",
-            "-",
-        ])
+    let mut generate = generate_command(findings)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
