@@ -4,7 +4,7 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use gdlens_scoring::{
     prioritize, rank, CodeColumns, CompiledFilter, Dictionaries, FeatureColumns, FeatureRow,
-    FilterSpec, FindingColumns, Scorer, Weights,
+    FilterSpec, FindingColumns, RankScratch, Scorer, TieOrder, Weights,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -81,6 +81,29 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("rank_masked", |b| {
         b.iter(|| rank(black_box(&scores), &cols.tie_key, Some(&mask)).unwrap())
+    });
+    // What the WASM Ranker does per re-rank: tie order built once, buffers reused.
+    let tie_order = TieOrder::new(&cols.tie_key).unwrap();
+    let mut scratch = RankScratch::default();
+    let mut order = Vec::new();
+    g.bench_function("rank_masked_reused", |b| {
+        b.iter(|| {
+            tie_order
+                .rank_into(black_box(&scores), Some(&mask), &mut scratch, &mut order)
+                .unwrap()
+        })
+    });
+    g.bench_function("rerank_reused", |b| {
+        b.iter(|| {
+            scorer.score_into(black_box(&cols.features), &mut scores);
+            compiled.mask_into(&cols.features, &cols.codes, &mut mask);
+            tie_order
+                .rank_into(&scores, Some(&mask), &mut scratch, &mut order)
+                .unwrap()
+        })
+    });
+    g.bench_function("tie_order", |b| {
+        b.iter(|| TieOrder::new(black_box(&cols.tie_key)).unwrap())
     });
     g.bench_function("prioritize", |b| {
         b.iter(|| prioritize(black_box(&cols), &weights, &filter).unwrap())
