@@ -659,7 +659,7 @@ mod tests {
             codes.resource_type.push(rng.gen_range(0..3));
             codes.updated_at.push(f64::from(rng.gen_range(0..100u32)));
         }
-        let mut some_codes = |rng: &mut rand_chacha::ChaCha8Rng, len: u32| {
+        let some_codes = |rng: &mut rand_chacha::ChaCha8Rng, len: u32| {
             rng.gen_bool(0.5)
                 .then(|| (0..len).filter(|_| rng.gen_bool(0.5)).collect())
         };
