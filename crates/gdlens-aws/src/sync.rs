@@ -381,6 +381,10 @@ impl AwsSource {
         let mut tokens: HashSet<String> = HashSet::new();
         let mut token: Option<String> = None;
         let mut high_water = watermark.unwrap_or(0);
+        // The watermark as committed so far: a batch only carries one when it moves it, so a
+        // re-sync that finds nothing new writes no watermark and leaves the store generation
+        // (and every cache keyed on it) as it was.
+        let mut committed_watermark = watermark;
         loop {
             let page = self
                 .call("ListFindings", region, || {
@@ -415,16 +419,11 @@ impl AwsSource {
                     .max()
                     .unwrap_or(high_water);
                 high_water = high_water.max(batch_max.min(started));
+                let moved = (committed_watermark < Some(high_water)).then_some(high_water);
                 let outcome = self
-                    .commit(
-                        region,
-                        &detector,
-                        sink,
-                        findings,
-                        Some(high_water),
-                        on_commit,
-                    )
+                    .commit(region, &detector, sink, findings, moved, on_commit)
                     .await?;
+                committed_watermark = committed_watermark.max(moved);
                 report.inserted += outcome.outcome.inserted;
                 report.updated += outcome.outcome.updated;
                 report.unchanged += outcome.outcome.unchanged;
