@@ -289,7 +289,9 @@ impl FixtureState {
             inner.counters.rule_hits[i] += 1;
             let hit = inner.counters.rule_hits[i];
             let fired = inner.counters.rule_fired[i];
-            if hit % rule.every != 0 || rule.limit.is_some_and(|l| fired >= l) {
+            // `checked_rem` rather than `is_multiple_of`: the workspace's MSRV (1.85) predates it.
+            let due = hit.checked_rem(rule.every) == Some(0);
+            if !due || rule.limit.is_some_and(|l| fired >= l) {
                 continue;
             }
             match rule.kind {
