@@ -8,7 +8,7 @@
 
 use gdlens_scoring::{
     CodeColumns, CompiledFilter, Dictionaries, FeatureColumns, FilterSpec, FindingColumns,
-    RankScratch, Scorer, ScoringError, TieOrder, Weights, FACTOR_NAMES,
+    PreparedFeatures, RankScratch, Scorer, ScoringError, TieOrder, Weights, FACTOR_NAMES,
 };
 use js_sys::{Float64Array, Reflect, Uint32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -246,8 +246,10 @@ fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
 #[wasm_bindgen]
 pub struct Ranker {
     columns: FindingColumns,
-    /// Depends only on the tie keys: computed once, reused by every `rank`.
+    /// What does not depend on the weights or the filter, computed once, reused by every
+    /// `rank`: the tie order and the features encoded for re-scoring.
     tie_order: TieOrder,
+    prepared: PreparedFeatures,
     scores: Vec<f64>,
     mask: Vec<u8>,
     scratch: RankScratch,
@@ -273,9 +275,11 @@ impl Ranker {
         };
         let n = columns.validate().map_err(scoring_error)?;
         let tie_order = TieOrder::new(&columns.tie_key).map_err(scoring_error)?;
+        let prepared = PreparedFeatures::new(&columns.features).map_err(scoring_error)?;
         Ok(Ranker {
             columns,
             tie_order,
+            prepared,
             scores: vec![0.0; n],
             mask: Vec::with_capacity(n),
             scratch: RankScratch::default(),
@@ -380,7 +384,8 @@ impl Ranker {
         let scorer = Scorer::new(&weights).map_err(scoring_error)?;
         let compiled =
             CompiledFilter::new(&filter, &self.columns.dictionaries).map_err(scoring_error)?;
-        scorer.score_into(&self.columns.features, &mut self.scores);
+        self.prepared
+            .score_into(&self.columns.features, &scorer, &mut self.scores);
         compiled.mask_into(&self.columns.features, &self.columns.codes, &mut self.mask);
         self.tie_order
             .rank_into(
@@ -401,8 +406,13 @@ pub fn score_all(
 ) -> Result<Vec<f64>, JsValue> {
     let columns = read_features(features)?;
     let weights: Weights = options("weights", weights.as_deref())?;
-    let mut out = vec![0.0; columns.len()];
-    gdlens_scoring::score_all(&columns, &weights, &mut out).map_err(scoring_error)?;
+    let n = columns.validate().map_err(scoring_error)?;
+    let scorer = Scorer::new(&weights).map_err(scoring_error)?;
+    // The Ranker's scoring path (bit-identical to `Scorer::score_into`, which the parity
+    // vectors check), so the module carries one scoring loop, not two.
+    let mut prepared = PreparedFeatures::new(&columns).map_err(scoring_error)?;
+    let mut out = vec![0.0; n];
+    prepared.score_into(&columns, &scorer, &mut out);
     Ok(out)
 }
 

@@ -4,7 +4,7 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use gdlens_scoring::{
     prioritize, rank, CodeColumns, CompiledFilter, Dictionaries, FeatureColumns, FeatureRow,
-    FilterSpec, FindingColumns, RankScratch, Scorer, TieOrder, Weights,
+    FilterSpec, FindingColumns, PreparedFeatures, RankScratch, Scorer, TieOrder, Weights,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -76,6 +76,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function("score_all", |b| {
         b.iter(|| scorer.score_into(black_box(&cols.features), &mut scores))
     });
+    let mut prepared = PreparedFeatures::new(&cols.features).unwrap();
+    g.bench_function("score_prepared", |b| {
+        b.iter(|| prepared.score_into(black_box(&cols.features), &scorer, &mut scores))
+    });
     g.bench_function("filter_mask", |b| {
         b.iter(|| compiled.mask_into(black_box(&cols.features), &cols.codes, &mut mask))
     });
@@ -95,7 +99,7 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("rerank_reused", |b| {
         b.iter(|| {
-            scorer.score_into(black_box(&cols.features), &mut scores);
+            prepared.score_into(black_box(&cols.features), &scorer, &mut scores);
             compiled.mask_into(&cols.features, &cols.codes, &mut mask);
             tie_order
                 .rank_into(&scores, Some(&mask), &mut scratch, &mut order)

@@ -6,7 +6,7 @@
 //! - [`FeatureColumns`]: the per-finding features, one column per feature, and the definitions
 //!   of the context features ([`age_hours`], [`type_count_column`], [`resource_exposure`]).
 //! - [`Weights`] → [`Scorer`]: a score in `0..=100` with its explanation ([`Score`]); the fast
-//!   path [`score_all`].
+//!   path [`score_all`]; [`PreparedFeatures`] for re-scoring the same findings under new weights.
 //! - [`rank`]: score descending, ties by a caller-supplied stable key, deterministic;
 //!   [`TieOrder`] precomputes the tie order for re-ranking the same findings.
 //! - [`FilterSpec`] / [`filter_mask`]: the finding filter over dictionary codes.
@@ -17,6 +17,7 @@
 mod error;
 mod features;
 mod filter;
+mod prepared;
 mod rank;
 mod score;
 mod weights;
@@ -29,6 +30,7 @@ pub use features::{
 pub use filter::{
     contains_ignore_case, filter_mask, CodeColumns, CompiledFilter, Dictionaries, FilterSpec,
 };
+pub use prepared::PreparedFeatures;
 pub use rank::{descending_key, rank, RankScratch, TieOrder};
 pub use score::{is_closed, score, score_all, Factor, Score, Scorer, FACTOR_NAMES};
 pub use weights::{Weights, MAX_WEIGHT};

@@ -122,14 +122,27 @@ impl Scorer {
     #[inline(always)]
     fn value_of(&self, f: &FeatureRow) -> (f64, f64, f64, [f64; 7]) {
         let values = self.factor_values(f);
+        let base = self.base(values);
+        let multiplier = self.multiplier(f);
+        (base * multiplier + 0.0, base, multiplier, values)
+    }
+
+    /// The undamped score from the factor values: their scaled sum, clamped to `0..=100`.
+    #[inline(always)]
+    fn base(&self, values: [f64; 7]) -> f64 {
         let mut base = 0.0;
         // Left to right in factor order: the order is part of the bit-exact definition.
         for (scale, value) in self.scales.iter().zip(values) {
             base += scale * value;
         }
-        let base = clamp_0_100(base);
-        let multiplier = self.multiplier(f);
-        (base * multiplier + 0.0, base, multiplier, values)
+        clamp_0_100(base)
+    }
+
+    /// The score from the factor values and the multiplier: the one combination every scoring
+    /// path ([`Scorer::score_row`], [`Scorer::score_into`], `PreparedFeatures`) runs.
+    #[inline(always)]
+    pub(crate) fn combine(&self, values: [f64; 7], multiplier: f64) -> f64 {
+        self.base(values) * multiplier + 0.0
     }
 
     /// The score and its explanation for one finding's features.
@@ -230,7 +243,7 @@ pub fn is_closed(triage: u8) -> bool {
 /// Severity factor: `(min(severity, 10) / 10)²`. Squared so that High and Critical stand
 /// clearly above Medium (8 → 0.64, 5 → 0.25, 2 → 0.04).
 #[inline(always)]
-fn severity_factor(severity: f64) -> f64 {
+pub(crate) fn severity_factor(severity: f64) -> f64 {
     let s = if severity > 10.0 {
         1.0
     } else {
@@ -241,7 +254,7 @@ fn severity_factor(severity: f64) -> f64 {
 
 /// Criticality factor from the code; an out-of-range code counts as unknown.
 #[inline(always)]
-fn criticality_factor(code: u8) -> f64 {
+pub(crate) fn criticality_factor(code: u8) -> f64 {
     CRITICALITY_FACTOR
         .get(code as usize)
         .copied()
@@ -250,13 +263,13 @@ fn criticality_factor(code: u8) -> f64 {
 
 /// `x / (x + m)`: 0 at 0, 1/2 at the midpoint `m`, approaching 1.
 #[inline(always)]
-fn saturating(x: f64, m: f64) -> f64 {
+pub(crate) fn saturating(x: f64, m: f64) -> f64 {
     x / (x + m)
 }
 
 /// `m / (m + x)`: 1 at 0, 1/2 at the midpoint `m`, approaching 0 (0 at `+inf`).
 #[inline(always)]
-fn saturating_inverse(x: f64, m: f64) -> f64 {
+pub(crate) fn saturating_inverse(x: f64, m: f64) -> f64 {
     m / (m + x)
 }
 
@@ -278,12 +291,18 @@ fn group_factor(f: &FeatureRow, w: &Weights) -> f64 {
         return 0.0;
     }
     let breadth = saturating(f64::from(f.group_tactics), w.group_tactics_midpoint);
-    breadth * (0.5 + 0.5 * severity_factor(f.group_severity))
+    breadth * group_severity_part(f.group_severity)
+}
+
+/// The group severity part of the group factor: `(1 + severityFactor) / 2`, from 1/2 to 1.
+#[inline(always)]
+pub(crate) fn group_severity_part(group_severity: f64) -> f64 {
+    0.5 + 0.5 * severity_factor(group_severity)
 }
 
 /// `x` when positive, else +0 (negative ages from clock skew, and -0.0, become 0).
 #[inline(always)]
-fn non_negative(x: f64) -> f64 {
+pub(crate) fn non_negative(x: f64) -> f64 {
     if x > 0.0 {
         x
     } else {
