@@ -4,11 +4,13 @@
 //! connection behind a mutex, each call one transaction; reads use a small pool of read connections
 //! so they never wait for a long import batch. [`Store`] is `Send + Sync`: share it as `Arc<Store>`.
 
+mod codec;
 mod error;
 mod model;
 mod schema;
 mod store;
 
+pub use codec::EncodedFinding;
 pub use error::StoreError;
 pub use model::{
     AuditEntry, FindingVersion, Investigation, NewFinding, StoredFinding, SyncStatus, TicketLink,

@@ -5,9 +5,10 @@ use rusqlite_migration::{Migrations, M};
 
 /// Every migration, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1).comment(
-        "findings, versions, triage, tickets, audit, sync, detective, state",
-    )])
+    Migrations::new(vec![
+        M::up(V1).comment("findings, versions, triage, tickets, audit, sync, detective, state"),
+        M::up(V2).comment("integer finding keys; raw JSON with a codec (compressed)"),
+    ])
 }
 
 const V1: &str = r#"
@@ -119,10 +120,105 @@ CREATE TABLE meta (
 INSERT INTO meta (key, value) VALUES ('generation', 0);
 "#;
 
+/// Bulk imports were bound by bytes written: every version row carried its JSON as text (about
+/// 2.4 KB) and the version index was keyed by the text id, so each batch dirtied index pages at
+/// random places all over the file (written to the WAL, then again by the checkpoint).
+/// Now versions point at their finding by an integer key handed out in insertion order (new
+/// findings append at the end of the index), and the raw JSON carries a codec
+/// (0 = UTF-8 text, 1 = LZ4 block with its length prepended; decoded back byte for byte).
+/// The cross-table references are checked by `Store::integrity_check` rather than by foreign
+/// keys: each is written in the same transaction as the row it points at.
+const V2: &str = r#"
+CREATE TABLE findings_v2 (
+    key                INTEGER PRIMARY KEY,
+    id                 TEXT    NOT NULL UNIQUE,
+    version_id         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    account_id         TEXT    NOT NULL,
+    region             TEXT    NOT NULL,
+    finding_type       TEXT    NOT NULL,
+    severity           REAL    NOT NULL,
+    archived           INTEGER NOT NULL,
+    first_imported_at  INTEGER NOT NULL,
+    last_imported_at   INTEGER NOT NULL,
+    source             TEXT    NOT NULL,
+    codec              INTEGER NOT NULL,
+    normalized         BLOB    NOT NULL
+);
+INSERT INTO findings_v2 (key, id, version_id, updated_at, account_id, region, finding_type, severity, archived,
+                         first_imported_at, last_imported_at, source, codec, normalized)
+    SELECT rowid, id, version_id, updated_at, account_id, region, finding_type, severity, archived,
+           first_imported_at, last_imported_at, source, codec, normalized
+    FROM findings ORDER BY rowid;
+
+CREATE TABLE finding_versions_v2 (
+    id           INTEGER PRIMARY KEY,
+    finding_key  INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    count        INTEGER NOT NULL,
+    severity     REAL    NOT NULL,
+    archived     INTEGER NOT NULL,
+    imported_at  INTEGER NOT NULL,
+    source       TEXT    NOT NULL,
+    raw_codec    INTEGER NOT NULL,
+    raw          BLOB    NOT NULL,
+    UNIQUE (finding_key, updated_at)
+);
+INSERT INTO finding_versions_v2 (id, finding_key, updated_at, count, severity, archived, imported_at, source,
+                                 raw_codec, raw)
+    SELECT v.id, f.key, v.updated_at, v.count, v.severity, v.archived, v.imported_at, v.source, 0, v.raw
+    FROM finding_versions v JOIN findings_v2 f ON f.id = v.finding_id ORDER BY v.id;
+
+DROP TABLE findings;
+DROP TABLE finding_versions;
+ALTER TABLE findings_v2 RENAME TO findings;
+ALTER TABLE finding_versions_v2 RENAME TO finding_versions;
+"#;
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn migrations_are_valid() {
         super::migrations().validate().unwrap();
+    }
+
+    /// A store written by V1 keeps every finding, version and raw byte after V2.
+    #[test]
+    fn v2_keeps_v1_data() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_version(&mut conn, 1).unwrap();
+        let raw_old = "{\"id\":\"a\", \"v\":1}";
+        let raw_new = "{\"id\":\"a\",  \"v\":2, \"é\":\"x\"}";
+        conn.execute_batch(&format!(
+            "INSERT INTO finding_versions (id, finding_id, updated_at, count, severity, archived, imported_at, source, raw)
+                VALUES (10, 'a', 1, 1, 2.0, 0, 5, 's', '{raw_old}'), (11, 'a', 2, 3, 5.0, 1, 6, 's', '{raw_new}');
+             INSERT INTO findings (id, version_id, updated_at, account_id, region, finding_type, severity, archived,
+                first_imported_at, last_imported_at, source, codec, normalized)
+                VALUES ('a', 11, 2, '1', 'r', 't', 5.0, 1, 5, 6, 's', 1, x'00');"
+        ))
+        .unwrap();
+        super::migrations().to_latest(&mut conn).unwrap();
+        let (key, version_id): (i64, i64) = conn
+            .query_row(
+                "SELECT key, version_id FROM findings WHERE id = 'a'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(version_id, 11);
+        let mut stmt = conn
+            .prepare("SELECT raw_codec, raw, count FROM finding_versions WHERE finding_key = ?1 ORDER BY updated_at")
+            .unwrap();
+        let rows: Vec<(String, i64)> = stmt
+            .query_map([key], |r| {
+                Ok((crate::codec::raw_column(r, 0, 1)?, r.get(2)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![(raw_old.to_string(), 1), (raw_new.to_string(), 3)]
+        );
     }
 }

@@ -9,6 +9,7 @@ use gdlens_domain::{normalize, Finding, TriageStatus};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 use serde_json::json;
 
+use crate::codec::{decode_finding, raw_column, EncodedFinding, FINDING_CODEC};
 use crate::error::StoreError;
 use crate::model::{
     AuditEntry, FindingVersion, Investigation, NewFinding, StoredFinding, SyncStatus, TicketLink,
@@ -18,10 +19,6 @@ use crate::schema::migrations;
 
 /// The database file name inside the data directory.
 pub const DB_FILE: &str = "gdlens.db";
-
-/// Encoding of `findings.normalized`: postcard of [`Finding`]. Bump when `Finding` changes shape;
-/// rows with another codec (or that fail to decode) are re-normalized from their raw JSON.
-const CODEC: i64 = 1;
 
 /// Read connections kept open for reuse.
 const READ_POOL: usize = 4;
@@ -54,16 +51,6 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "cache_size", -65_536)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(())
-}
-
-fn encode(f: &Finding) -> Result<Vec<u8>, StoreError> {
-    postcard::to_allocvec(f).map_err(|e| StoreError::Codec(e.to_string()))
-}
-
-fn decode(codec: i64, bytes: &[u8]) -> Option<Finding> {
-    (codec == CODEC)
-        .then(|| postcard::from_bytes(bytes).ok())
-        .flatten()
 }
 
 /// Re-normalizes a finding from its raw JSON (codec changed or blob unreadable).
@@ -219,47 +206,78 @@ impl Store {
         batch: &[NewFinding],
         watermark: Option<&Watermark>,
     ) -> Result<UpsertReport, StoreError> {
+        let encoded = batch
+            .iter()
+            .map(|n| EncodedFinding::new(n.finding.clone(), &n.raw, n.source.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.upsert_encoded(&encoded, watermark, true)
+    }
+
+    /// Upserts findings encoded beforehand (bulk imports): same rules as
+    /// [`Store::upsert_batch_with_watermark`], but [`UpsertReport::changed`] is left empty.
+    pub fn upsert_encoded_batch(
+        &self,
+        batch: &[EncodedFinding],
+    ) -> Result<UpsertReport, StoreError> {
+        self.upsert_encoded(batch, None, false)
+    }
+
+    fn upsert_encoded(
+        &self,
+        batch: &[EncodedFinding],
+        watermark: Option<&Watermark>,
+        collect_changed: bool,
+    ) -> Result<UpsertReport, StoreError> {
+        if let Some(i) = batch.iter().position(|r| r.finding.id.is_empty()) {
+            return Err(StoreError::InvalidInput(format!(
+                "record {i} of the batch has an empty finding id"
+            )));
+        }
         let now = now_ms();
         self.write(|tx| {
             let mut report = UpsertReport { outcomes: Vec::with_capacity(batch.len()), ..Default::default() };
             let mut changed: HashMap<&str, usize> = HashMap::new();
-            let mut current_stmt = tx.prepare_cached("SELECT updated_at FROM findings WHERE id = ?1")?;
+            // Keys are handed out in insertion order, so versions of new findings append at the
+            // end of the (finding_key, updated_at) index.
+            let mut next_key: i64 = tx.query_row("SELECT coalesce(max(key), 0) + 1 FROM findings", [], |r| r.get(0))?;
+            let mut current_stmt = tx.prepare_cached("SELECT key, updated_at FROM findings WHERE id = ?1")?;
             let mut version_stmt = tx.prepare_cached(
-                "INSERT INTO finding_versions (finding_id, updated_at, count, severity, archived, imported_at, source, raw)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (finding_id, updated_at) DO NOTHING",
+                "INSERT INTO finding_versions (finding_key, updated_at, count, severity, archived, imported_at, source,
+                                               raw_codec, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (finding_key, updated_at) DO NOTHING",
             )?;
             let mut insert_stmt = tx.prepare_cached(
-                "INSERT INTO findings (id, version_id, updated_at, account_id, region, finding_type, severity, archived,
-                                       first_imported_at, last_imported_at, source, codec, normalized)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12)",
+                "INSERT INTO findings (key, id, version_id, updated_at, account_id, region, finding_type, severity,
+                                       archived, first_imported_at, last_imported_at, source, codec, normalized)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13)",
             )?;
             let mut update_stmt = tx.prepare_cached(
-                "UPDATE findings SET version_id = ?2, updated_at = ?3, account_id = ?4, region = ?5, finding_type = ?6,
-                                     severity = ?7, archived = ?8, last_imported_at = ?9, source = ?10, codec = ?11,
-                                     normalized = ?12
-                 WHERE id = ?1",
+                "UPDATE findings SET version_id = ?3, updated_at = ?4, account_id = ?5, region = ?6, finding_type = ?7,
+                                     severity = ?8, archived = ?9, last_imported_at = ?10, source = ?11, codec = ?12,
+                                     normalized = ?13
+                 WHERE key = ?1",
             )?;
             for (i, rec) in batch.iter().enumerate() {
                 let f = &rec.finding;
-                if f.id.is_empty() {
-                    return Err(StoreError::InvalidInput(format!("record {i} of the batch has an empty finding id")));
-                }
-                let current: Option<i64> = current_stmt.query_row([&f.id], |r| r.get(0)).optional()?;
-                let is_newer = current.is_none_or(|c| f.updated_at > c);
-                if current == Some(f.updated_at) {
+                let current: Option<(i64, i64)> =
+                    current_stmt.query_row([&f.id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+                let is_newer = current.is_none_or(|(_, c)| f.updated_at > c);
+                if current.is_some_and(|(_, c)| c == f.updated_at) {
                     report.outcomes.push(UpsertOutcome::Unchanged);
                     report.unchanged += 1;
                     continue;
                 }
+                let key = current.map_or(next_key, |(k, _)| k);
                 let version_params = params![
-                    f.id,
+                    key,
                     f.updated_at,
                     f.count as i64,
                     f.severity,
                     f.archived,
                     now,
                     rec.source,
+                    rec.raw_codec,
                     rec.raw
                 ];
                 let wrote = version_stmt.execute(version_params)?;
@@ -271,8 +289,8 @@ impl Store {
                 }
                 debug_assert_eq!(wrote, 1, "a newer version cannot already be stored");
                 let version_id = tx.last_insert_rowid();
-                let blob = encode(f)?;
                 let row = params![
+                    key,
                     f.id,
                     version_id,
                     f.updated_at,
@@ -283,11 +301,12 @@ impl Store {
                     f.archived,
                     now,
                     rec.source,
-                    CODEC,
-                    blob
+                    FINDING_CODEC,
+                    rec.normalized
                 ];
                 if current.is_none() {
                     insert_stmt.execute(row)?;
+                    next_key += 1;
                     report.outcomes.push(UpsertOutcome::Inserted);
                     report.inserted += 1;
                 } else {
@@ -295,7 +314,9 @@ impl Store {
                     report.outcomes.push(UpsertOutcome::Updated);
                     report.updated += 1;
                 }
-                changed.insert(f.id.as_str(), i);
+                if collect_changed {
+                    changed.insert(f.id.as_str(), i);
+                }
             }
             if let Some(w) = watermark {
                 tx.prepare_cached(
@@ -307,7 +328,7 @@ impl Store {
             let mut idx: Vec<usize> = changed.into_values().collect();
             idx.sort_unstable();
             report.changed = idx.into_iter().map(|i| batch[i].finding.clone()).collect();
-            report.generation = if report.changed.is_empty() && watermark.is_none() {
+            report.generation = if report.inserted + report.updated == 0 && watermark.is_none() {
                 current_generation(tx)?
             } else {
                 bump_generation(tx)?
@@ -344,7 +365,7 @@ impl Store {
     pub fn scan_latest(&self, mut f: impl FnMut(Finding)) -> Result<(), StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare(
-                "SELECT codec, normalized, archived, version_id FROM findings ORDER BY rowid",
+                "SELECT codec, normalized, archived, version_id FROM findings ORDER BY key",
             )?;
             let mut rows = stmt.query([])?;
             let mut stale = Vec::new();
@@ -355,7 +376,7 @@ impl Store {
                     .as_blob()
                     .map_err(|e| StoreError::Codec(e.to_string()))?;
                 let archived: bool = row.get(2)?;
-                match decode(codec, blob) {
+                match decode_finding(codec, blob) {
                     Some(mut finding) => {
                         finding.archived = archived;
                         f(finding);
@@ -369,9 +390,9 @@ impl Store {
                     "re-normalizing findings stored with an older codec"
                 );
                 let mut raw_stmt =
-                    c.prepare_cached("SELECT raw FROM finding_versions WHERE id = ?1")?;
+                    c.prepare_cached("SELECT raw_codec, raw FROM finding_versions WHERE id = ?1")?;
                 for (version_id, archived) in stale {
-                    let raw: String = raw_stmt.query_row([version_id], |r| r.get(0))?;
+                    let raw = raw_stmt.query_row([version_id], |r| raw_column(r, 0, 1))?;
                     let mut finding = renormalize(&raw)?;
                     finding.archived = archived;
                     f(finding);
@@ -392,7 +413,8 @@ impl Store {
     pub fn get_findings(&self, ids: &[String]) -> Result<Vec<StoredFinding>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT f.codec, f.normalized, f.archived, f.first_imported_at, f.last_imported_at, f.source, v.raw
+                "SELECT f.codec, f.normalized, f.archived, f.first_imported_at, f.last_imported_at, f.source,
+                        v.raw_codec, v.raw
                  FROM findings f JOIN finding_versions v ON v.id = f.version_id WHERE f.id = ?1",
             )?;
             let mut out = Vec::with_capacity(ids.len());
@@ -406,12 +428,12 @@ impl Store {
                             r.get::<_, i64>(3)?,
                             r.get::<_, i64>(4)?,
                             r.get::<_, String>(5)?,
-                            r.get::<_, String>(6)?,
+                            raw_column(r, 6, 7)?,
                         ))
                     })
                     .optional()?;
                 if let Some((codec, blob, archived, first, last, source, raw)) = row {
-                    let mut finding = match decode(codec, &blob) {
+                    let mut finding = match decode_finding(codec, &blob) {
                         Some(f) => f,
                         None => renormalize(&raw)?,
                     };
@@ -433,9 +455,10 @@ impl Store {
     pub fn versions(&self, id: &str) -> Result<Vec<FindingVersion>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT v.updated_at, v.count, v.severity, v.archived, v.imported_at, v.source, v.raw,
-                        v.id = (SELECT version_id FROM findings WHERE id = ?1)
-                 FROM finding_versions v WHERE v.finding_id = ?1 ORDER BY v.updated_at",
+                "SELECT v.updated_at, v.count, v.severity, v.archived, v.imported_at, v.source, v.raw_codec, v.raw,
+                        v.id = f.version_id
+                 FROM findings f JOIN finding_versions v ON v.finding_key = f.key
+                 WHERE f.id = ?1 ORDER BY v.updated_at",
             )?;
             let rows = stmt.query_map([id], |r| {
                 Ok(FindingVersion {
@@ -445,8 +468,8 @@ impl Store {
                     archived: r.get(3)?,
                     imported_at: r.get(4)?,
                     source: r.get(5)?,
-                    raw: r.get(6)?,
-                    is_latest: r.get::<_, Option<bool>>(7)?.unwrap_or(false),
+                    raw: raw_column(r, 6, 7)?,
+                    is_latest: r.get::<_, Option<bool>>(8)?.unwrap_or(false),
                 })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -884,7 +907,7 @@ impl Store {
             }
             let dangling: i64 = c.query_row(
                 "SELECT count(*) FROM findings f LEFT JOIN finding_versions v ON v.id = f.version_id
-                 WHERE v.id IS NULL OR v.finding_id != f.id OR v.updated_at != f.updated_at",
+                 WHERE v.id IS NULL OR v.finding_key != f.key OR v.updated_at != f.updated_at",
                 [],
                 |r| r.get(0),
             )?;
@@ -894,8 +917,8 @@ impl Store {
                 ));
             }
             let orphans: i64 = c.query_row(
-                "SELECT count(*) FROM (SELECT DISTINCT finding_id FROM finding_versions) v
-                 LEFT JOIN findings f ON f.id = v.finding_id WHERE f.id IS NULL",
+                "SELECT count(*) FROM (SELECT DISTINCT finding_key FROM finding_versions) v
+                 LEFT JOIN findings f ON f.key = v.finding_key WHERE f.key IS NULL",
                 [],
                 |r| r.get(0),
             )?;

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 
 use anyhow::Context;
 use gdlens_import::{read_inputs, ImportItem, Reject};
-use gdlens_store::{NewFinding, Store};
+use gdlens_store::{EncodedFinding, Store};
 use serde::Serialize;
 
 /// Rejects kept for the report; beyond this only the count grows (memory must stay flat).
@@ -118,7 +118,7 @@ pub fn import_paths(
     paths: Vec<PathBuf>,
     batch_size: usize,
 ) -> anyhow::Result<ImportSummary> {
-    let (tx, rx) = mpsc::sync_channel::<Vec<NewFinding>>(BATCHES_IN_FLIGHT);
+    let (tx, rx) = mpsc::sync_channel::<Vec<EncodedFinding>>(BATCHES_IN_FLIGHT);
     let reader = std::thread::Builder::new()
         .name("import-reader".into())
         .spawn(move || {
@@ -126,16 +126,22 @@ pub fn import_paths(
             let mut rejected = 0u64;
             let mut batch = Vec::with_capacity(batch_size);
             let mut writer_gone = false;
+            let mut encode_failure = None;
             read_inputs(&paths, |item| match item {
                 ImportItem::Record(r) => {
                     if writer_gone {
                         return;
                     }
-                    batch.push(NewFinding {
-                        finding: r.finding,
-                        raw: r.raw,
-                        source: r.source,
-                    });
+                    // Compression and encoding happen here, off the writer thread.
+                    match EncodedFinding::new(r.finding, &r.raw, r.source) {
+                        Ok(encoded) => batch.push(encoded),
+                        Err(e) => {
+                            // Not bad input but a bug: stop, like a failed write.
+                            encode_failure.get_or_insert(e);
+                            writer_gone = true;
+                            return;
+                        }
+                    }
                     if batch.len() >= batch_size {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
                         writer_gone = tx.send(full).is_err();
@@ -151,13 +157,13 @@ pub fn import_paths(
             if !batch.is_empty() && !writer_gone {
                 let _ = tx.send(batch);
             }
-            (rejects, rejected)
+            (rejects, rejected, encode_failure)
         })?;
 
     let mut summary = ImportSummary::default();
     let mut failure = None;
     for batch in rx.iter() {
-        match store.upsert_batch(&batch) {
+        match store.upsert_encoded_batch(&batch) {
             Ok(report) => {
                 summary.read += batch.len() as u64;
                 summary.inserted += report.inserted;
@@ -171,10 +177,10 @@ pub fn import_paths(
         }
     }
     drop(rx);
-    let (rejects, rejected) = reader
+    let (rejects, rejected, encode_failure) = reader
         .join()
         .map_err(|_| anyhow::anyhow!("the import reader thread panicked"))?;
-    if let Some(e) = failure {
+    if let Some(e) = encode_failure.or(failure) {
         return Err(anyhow::Error::new(e).context(format!(
             "store write failed after {} findings (every committed batch is complete; re-run to finish)",
             summary.read
