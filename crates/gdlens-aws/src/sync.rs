@@ -10,6 +10,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use aws_sdk_guardduty::types::{Condition, FindingCriteria, OrderBy, SortCriteria};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
 use gdlens_domain::time::EpochMillis;
 use gdlens_domain::Finding;
 use serde::{Deserialize, Serialize};
@@ -195,6 +197,26 @@ pub fn parse_get_findings_body(
         }
     }
     Ok((out, rejected))
+}
+
+/// A 2xx GetFindings reply that the SDK's model could not read (a field whose shape is newer
+/// than the SDK) still carries the findings, and its raw body is what gets stored anyway: one
+/// odd finding must not stop a region for good. Any other error is passed on.
+fn body_of_unreadable_reply<E: std::error::Error>(
+    err: SdkError<E, aws_smithy_runtime_api::http::Response>,
+    region: &str,
+) -> Result<Option<bytes::Bytes>, SdkError<E, aws_smithy_runtime_api::http::Response>> {
+    match &err {
+        SdkError::ServiceError(ctx) if ctx.raw().status().is_success() => {
+            tracing::warn!(
+                region,
+                error = %DisplayErrorContext(ctx.err()),
+                "GetFindings: the SDK could not read the reply; using the raw body"
+            );
+            Ok(ctx.raw().body().bytes().map(bytes::Bytes::copy_from_slice))
+        }
+        _ => Err(err),
+    }
 }
 
 impl AwsSource {
@@ -456,7 +478,8 @@ impl AwsSource {
         let mut findings = Vec::new();
         let mut rejected = 0;
         for chunk in ids.chunks(50) {
-            let (out, body) = self
+            // (findings in the SDK's typed reply, when it could read one; the raw body)
+            let (typed, body) = self
                 .call("GetFindings", region, || {
                     let capture = BodyCapture::default();
                     let request = client
@@ -466,7 +489,12 @@ impl AwsSource {
                         .customize()
                         .interceptor(capture.clone())
                         .send();
-                    async move { request.await.map(|out| (out, capture.take())) }
+                    async move {
+                        match request.await {
+                            Ok(out) => Ok((Some(out.findings().len()), capture.take())),
+                            Err(e) => body_of_unreadable_reply(e, region).map(|b| (None, b)),
+                        }
+                    }
                 })
                 .await?;
             let body = body.ok_or_else(|| {
@@ -476,7 +504,7 @@ impl AwsSource {
                 )
             })?;
             let (mut parsed, r) = parse_get_findings_body(&body, region)?;
-            if parsed.len() as u64 + r != out.findings().len() as u64 {
+            if typed.is_some_and(|n| parsed.len() as u64 + r != n as u64) {
                 return Err(AwsError::new(
                     ErrorCode::InvalidResponse,
                     "GetFindings: raw and typed replies disagree",

@@ -356,3 +356,31 @@ async fn detective_investigations_are_stored_with_their_indicators_and_links() {
     );
     assert_eq!(state.request_count(Operation::ListIndicators), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finding_the_sdk_model_cannot_read_is_still_synced_byte_for_byte() {
+    let mut east = common::findings("us-east-1", 60);
+    // A field the SDK types as a timestamp arrives in a shape newer than the SDK's model: the
+    // SDK rejects the whole GetFindings reply, but the raw body is all the sync needs.
+    east[55]["resource"]["instanceDetails"]["launchTime"] =
+        serde_json::json!({ "epochSeconds": 1_711_929_600, "precision": "s" });
+    let odd = east[55]["id"].as_str().unwrap().to_string();
+    let state = FixtureServer::builder()
+        .region("us-east-1", None, east)
+        .build();
+    let fixture = spawn(state.clone()).await.unwrap();
+    let source = common::source(common::config(&fixture.endpoint_url(), &["us-east-1"])).await;
+    let sink = Arc::new(MemorySink::new());
+
+    let report = source.sync(sink.clone(), None, None).await;
+
+    let r = &report.regions[0];
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!((r.fetched, r.inserted, r.rejected), (60, 60, 0));
+    assert_eq!(
+        sink.get(&odd).unwrap().raw,
+        state.finding_raw("us-east-1", &odd).unwrap()
+    );
+    // Two pages, two GetFindings: the unreadable reply was used, not retried.
+    assert_eq!(state.request_count(Operation::GetFindings), 2);
+}
