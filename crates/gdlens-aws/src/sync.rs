@@ -201,21 +201,22 @@ pub fn parse_get_findings_body(
 
 /// A 2xx GetFindings reply that the SDK's model could not read (a field whose shape is newer
 /// than the SDK) still carries the findings, and its raw body is what gets stored anyway: one
-/// odd finding must not stop a region for good. Any other error is passed on.
+/// odd finding must not stop a region for good. `Some(body)` for such a reply, `None` for any
+/// other error.
 fn body_of_unreadable_reply<E: std::error::Error>(
-    err: SdkError<E, aws_smithy_runtime_api::http::Response>,
+    err: &SdkError<E, aws_smithy_runtime_api::http::Response>,
     region: &str,
-) -> Result<Option<bytes::Bytes>, SdkError<E, aws_smithy_runtime_api::http::Response>> {
-    match &err {
+) -> Option<Option<bytes::Bytes>> {
+    match err {
         SdkError::ServiceError(ctx) if ctx.raw().status().is_success() => {
             tracing::warn!(
                 region,
                 error = %DisplayErrorContext(ctx.err()),
                 "GetFindings: the SDK could not read the reply; using the raw body"
             );
-            Ok(ctx.raw().body().bytes().map(bytes::Bytes::copy_from_slice))
+            Some(ctx.raw().body().bytes().map(bytes::Bytes::copy_from_slice))
         }
-        _ => Err(err),
+        _ => None,
     }
 }
 
@@ -492,7 +493,10 @@ impl AwsSource {
                     async move {
                         match request.await {
                             Ok(out) => Ok((Some(out.findings().len()), capture.take())),
-                            Err(e) => body_of_unreadable_reply(e, region).map(|b| (None, b)),
+                            Err(e) => match body_of_unreadable_reply(&e, region) {
+                                Some(body) => Ok((None, body)),
+                                None => Err(e),
+                            },
                         }
                     }
                 })
