@@ -18,5 +18,5 @@ pub use finding::{
     SequenceEndpoint, SequenceIndicator, SequenceResource, SequenceSignal,
 };
 pub use finding_type::FindingType;
-pub use normalize::{normalize, NormalizeError};
+pub use normalize::{normalize, normalize_json, JsonRef, NormalizeError};
 pub use severity::SeverityLabel;

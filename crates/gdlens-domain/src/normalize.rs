@@ -4,7 +4,15 @@
 //! timestamps come as ISO strings or epoch numbers. Only what gdlens cannot work without
 //! is required: `id`, `type`, `accountId` (or an ARN that names it), `severity`, and
 //! `updatedAt` (or `createdAt`).
+//!
+//! Works on [`JsonRef`], a JSON tree that borrows its keys and strings from the input text:
+//! bulk imports parse a million findings, and a `serde_json::Value` (a map node and an owned
+//! `String` per key and value) cost most of their CPU.
 
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use thiserror::Error;
 
@@ -12,7 +20,7 @@ use crate::finding::{
     Activity, AttackSequence, Finding, ResourceDetails, ResourceRole, SequenceActor,
     SequenceEndpoint, SequenceIndicator, SequenceResource, SequenceSignal,
 };
-use crate::time::parse_value;
+use crate::time::{from_epoch_number, parse_iso};
 
 /// Why a JSON value is not a usable finding. `field` names the wire field (camelCase).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -22,7 +30,10 @@ pub enum NormalizeError {
     #[error("missing field `{0}`")]
     Missing(&'static str),
     #[error("field `{field}`: {problem}")]
-    Invalid { field: &'static str, problem: String },
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
 }
 
 impl NormalizeError {
@@ -36,55 +47,248 @@ impl NormalizeError {
     }
 }
 
-/// Looks a member up by its camelCase wire name, then by the PascalCase CLI name.
-/// Stands in for an absent subtree, so lookups below it find nothing.
-static NULL: Value = Value::Null;
+/// A parsed JSON value borrowing from its text (strings with escapes are owned). Objects keep
+/// their members in document order; a repeated key resolves to its last value, as in `Value`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonRef<'a> {
+    Null,
+    Bool(bool),
+    /// A non-negative integer.
+    U64(u64),
+    /// A negative integer.
+    I64(i64),
+    F64(f64),
+    Str(Cow<'a, str>),
+    Array(Vec<JsonRef<'a>>),
+    Object(Vec<(Cow<'a, str>, JsonRef<'a>)>),
+}
 
-fn get<'a>(v: &'a Value, camel: &str) -> Option<&'a Value> {
+/// Stands in for an absent subtree, so lookups below it find nothing.
+static NULL: JsonRef<'static> = JsonRef::Null;
+
+impl<'a> JsonRef<'a> {
+    /// Parses JSON text, borrowing from it.
+    pub fn parse(text: &'a str) -> Result<JsonRef<'a>, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// Borrows a `serde_json::Value` (strings are not copied).
+    pub fn from_value(v: &'a Value) -> JsonRef<'a> {
+        match v {
+            Value::Null => JsonRef::Null,
+            Value::Bool(b) => JsonRef::Bool(*b),
+            Value::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    JsonRef::U64(u)
+                } else if let Some(i) = n.as_i64() {
+                    JsonRef::I64(i)
+                } else {
+                    JsonRef::F64(n.as_f64().unwrap_or(f64::NAN))
+                }
+            }
+            Value::String(s) => JsonRef::Str(Cow::Borrowed(s)),
+            Value::Array(items) => JsonRef::Array(items.iter().map(JsonRef::from_value).collect()),
+            Value::Object(map) => JsonRef::Object(
+                map.iter()
+                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), JsonRef::from_value(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The members of an object.
+    pub fn as_object(&self) -> Option<&[(Cow<'a, str>, JsonRef<'a>)]> {
+        match self {
+            JsonRef::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Whether this is an object.
+    pub fn is_object(&self) -> bool {
+        matches!(self, JsonRef::Object(_))
+    }
+
+    /// The elements of an array.
+    pub fn as_array(&self) -> Option<&[JsonRef<'a>]> {
+        match self {
+            JsonRef::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The text of a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            JsonRef::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A non-negative integer.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            JsonRef::U64(u) => Some(*u),
+            _ => None,
+        }
+    }
+
+    /// Any number as `f64`.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            JsonRef::U64(u) => Some(*u as f64),
+            JsonRef::I64(i) => Some(*i as f64),
+            JsonRef::F64(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    fn is_number(&self) -> bool {
+        matches!(self, JsonRef::U64(_) | JsonRef::I64(_) | JsonRef::F64(_))
+    }
+
+    /// A number written as `serde_json` writes it (`3`, `-1`, `2.5`, `3.0`).
+    fn number_text(&self) -> Option<String> {
+        match self {
+            JsonRef::U64(u) => Some(u.to_string()),
+            JsonRef::I64(i) => Some(i.to_string()),
+            JsonRef::F64(f) => serde_json::Number::from_f64(*f).map(|n| n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The member named `key` (the last one if repeated).
+    pub fn member(&self, key: &str) -> Option<&JsonRef<'a>> {
+        self.as_object()?
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonRef<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonRefVisitor)
+    }
+}
+
+struct JsonRefVisitor;
+
+impl<'de> Visitor<'de> for JsonRefVisitor {
+    type Value = JsonRef<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(JsonRef::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(JsonRef::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(JsonRef::Bool(b))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Self::Value, E> {
+        Ok(JsonRef::U64(u))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Self::Value, E> {
+        Ok(if i >= 0 {
+            JsonRef::U64(i as u64)
+        } else {
+            JsonRef::I64(i)
+        })
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Self::Value, E> {
+        Ok(JsonRef::F64(f))
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(JsonRef::Str(Cow::Borrowed(s)))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(JsonRef::Str(Cow::Owned(s.to_string())))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+        Ok(JsonRef::Str(Cow::Owned(s)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(JsonRef::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
+        while let Some(key) = map.next_key::<JsonRef<'de>>()? {
+            let JsonRef::Str(key) = key else {
+                return Err(serde::de::Error::custom("object key is not a string"));
+            };
+            members.push((key, map.next_value()?));
+        }
+        Ok(JsonRef::Object(members))
+    }
+}
+
+/// Looks a member up by its camelCase wire name, then by the PascalCase CLI name.
+fn get<'a, 'j>(v: &'j JsonRef<'a>, camel: &str) -> Option<&'j JsonRef<'a>> {
     let obj = v.as_object()?;
-    if let Some(x) = obj.get(camel) {
+    if let Some((_, x)) = obj.iter().rev().find(|(k, _)| k == camel) {
         return Some(x);
     }
-    let mut pascal = String::with_capacity(camel.len());
-    let mut chars = camel.chars();
-    if let Some(c) = chars.next() {
-        pascal.extend(c.to_uppercase());
-        pascal.push_str(chars.as_str());
-    }
-    obj.get(&pascal)
+    // PascalCase: the same name with its first letter upper-cased (compared without allocating).
+    let (first, rest) = camel.split_at_checked(1)?;
+    let upper = first.as_bytes()[0].to_ascii_uppercase();
+    obj.iter()
+        .rev()
+        .find(|(k, _)| {
+            k.len() == camel.len() && k.as_bytes()[0] == upper && k.get(1..) == Some(rest)
+        })
+        .map(|(_, x)| x)
 }
 
 /// Follows a path of camelCase names.
-fn path<'a>(v: &'a Value, names: &[&str]) -> Option<&'a Value> {
+fn path<'a, 'j>(v: &'j JsonRef<'a>, names: &[&str]) -> Option<&'j JsonRef<'a>> {
     names.iter().try_fold(v, |cur, name| get(cur, name))
 }
 
-fn string_at(v: &Value, names: &[&str]) -> Option<String> {
+fn string_at(v: &JsonRef<'_>, names: &[&str]) -> Option<String> {
     match path(v, names)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        JsonRef::Str(s) if !s.is_empty() => Some(s.to_string()),
+        n if n.is_number() => n.number_text(),
         _ => None,
     }
 }
 
-fn bool_of(v: Option<&Value>) -> Option<bool> {
+fn bool_of(v: Option<&JsonRef<'_>>) -> Option<bool> {
     match v? {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => match s.to_ascii_lowercase().as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        },
+        JsonRef::Bool(b) => Some(*b),
+        JsonRef::Str(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        JsonRef::Str(s) if s.eq_ignore_ascii_case("false") => Some(false),
         _ => None,
     }
 }
 
-fn array_at<'a>(v: &'a Value, names: &[&str]) -> &'a [Value] {
-    path(v, names).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+/// A timestamp as an ISO string, epoch seconds or epoch milliseconds (see [`crate::time`]).
+fn time_of(v: &JsonRef<'_>) -> Option<crate::time::EpochMillis> {
+    match v {
+        JsonRef::Str(s) => {
+            parse_iso(s).or_else(|| s.parse::<f64>().ok().and_then(from_epoch_number))
+        }
+        n => n.as_f64().and_then(from_epoch_number),
+    }
 }
 
-fn strings_at(v: &Value, names: &[&str]) -> Vec<String> {
-    array_at(v, names).iter().filter_map(|x| x.as_str().map(str::to_string)).collect()
+fn array_at<'a, 'j>(v: &'j JsonRef<'a>, names: &[&str]) -> &'j [JsonRef<'a>] {
+    path(v, names).and_then(JsonRef::as_array).unwrap_or(&[])
+}
+
+fn strings_at(v: &JsonRef<'_>, names: &[&str]) -> Vec<String> {
+    array_at(v, names)
+        .iter()
+        .filter_map(|x| x.as_str().map(str::to_string))
+        .collect()
 }
 
 fn push_unique(list: &mut Vec<String>, value: Option<String>) {
@@ -108,6 +312,11 @@ fn arn_parts(arn: &str) -> (Option<&str>, Option<&str>, Option<&str>) {
 
 /// Normalizes one finding JSON object (camelCase or PascalCase).
 pub fn normalize(v: &Value) -> Result<Finding, NormalizeError> {
+    normalize_json(&JsonRef::from_value(v))
+}
+
+/// Normalizes one finding already parsed into a [`JsonRef`] (see [`normalize`]).
+pub fn normalize_json(v: &JsonRef<'_>) -> Result<Finding, NormalizeError> {
     if !v.is_object() {
         return Err(NormalizeError::NotAnObject);
     }
@@ -125,10 +334,9 @@ pub fn normalize(v: &Value) -> Result<Finding, NormalizeError> {
         .or_else(|| arn_partition.map(str::to_string))
         .unwrap_or_else(|| "aws".to_string());
     let severity = match get(v, "severity") {
-        None | Some(Value::Null) => return Err(NormalizeError::Missing("severity")),
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
-        Some(_) => None,
+        None | Some(JsonRef::Null) => return Err(NormalizeError::Missing("severity")),
+        Some(JsonRef::Str(s)) => s.trim().parse::<f64>().ok(),
+        Some(n) => n.as_f64(),
     }
     .filter(|s| s.is_finite())
     .ok_or_else(|| NormalizeError::Invalid {
@@ -137,8 +345,8 @@ pub fn normalize(v: &Value) -> Result<Finding, NormalizeError> {
     })?;
     let created = get(v, "createdAt");
     let updated = get(v, "updatedAt");
-    let created_at = created.and_then(parse_value);
-    let updated_at = updated.and_then(parse_value);
+    let created_at = created.and_then(time_of);
+    let updated_at = updated.and_then(time_of);
     let (created_at, updated_at) = match (created_at, updated_at) {
         (Some(c), Some(u)) => (c, u),
         (Some(c), None) if updated.is_none() => (c, c),
@@ -165,9 +373,9 @@ pub fn normalize(v: &Value) -> Result<Finding, NormalizeError> {
     let details = resource_details(resource);
     let resource_key = resource_key(&resource_type, &details);
     let count = match get(service, "count") {
-        Some(Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().map(|f| f.max(0.0) as u64)),
-        Some(Value::String(s)) => s.parse().ok(),
-        _ => None,
+        Some(JsonRef::Str(s)) => s.parse().ok(),
+        Some(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f.max(0.0) as u64)),
+        None => None,
     }
     .unwrap_or(1)
     .max(1);
@@ -190,8 +398,8 @@ pub fn normalize(v: &Value) -> Result<Finding, NormalizeError> {
         description: string_at(v, &["description"]).unwrap_or_default(),
         created_at,
         updated_at,
-        event_first_seen: get(service, "eventFirstSeen").and_then(parse_value),
-        event_last_seen: get(service, "eventLastSeen").and_then(parse_value),
+        event_first_seen: get(service, "eventFirstSeen").and_then(time_of),
+        event_last_seen: get(service, "eventLastSeen").and_then(time_of),
         count,
         archived: bool_of(get(service, "archived")).unwrap_or(false),
         sample: is_sample(service),
@@ -203,24 +411,28 @@ pub fn normalize(v: &Value) -> Result<Finding, NormalizeError> {
         resource: details,
         activity: activity(service),
         associated_attack_sequence_arn: string_at(v, &["associatedAttackSequenceArn"]),
-        sequence: path(service, &["detection", "sequence"]).filter(|s| s.is_object()).map(sequence),
+        sequence: path(service, &["detection", "sequence"])
+            .filter(|s| s.is_object())
+            .map(sequence),
     })
 }
 
-fn is_sample(service: &Value) -> bool {
-    let Some(info) = get(service, "additionalInfo") else { return false };
+fn is_sample(service: &JsonRef<'_>) -> bool {
+    let Some(info) = get(service, "additionalInfo") else {
+        return false;
+    };
     if let Some(b) = bool_of(get(info, "sample")) {
         return b;
     }
     // Only the JSON-string form (`value`) may be present.
     get(info, "value")
-        .and_then(Value::as_str)
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .and_then(JsonRef::as_str)
+        .and_then(|s| JsonRef::parse(s).ok())
         .and_then(|inner| bool_of(get(&inner, "sample")))
         .unwrap_or(false)
 }
 
-fn resource_details(r: &Value) -> ResourceDetails {
+fn resource_details(r: &JsonRef<'_>) -> ResourceDetails {
     let mut d = ResourceDetails {
         instance_id: string_at(r, &["instanceDetails", "instanceId"]),
         instance_profile_arn: string_at(r, &["instanceDetails", "iamInstanceProfile", "arn"]),
@@ -230,10 +442,26 @@ fn resource_details(r: &Value) -> ResourceDetails {
         user_type: string_at(r, &["accessKeyDetails", "userType"]),
         eks_cluster: string_at(r, &["eksClusterDetails", "name"]),
         ecs_cluster: string_at(r, &["ecsClusterDetails", "name"]),
-        kubernetes_namespace: string_at(r, &["kubernetesDetails", "kubernetesWorkloadDetails", "namespace"]),
-        kubernetes_workload: string_at(r, &["kubernetesDetails", "kubernetesWorkloadDetails", "name"]),
-        kubernetes_workload_uid: string_at(r, &["kubernetesDetails", "kubernetesWorkloadDetails", "uid"]),
-        kubernetes_user: string_at(r, &["kubernetesDetails", "kubernetesUserDetails", "username"]),
+        kubernetes_namespace: string_at(
+            r,
+            &[
+                "kubernetesDetails",
+                "kubernetesWorkloadDetails",
+                "namespace",
+            ],
+        ),
+        kubernetes_workload: string_at(
+            r,
+            &["kubernetesDetails", "kubernetesWorkloadDetails", "name"],
+        ),
+        kubernetes_workload_uid: string_at(
+            r,
+            &["kubernetesDetails", "kubernetesWorkloadDetails", "uid"],
+        ),
+        kubernetes_user: string_at(
+            r,
+            &["kubernetesDetails", "kubernetesUserDetails", "username"],
+        ),
         container_id: string_at(r, &["containerDetails", "id"]),
         lambda_function: string_at(r, &["lambdaDetails", "functionName"]),
         db_instance: string_at(r, &["rdsDbInstanceDetails", "dbInstanceIdentifier"])
@@ -249,9 +477,16 @@ fn resource_details(r: &Value) -> ResourceDetails {
     }
     d.container_image = string_at(r, &["containerDetails", "image"])
         .or_else(|| {
-            array_at(r, &["kubernetesDetails", "kubernetesWorkloadDetails", "containers"])
-                .iter()
-                .find_map(|c| string_at(c, &["image"]))
+            array_at(
+                r,
+                &[
+                    "kubernetesDetails",
+                    "kubernetesWorkloadDetails",
+                    "containers",
+                ],
+            )
+            .iter()
+            .find_map(|c| string_at(c, &["image"]))
         })
         .or_else(|| {
             array_at(r, &["ecsClusterDetails", "taskDetails", "containers"])
@@ -291,7 +526,7 @@ fn resource_key(resource_type: &str, d: &ResourceDetails) -> Option<String> {
     })
 }
 
-fn activity(service: &Value) -> Activity {
+fn activity(service: &JsonRef<'_>) -> Activity {
     let action = get(service, "action").unwrap_or(&NULL);
     let mut a = Activity {
         action_type: string_at(action, &["actionType"]),
@@ -301,7 +536,10 @@ fn activity(service: &Value) -> Activity {
         service_name: string_at(action, &["awsApiCallAction", "serviceName"]),
         caller_type: string_at(action, &["awsApiCallAction", "callerType"]),
         domain: string_at(action, &["dnsRequestAction", "domain"]),
-        remote_account_id: string_at(action, &["awsApiCallAction", "remoteAccountDetails", "accountId"]),
+        remote_account_id: string_at(
+            action,
+            &["awsApiCallAction", "remoteAccountDetails", "accountId"],
+        ),
         ..Default::default()
     };
     collect_remote(action, &mut a, 0);
@@ -313,20 +551,37 @@ fn activity(service: &Value) -> Activity {
 
 /// Walks `service.action` for every `remoteIpDetails` and `localPortDetails`, whatever the
 /// action type: new action types keep their remote addresses without code changes.
-fn collect_remote(v: &Value, a: &mut Activity, depth: usize) {
+fn collect_remote(v: &JsonRef<'_>, a: &mut Activity, depth: usize) {
     if depth > 8 {
         return;
     }
     match v {
-        Value::Object(map) => {
-            for (key, child) in map {
+        JsonRef::Object(members) => {
+            // Members in key order, the last of a repeated key winning: the order a
+            // `serde_json::Value` map visits them in, so the lists keep their order.
+            let mut sorted: Vec<&(Cow<'_, str>, JsonRef<'_>)> = members.iter().collect();
+            sorted.sort_by(|x, y| x.0.cmp(&y.0));
+            let mut i = 0;
+            while i < sorted.len() {
+                if i + 1 < sorted.len() && sorted[i + 1].0 == sorted[i].0 {
+                    i += 1; // a later duplicate replaces this one
+                    continue;
+                }
+                let (key, child) = sorted[i];
+                i += 1;
                 if key.eq_ignore_ascii_case("remoteIpDetails") {
                     push_unique(&mut a.remote_ips, string_at(child, &["ipAddressV4"]));
                     push_unique(&mut a.remote_ips, string_at(child, &["ipAddressV6"]));
-                    push_unique(&mut a.remote_countries, string_at(child, &["country", "countryCode"]));
-                    push_unique(&mut a.remote_orgs, string_at(child, &["organization", "asnOrg"]));
+                    push_unique(
+                        &mut a.remote_countries,
+                        string_at(child, &["country", "countryCode"]),
+                    );
+                    push_unique(
+                        &mut a.remote_orgs,
+                        string_at(child, &["organization", "asnOrg"]),
+                    );
                 } else if key.eq_ignore_ascii_case("localPortDetails") {
-                    if let Some(port) = path(child, &["port"]).and_then(Value::as_u64) {
+                    if let Some(port) = path(child, &["port"]).and_then(JsonRef::as_u64) {
                         let port = port as u16;
                         if !a.local_ports.contains(&port) {
                             a.local_ports.push(port);
@@ -337,12 +592,12 @@ fn collect_remote(v: &Value, a: &mut Activity, depth: usize) {
                 }
             }
         }
-        Value::Array(items) => items.iter().for_each(|x| collect_remote(x, a, depth + 1)),
+        JsonRef::Array(items) => items.iter().for_each(|x| collect_remote(x, a, depth + 1)),
         _ => {}
     }
 }
 
-fn sequence(s: &Value) -> AttackSequence {
+fn sequence(s: &JsonRef<'_>) -> AttackSequence {
     AttackSequence {
         uid: string_at(s, &["uid"]),
         description: string_at(s, &["description"]),
@@ -353,10 +608,10 @@ fn sequence(s: &Value) -> AttackSequence {
                 signal_type: string_at(x, &["type"]).unwrap_or_default(),
                 name: string_at(x, &["name"]).unwrap_or_default(),
                 description: string_at(x, &["description"]),
-                severity: path(x, &["severity"]).and_then(Value::as_f64),
-                count: path(x, &["count"]).and_then(Value::as_u64),
-                first_seen_at: get(x, "firstSeenAt").and_then(parse_value),
-                last_seen_at: get(x, "lastSeenAt").and_then(parse_value),
+                severity: path(x, &["severity"]).and_then(JsonRef::as_f64),
+                count: path(x, &["count"]).and_then(JsonRef::as_u64),
+                first_seen_at: get(x, "firstSeenAt").and_then(time_of),
+                last_seen_at: get(x, "lastSeenAt").and_then(time_of),
                 resource_uids: strings_at(x, &["resourceUids"]),
                 actor_ids: strings_at(x, &["actorIds"]),
                 endpoint_ids: strings_at(x, &["endpointIds"]),

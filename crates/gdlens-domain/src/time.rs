@@ -31,7 +31,7 @@ pub fn parse_value(v: &Value) -> Option<EpochMillis> {
     }
 }
 
-fn from_epoch_number(x: f64) -> Option<EpochMillis> {
+pub(crate) fn from_epoch_number(x: f64) -> Option<EpochMillis> {
     if !x.is_finite() || x < 0.0 {
         return None;
     }

@@ -1,10 +1,9 @@
 //! Classifies one complete JSON text (an NDJSON line, an array element, a standalone object)
 //! into findings: a finding, an EventBridge event, or a `findings` / `Findings` wrapper.
 
-use gdlens_domain::{normalize, NormalizeError};
+use gdlens_domain::{normalize_json, JsonRef, NormalizeError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use crate::{reject, ImportItem, ImportRecord, RejectCode};
 
@@ -20,31 +19,31 @@ struct Nested<'a> {
 }
 
 /// Whether an object is an EventBridge event carrying a finding in `detail`.
-pub(crate) fn is_event(obj: &serde_json::Map<String, Value>) -> bool {
-    obj.get("detail").is_some_and(Value::is_object)
-        && (obj.contains_key("detail-type") || obj.contains_key("source"))
+pub(crate) fn is_event(obj: &JsonRef<'_>) -> bool {
+    obj.member("detail").is_some_and(JsonRef::is_object)
+        && (obj.member("detail-type").is_some() || obj.member("source").is_some())
 }
 
 /// The wrapper key (`findings` or `Findings`) if the object is GetFindings / CLI output.
-pub(crate) fn wrapper_key(obj: &serde_json::Map<String, Value>) -> Option<&'static str> {
-    if obj.contains_key("id") || obj.contains_key("Id") {
+pub(crate) fn wrapper_key(obj: &JsonRef<'_>) -> Option<&'static str> {
+    if obj.member("id").is_some() || obj.member("Id").is_some() {
         return None;
     }
     ["findings", "Findings"]
         .into_iter()
-        .find(|k| obj.get(*k).is_some_and(Value::is_array))
+        .find(|k| obj.member(k).is_some_and(|v| v.as_array().is_some()))
 }
 
-fn normalize_reject(source: &str, line: u64, value: &Value, e: NormalizeError) -> ImportItem {
+fn normalize_reject(source: &str, line: u64, value: &JsonRef<'_>, e: NormalizeError) -> ImportItem {
     let code = match e {
         NormalizeError::NotAnObject => RejectCode::NotAnObject,
         NormalizeError::Missing(_) => RejectCode::MissingField,
         NormalizeError::Invalid { .. } => RejectCode::InvalidField,
     };
     let id = value
-        .get("id")
-        .or_else(|| value.get("Id"))
-        .and_then(Value::as_str);
+        .member("id")
+        .or_else(|| value.member("Id"))
+        .and_then(JsonRef::as_str);
     let reason = match id {
         Some(id) => format!("finding {id}: {e}"),
         None => e.to_string(),
@@ -52,8 +51,8 @@ fn normalize_reject(source: &str, line: u64, value: &Value, e: NormalizeError) -
     reject(source, line, code, reason)
 }
 
-fn finding(text: &str, value: &Value, source: &str, line: u64) -> ImportItem {
-    match normalize(value) {
+fn finding(text: &str, value: &JsonRef<'_>, source: &str, line: u64) -> ImportItem {
+    match normalize_json(value) {
         Ok(finding) => ImportItem::Record(ImportRecord {
             finding,
             raw: text.trim().to_string(),
@@ -73,7 +72,7 @@ pub(crate) fn classify(
     index_elements: bool,
     sink: &mut dyn FnMut(ImportItem),
 ) {
-    let value: Value = match serde_json::from_str(text) {
+    let value = match JsonRef::parse(text) {
         Ok(v) => v,
         Err(e) => {
             return sink(reject(
@@ -89,14 +88,14 @@ pub(crate) fn classify(
 
 fn classify_value(
     text: &str,
-    value: Value,
+    value: JsonRef<'_>,
     source: &str,
     line: u64,
     index_elements: bool,
     sink: &mut dyn FnMut(ImportItem),
 ) {
     match &value {
-        Value::Object(obj) if is_event(obj) => {
+        JsonRef::Object(_) if is_event(&value) => {
             let nested: Nested<'_> = match serde_json::from_str(text) {
                 Ok(n) => n,
                 Err(e) => {
@@ -108,7 +107,7 @@ fn classify_value(
                     ))
                 }
             };
-            let (Some(raw), Some(detail)) = (nested.detail, obj.get("detail")) else {
+            let (Some(raw), Some(detail)) = (nested.detail, value.member("detail")) else {
                 return sink(reject(
                     source,
                     line,
@@ -118,7 +117,7 @@ fn classify_value(
             };
             sink(finding(raw.get(), detail, source, line));
         }
-        Value::Object(obj) if wrapper_key(obj).is_some() => {
+        JsonRef::Object(_) if wrapper_key(&value).is_some() => {
             let nested: Nested<'_> = match serde_json::from_str(text) {
                 Ok(n) => n,
                 Err(e) => {
@@ -139,8 +138,8 @@ fn classify_value(
                 classify(raw.get(), source, at, false, sink);
             }
         }
-        Value::Object(_) => sink(finding(text, &value, source, line)),
-        Value::Array(_) => {
+        JsonRef::Object(_) => sink(finding(text, &value, source, line)),
+        JsonRef::Array(_) => {
             let elements: Vec<&RawValue> = match serde_json::from_str(text) {
                 Ok(v) => v,
                 Err(e) => {
@@ -169,13 +168,13 @@ fn classify_value(
     }
 }
 
-fn kind(v: &Value) -> &'static str {
+fn kind(v: &JsonRef<'_>) -> &'static str {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        JsonRef::Null => "null",
+        JsonRef::Bool(_) => "a boolean",
+        JsonRef::U64(_) | JsonRef::I64(_) | JsonRef::F64(_) => "a number",
+        JsonRef::Str(_) => "a string",
+        JsonRef::Array(_) => "an array",
+        JsonRef::Object(_) => "an object",
     }
 }

@@ -95,7 +95,10 @@ fn missing_required_fields_are_named() {
     assert_eq!(normalize(&v).unwrap_err().code(), "invalid_field");
     let mut v = ssh_brute_force();
     v["updatedAt"] = json!("soon");
-    assert_eq!(normalize(&v).unwrap_err().to_string(), "field `updatedAt`: not a timestamp");
+    assert_eq!(
+        normalize(&v).unwrap_err().to_string(),
+        "field `updatedAt`: not a timestamp"
+    );
     assert_eq!(normalize(&json!([1])), Err(NormalizeError::NotAnObject));
 }
 
@@ -132,6 +135,41 @@ fn attack_sequence_is_parsed() {
     let s = f.sequence.unwrap();
     assert_eq!(s.signals[0].first_seen_at, Some(1_714_557_600_500));
     assert_eq!(s.actors[0].session_uid.as_deref(), Some("s1"));
-    assert_eq!(s.tactic_names().collect::<Vec<_>>(), vec!["Discovery", "Exfiltration"]);
+    assert_eq!(
+        s.tactic_names().collect::<Vec<_>>(),
+        vec!["Discovery", "Exfiltration"]
+    );
     assert_eq!(s.endpoints[0].country.as_deref(), Some("NL"));
+}
+
+/// The borrowed parse (bulk import) and the `Value` entry point (AWS sync) give the same finding,
+/// including escaped strings, repeated keys (last wins), PascalCase and nested remote details
+/// visited in key order.
+#[test]
+fn borrowed_parse_matches_value_normalize() {
+    let texts = [
+        ssh_brute_force().to_string(),
+        r#"{"Id":"p1","Type":"Recon:EC2/Portscan","AccountId":"1","Severity":"5.5","UpdatedAt":1700000000,
+           "Title":"t\u00e9\"x\"","Service":{"Count":"3","Archived":"TRUE","AdditionalInfo":{"Value":"{\"sample\":true}"},
+           "Action":{"zAction":{"remoteIpDetails":{"ipAddressV4":"9.9.9.9"}},
+                     "aAction":{"remoteIpDetails":{"ipAddressV4":"1.1.1.1"},"localPortDetails":{"port":22}},
+                     "aAction":{"remoteIpDetails":{"ipAddressV4":"2.2.2.2"}}}}}"#
+            .to_string(),
+        r#"{"id":"d","id":"d2","type":"T","accountId":"1","severity":2.0,"createdAt":"2024-01-01T00:00:00Z",
+           "service":{"count":-4,"action":[{"remoteIpDetails":{"ipAddressV6":"::1"}}]}}"#
+            .to_string(),
+        r#"{"id":"bad","type":"T","accountId":"1","severity":true,"updatedAt":"2024-01-01T00:00:00Z"}"#.to_string(),
+        "[1]".to_string(),
+    ];
+    for text in &texts {
+        let value: Value = serde_json::from_str(text).unwrap();
+        let borrowed = JsonRef::parse(text).unwrap();
+        assert_eq!(normalize_json(&borrowed), normalize(&value), "{text}");
+    }
+    let f = normalize_json(&JsonRef::parse(&texts[1]).unwrap()).unwrap();
+    assert_eq!(f.activity.remote_ips, vec!["2.2.2.2", "9.9.9.9"]);
+    assert_eq!((f.count, f.archived, f.sample), (3, true, true));
+    assert_eq!(f.title, "té\"x\"");
+    let d = normalize_json(&JsonRef::parse(&texts[2]).unwrap()).unwrap();
+    assert_eq!((d.id.as_str(), d.count), ("d2", 1));
 }
