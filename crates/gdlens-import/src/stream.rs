@@ -53,6 +53,11 @@ impl<R: BufRead> Tracked<R> {
     }
 
     fn advance(&mut self, n: usize) {
+        self.advance_known(n, None);
+    }
+
+    /// Consumes `n` bytes; `newlines` is their count of `\n` when the caller already knows it.
+    fn advance_known(&mut self, n: usize, newlines: Option<u64>) {
         if n == 0 {
             return;
         }
@@ -64,7 +69,8 @@ impl<R: BufRead> Tracked<R> {
                 // `fill` was called just before and returned at least `n` bytes; this does no I/O.
                 &self.inner.fill_buf().expect("buffered bytes")[..n]
             };
-            self.newlines += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+            self.newlines +=
+                newlines.unwrap_or_else(|| memchr::memchr_iter(b'\n', bytes).count() as u64);
             if self.recording.get() {
                 if self.recorded.len() + n > MAX_DOCUMENT {
                     self.overflow = true;
@@ -115,16 +121,16 @@ impl<R: BufRead> Tracked<R> {
                 return Ok(any);
             }
             any = true;
-            match buf.iter().position(|&b| b == b'\n') {
+            match memchr::memchr(b'\n', buf) {
                 Some(i) => {
                     out.extend_from_slice(&buf[..i]);
-                    self.advance(i + 1);
+                    self.advance_known(i + 1, Some(1));
                     return Ok(true);
                 }
                 None => {
                     let n = buf.len();
                     out.extend_from_slice(buf);
-                    self.advance(n);
+                    self.advance_known(n, Some(0));
                 }
             }
         }
