@@ -126,6 +126,40 @@ impl Store {
         })
     }
 
+    /// Switches to a rollback journal for a bulk load when no other process has the store open.
+    ///
+    /// In WAL mode every page is written twice (to the WAL, then to the database at checkpoint); a
+    /// bulk load mostly appends new pages, which a rollback journal writes once. Each batch stays
+    /// one atomic transaction, so a kill leaves the store consistent (the next open rolls the hot
+    /// journal back). Returns whether the switch happened; [`Store::end_bulk_load`] (and every
+    /// [`Store::open`]) returns to WAL. With a reader elsewhere (a running server) SQLite refuses
+    /// the switch and the load simply continues in WAL mode.
+    pub fn begin_bulk_load(&self) -> Result<bool, StoreError> {
+        if self.path.is_none() {
+            return Ok(false);
+        }
+        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mode: String = match conn.query_row("PRAGMA journal_mode = TRUNCATE", [], |r| r.get(0))
+        {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::debug!(error = %e, "store in use elsewhere; bulk load stays in WAL mode");
+                return Ok(false);
+            }
+        };
+        Ok(mode.eq_ignore_ascii_case("truncate"))
+    }
+
+    /// Returns to WAL mode after [`Store::begin_bulk_load`].
+    pub fn end_bulk_load(&self) -> Result<(), StoreError> {
+        if self.path.is_none() {
+            return Ok(());
+        }
+        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        Ok(())
+    }
+
     /// An in-memory store (tests, throwaway demos). Reads share the single connection.
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let mut conn = Connection::open_in_memory()?;

@@ -63,7 +63,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let store = Store::open(&args.data_dir.path)
         .with_context(|| format!("opening the store in {}", args.data_dir.path.display()))?;
     let started = std::time::Instant::now();
-    let summary = import_paths(&store, args.paths, args.batch_size as usize)?;
+    let bulk = store
+        .begin_bulk_load()
+        .context("preparing the store for a bulk load")?;
+    tracing::debug!(bulk, "rollback journal for the bulk load");
+    let result = import_paths(&store, args.paths, args.batch_size as usize);
+    if bulk {
+        store
+            .end_bulk_load()
+            .context("returning the store to WAL mode")?;
+    }
+    let summary = result?;
     let elapsed = started.elapsed().as_secs_f64();
     tracing::info!(
         read = summary.read,
