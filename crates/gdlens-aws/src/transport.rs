@@ -5,6 +5,7 @@
 //! Why the limiter lives in the HTTP client and not in an interceptor: interceptor hooks are
 //! synchronous and cannot wait; `HttpConnector::call` is async and sees every attempt.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,13 +22,25 @@ use aws_smithy_types::config_bag::ConfigBag;
 use tokio::time::Instant;
 
 /// A token bucket: permits at `rate` per second, at most `burst` at once. `burst = 1` spaces
-/// requests evenly, so no window of one second ever sees more than `rate` requests leave.
+/// requests evenly. On top of that, no window of one second ever holds more than `rate` permits
+/// (at least one), counted at the moment they are actually granted.
 #[derive(Debug)]
 pub struct RateLimiter {
     interval: Duration,
     burst: u32,
-    next: Mutex<Option<Instant>>,
+    per_second: usize,
+    state: Mutex<LimiterState>,
 }
+
+#[derive(Debug, Default)]
+struct LimiterState {
+    /// When the next reservation may be granted.
+    next: Option<Instant>,
+    /// When the permits of the last second were granted, oldest first.
+    granted: VecDeque<Instant>,
+}
+
+const WINDOW: Duration = Duration::from_secs(1);
 
 impl RateLimiter {
     /// A limiter of `rate` requests per second with the given burst.
@@ -40,24 +53,53 @@ impl RateLimiter {
         Self {
             interval: Duration::from_secs_f64(1.0 / rate),
             burst: burst.max(1),
-            next: Mutex::new(None),
+            per_second: (rate.floor() as usize).max(1),
+            state: Mutex::new(LimiterState::default()),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LimiterState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Waits for a permit.
     pub async fn acquire(&self) {
         let at = {
-            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = self.lock();
             let now = Instant::now();
             // Unused capacity accumulates up to `burst - 1` intervals back.
             let earliest = now
                 .checked_sub(self.interval * (self.burst - 1))
                 .unwrap_or(now);
-            let at = next.map_or(earliest, |n| n.max(earliest));
-            *next = Some(at + self.interval);
+            let at = state.next.map_or(earliest, |n| n.max(earliest));
+            state.next = Some(at + self.interval);
             at
         };
         tokio::time::sleep_until(at).await;
+        // On a busy runtime timers fire late, and permits planned apart can be granted close
+        // together: count the grants of the last second too, so lateness never adds up to more
+        // than `rate` in one second. Punctual permits never wait here.
+        loop {
+            let wait_until = {
+                let mut state = self.lock();
+                let now = Instant::now();
+                while state
+                    .granted
+                    .front()
+                    .is_some_and(|&t| now.duration_since(t) >= WINDOW)
+                {
+                    state.granted.pop_front();
+                }
+                match state.granted.front() {
+                    Some(&oldest) if state.granted.len() >= self.per_second => oldest + WINDOW,
+                    _ => {
+                        state.granted.push_back(now);
+                        return;
+                    }
+                }
+            };
+            tokio::time::sleep_until(wait_until).await;
+        }
     }
 }
 
@@ -164,6 +206,51 @@ mod tests {
         }
         // Paused clock: exact virtual time. Four gaps of 100 ms after the first permit.
         assert_eq!(Instant::now() - start, Duration::from_millis(400));
+    }
+
+    /// The most grants (ms offsets, ascending) in any half-open window of one second.
+    fn peak_per_second(granted: &[u128]) -> usize {
+        (0..granted.len())
+            .map(|i| {
+                granted[i..]
+                    .iter()
+                    .take_while(|&&t| t < granted[i] + 1000)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn late_permits_never_add_up_to_more_than_the_rate_in_one_second() {
+        let limiter = RateLimiter::new(10.0, 1);
+        let start = Instant::now();
+        let mut granted = Vec::new();
+        limiter.acquire().await;
+        granted.push(0);
+        // Nine permits planned 100 ms apart whose tasks only run at 999 ms, as on a runtime too
+        // busy to fire timers on time...
+        let mut late: Vec<_> = (0..9).map(|_| Box::pin(limiter.acquire())).collect();
+        for permit in &mut late {
+            let pending = tokio::time::timeout(Duration::ZERO, permit.as_mut()).await;
+            assert!(pending.is_err(), "planned in the future");
+        }
+        tokio::time::advance(Duration::from_millis(999)).await;
+        for permit in late {
+            permit.await;
+            granted.push((Instant::now() - start).as_millis());
+        }
+        // ...followed by punctual ones, planned from 1000 ms on.
+        for _ in 0..10 {
+            limiter.acquire().await;
+            granted.push((Instant::now() - start).as_millis());
+        }
+        assert_eq!(granted[1..10], [999; 9]);
+        assert_eq!(
+            peak_per_second(&granted),
+            10,
+            "the late permits and the punctual ones share one second: {granted:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
