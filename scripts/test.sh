@@ -19,4 +19,4 @@ step "Web: build the frontend and test it in headless Chromium against a real se
 cargo build -p gdlens --locked
 # The WASM package was built above; the Vite bundle picks it up.
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build)
-GDLENS_BIN="$PWD/target/debug/gdlens" WEB_TEST_SKIP_BUILD=1 ./scripts/web-test.sh
+GDLENS_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/gdlens" WEB_TEST_SKIP_BUILD=1 ./scripts/web-test.sh

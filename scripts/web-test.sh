@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-GDLENS_BIN=${GDLENS_BIN:-$ROOT/target/debug/gdlens}
+GDLENS_BIN=${GDLENS_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/gdlens}
 
 ./scripts/ensure-chromium.sh
 if [ "${WEB_TEST_SKIP_BUILD:-0}" != 1 ]; then
