@@ -7,13 +7,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
 
 use crate::config::AwsConfig;
 use crate::error::AwsError;
-use crate::transport::{RateLimitedHttpClient, RateLimiter};
+use crate::transport::{default_https_client, RateLimitedHttpClient, RateLimiter};
 
 /// GuardDuty and Detective through the delegated administrator's credentials. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -47,8 +48,14 @@ impl AwsSource {
 
     /// Uses an already loaded SDK config (tests: static credentials).
     pub fn with_sdk_config(config: AwsConfig, sdk: SdkConfig) -> Self {
+        Self::with_http_client(config, sdk, default_https_client())
+    }
+
+    /// Like [`AwsSource::with_sdk_config`], sending through `http` (e.g. one behind a proxy, or
+    /// one that records requests); the rate limiter still sits in front of it.
+    pub fn with_http_client(config: AwsConfig, sdk: SdkConfig, http: SharedHttpClient) -> Self {
         let limiter = Arc::new(RateLimiter::new(config.max_requests_per_second, 1));
-        let http = RateLimitedHttpClient::default_client(limiter);
+        let http = RateLimitedHttpClient::new(http, limiter);
         Self {
             inner: Arc::new(SourceInner {
                 config,

@@ -116,16 +116,20 @@ impl RateLimitedHttpClient {
         Self { inner, limiter }
     }
 
-    /// Wraps the default HTTPS client (rustls; also speaks plain HTTP for local endpoints).
+    /// Wraps the default HTTPS client (see [`default_https_client`]).
     pub fn default_client(limiter: Arc<RateLimiter>) -> Self {
-        use aws_smithy_http_client::tls;
-        let inner = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .build_https();
-        Self::new(inner, limiter)
+        Self::new(default_https_client(), limiter)
     }
+}
+
+/// The SDK's HTTPS client with rustls (it also speaks plain HTTP, for local endpoints).
+pub fn default_https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .build_https()
 }
 
 #[derive(Debug)]
