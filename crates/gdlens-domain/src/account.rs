@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// How important an account is to the business. Unknown accounts are `Unknown`, not Low.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Criticality {
     #[default]

@@ -9,7 +9,9 @@ use crate::severity::SeverityLabel;
 use crate::time::EpochMillis;
 
 /// Triage state of a finding (local to gdlens; GuardDuty knows nothing of it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TriageStatus {
     #[default]
@@ -51,7 +53,10 @@ impl TriageStatus {
 
     /// Closed statuses no longer need attention (scoring damps them).
     pub fn is_closed(self) -> bool {
-        matches!(self, Self::Resolved | Self::Suppressed | Self::FalsePositive)
+        matches!(
+            self,
+            Self::Resolved | Self::Suppressed | Self::FalsePositive
+        )
     }
 }
 

@@ -23,7 +23,13 @@ impl<'a> FindingType<'a> {
         let (resource_type_affected, rest) = rest.split_once('/').unwrap_or(("", rest));
         let (rest, artifact) = rest.split_once('!').unwrap_or((rest, ""));
         let (family, mechanism) = rest.split_once('.').unwrap_or((rest, ""));
-        FindingType { purpose, resource_type_affected, family, mechanism, artifact }
+        FindingType {
+            purpose,
+            resource_type_affected,
+            family,
+            mechanism,
+            artifact,
+        }
     }
 }
 

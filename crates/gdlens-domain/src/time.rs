@@ -13,7 +13,11 @@ pub fn parse_iso(s: &str) -> Option<EpochMillis> {
         return Some(dt.timestamp_millis());
     }
     // Offset-less variants seen in old exports: `2020-01-01T00:00:00.000` or with a space.
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.fZ"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.fZ",
+    ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some(naive.and_utc().timestamp_millis());
         }
@@ -25,7 +29,9 @@ pub fn parse_iso(s: &str) -> Option<EpochMillis> {
 /// milliseconds (numbers above 10^11 are taken as milliseconds: old samples carry them).
 pub fn parse_value(v: &Value) -> Option<EpochMillis> {
     match v {
-        Value::String(s) => parse_iso(s).or_else(|| s.parse::<f64>().ok().and_then(from_epoch_number)),
+        Value::String(s) => {
+            parse_iso(s).or_else(|| s.parse::<f64>().ok().and_then(from_epoch_number))
+        }
         Value::Number(n) => n.as_f64().and_then(from_epoch_number),
         _ => None,
     }
@@ -70,17 +76,32 @@ mod tests {
     #[test]
     fn parses_iso_with_and_without_millis() {
         assert_eq!(parse_iso("2024-01-01T00:00:00Z"), Some(1_704_067_200_000));
-        assert_eq!(parse_iso("2024-01-01T00:00:00.123Z"), Some(1_704_067_200_123));
-        assert_eq!(parse_iso("2024-01-01T01:00:00+01:00"), Some(1_704_067_200_000));
-        assert_eq!(parse_iso("2024-01-01T00:00:00.000"), Some(1_704_067_200_000));
+        assert_eq!(
+            parse_iso("2024-01-01T00:00:00.123Z"),
+            Some(1_704_067_200_123)
+        );
+        assert_eq!(
+            parse_iso("2024-01-01T01:00:00+01:00"),
+            Some(1_704_067_200_000)
+        );
+        assert_eq!(
+            parse_iso("2024-01-01T00:00:00.000"),
+            Some(1_704_067_200_000)
+        );
         assert_eq!(parse_iso("yesterday"), None);
     }
 
     #[test]
     fn parses_epoch_seconds_and_millis() {
         assert_eq!(parse_value(&json!(1_704_067_200)), Some(1_704_067_200_000));
-        assert_eq!(parse_value(&json!(1_704_067_200.5)), Some(1_704_067_200_500));
-        assert_eq!(parse_value(&json!(1_704_067_200_123_i64)), Some(1_704_067_200_123));
+        assert_eq!(
+            parse_value(&json!(1_704_067_200.5)),
+            Some(1_704_067_200_500)
+        );
+        assert_eq!(
+            parse_value(&json!(1_704_067_200_123_i64)),
+            Some(1_704_067_200_123)
+        );
         assert_eq!(parse_value(&json!(null)), None);
     }
 
