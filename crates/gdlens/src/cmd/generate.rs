@@ -40,8 +40,8 @@ pub struct Args {
     pub account_config: Option<PathBuf>,
 }
 
-/// Today's UTC midnight in epoch ms.
-fn today_midnight_ms() -> i64 {
+/// Today's UTC midnight in epoch ms (the default "now" of demo data, here and in `serve`).
+pub(crate) fn today_midnight_ms() -> i64 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

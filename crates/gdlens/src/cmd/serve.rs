@@ -11,6 +11,7 @@ use gdlens_api::adapters::{CorrelatorAdapter, StoreAdapter};
 use gdlens_api::ports::IngestRecord;
 use gdlens_api::{AppState, Config};
 use gdlens_demo::{DemoOptions, Generator};
+use gdlens_domain::JsonRef;
 
 use super::DataDir;
 
@@ -127,12 +128,10 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
 /// Demo options for this run: the flags, "now" at today's UTC midnight like `gdlens generate`
 /// (so the demo looks current and agrees with a `generate` run of the same day and seed).
 fn demo_options(args: &Args) -> DemoOptions {
-    let day = 86_400_000;
-    let now = gdlens_api::state::now_ms();
     DemoOptions {
         seed: args.demo_seed,
         findings: args.demo_findings,
-        now_ms: now - now.rem_euclid(day),
+        now_ms: super::generate::today_midnight_ms(),
         ..DemoOptions::default()
     }
 }
@@ -224,7 +223,10 @@ async fn import_demo(
         .spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
             for demo in generator {
-                let finding = match gdlens_domain::normalize(&demo.to_value()) {
+                // Serialize once and normalize those bytes, as an import does.
+                let raw = demo.to_json();
+                let parsed = JsonRef::parse(&raw).map_err(anyhow::Error::from);
+                let finding = match parsed.and_then(|v| Ok(gdlens_domain::normalize_json(&v)?)) {
                     Ok(f) => f,
                     Err(e) => {
                         let _ = tx
@@ -234,7 +236,7 @@ async fn import_demo(
                 };
                 batch.push(IngestRecord {
                     finding,
-                    raw: demo.to_json(),
+                    raw,
                     source: "demo".to_string(),
                 });
                 if batch.len() == BATCH
