@@ -132,18 +132,19 @@ fn refs(targets: &[WriteBackTarget]) -> Vec<FindingRef> {
 }
 
 impl AwsWriteBack {
-    fn finish(&self, report: gdlens_aws::WriteBackReport) -> Result<(), WriteBackError> {
-        if !report.changed.is_empty() {
+    fn finish(&self, mut report: gdlens_aws::WriteBackReport) -> Result<(), WriteBackError> {
+        let changed = std::mem::take(&mut report.changed);
+        if !changed.is_empty() {
             if let Some(state) = self.state.get().and_then(Weak::upgrade) {
-                state.on_committed(report.changed.clone());
+                state.on_committed(changed);
             }
         }
         match report.first_error() {
             None => Ok(()),
             Some(e) => Err(WriteBackError(format!(
-                "{} of {} batch(es) refused: {} ({})",
+                "{} batch(es) refused ({} finding(s) done), first: {} ({})",
                 report.failed.len(),
-                report.failed.len() + usize::from(!report.done.is_empty()),
+                report.done.len(),
                 e.message,
                 e.code.as_str()
             ))),
