@@ -22,22 +22,9 @@ fn ids(findings: &[Value]) -> Vec<String> {
 async fn syncs_every_reachable_region_and_records_the_unreachable_ones() {
     let east = common::findings("us-east-1", 120);
     let west = common::findings("eu-west-1", 75);
-    let state = FixtureServer::builder()
-        .region("us-east-1", None, east.clone())
-        .region(
-            "eu-west-1",
-            Some("feedfacefeedfacefeedfacefeedface"),
-            west.clone(),
-        )
-        .members(
-            "us-east-1",
-            serde_json::from_value(common::read_json("members.json")).unwrap(),
-        )
-        .no_detector("sa-east-1")
-        .access_denied("ap-south-1")
-        .build();
+    let state = common::four_regions(&east, &west);
     let fixture = spawn(state.clone()).await.unwrap();
-    let regions = ["us-east-1", "eu-west-1", "sa-east-1", "ap-south-1"];
+    let regions = common::FOUR_REGIONS;
     let mut config = common::config(&fixture.endpoint_url(), &regions);
     config.lag_seconds = 60;
     let source = common::source(config).await;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 use gdlens_aws::{AwsConfig, AwsSource};
+use gdlens_aws_fixture::{FixtureServer, FixtureState};
 use serde_json::Value;
 
 pub fn fixture_path(name: &str) -> PathBuf {
@@ -75,4 +76,26 @@ pub async fn source(config: AwsConfig) -> AwsSource {
         .load()
         .await;
     AwsSource::with_sdk_config(config, sdk)
+}
+
+/// The regions of [`four_regions`]: two with findings, one without a detector, one AccessDenied.
+pub const FOUR_REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "sa-east-1", "ap-south-1"];
+
+/// A fixture with `east` in us-east-1 (default detector, members), `west` in eu-west-1 (a named
+/// detector), no detector in sa-east-1 and AccessDenied in ap-south-1.
+pub fn four_regions(east: &[Value], west: &[Value]) -> FixtureState {
+    FixtureServer::builder()
+        .region("us-east-1", None, east.to_vec())
+        .region(
+            "eu-west-1",
+            Some("feedfacefeedfacefeedfacefeedface"),
+            west.to_vec(),
+        )
+        .members(
+            "us-east-1",
+            serde_json::from_value(read_json("members.json")).unwrap(),
+        )
+        .no_detector("sa-east-1")
+        .access_denied("ap-south-1")
+        .build()
 }
