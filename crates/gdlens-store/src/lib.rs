@@ -10,7 +10,7 @@ mod model;
 mod schema;
 mod store;
 
-pub use codec::EncodedFinding;
+pub use codec::{EncodedFinding, Encoder, TRAIN_SAMPLES};
 pub use error::StoreError;
 pub use model::{
     AuditEntry, FindingVersion, Investigation, NewFinding, StoredFinding, SyncStatus, TicketLink,

@@ -8,6 +8,7 @@ pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1).comment("findings, versions, triage, tickets, audit, sync, detective, state"),
         M::up(V2).comment("integer finding keys; raw JSON with a codec (compressed)"),
+        M::up(V3).comment("zstd dictionaries trained on the store's own findings"),
     ])
 }
 
@@ -175,6 +176,18 @@ ALTER TABLE findings_v2 RENAME TO findings;
 ALTER TABLE finding_versions_v2 RENAME TO finding_versions;
 "#;
 
+/// Compression dictionaries (zstd), trained once per store on its first findings and never
+/// deleted: a compressed row names its dictionary by the id in its zstd frame header. `purpose`
+/// is `raw` (`finding_versions.raw`, codec 2) or `normalized` (`findings.normalized`, codec 2).
+const V3: &str = r#"
+CREATE TABLE codec_dictionaries (
+    id          INTEGER PRIMARY KEY,
+    purpose     TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    bytes       BLOB    NOT NULL
+);
+"#;
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -209,9 +222,11 @@ mod tests {
         let mut stmt = conn
             .prepare("SELECT raw_codec, raw, count FROM finding_versions WHERE finding_key = ?1 ORDER BY updated_at")
             .unwrap();
+        let lock = std::sync::RwLock::new(std::sync::Arc::default());
+        let mut decoder = crate::codec::Decoder::new(&lock);
         let rows: Vec<(String, i64)> = stmt
             .query_map([key], |r| {
-                Ok((crate::codec::raw_column(r, 0, 1)?, r.get(2)?))
+                Ok((decoder.raw_column(&conn, r, 0, 1)?, r.get(2)?))
             })
             .unwrap()
             .collect::<Result<_, _>>()

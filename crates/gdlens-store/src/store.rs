@@ -2,14 +2,17 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use gdlens_domain::time::EpochMillis;
 use gdlens_domain::{normalize, Finding, TriageStatus};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 use serde_json::json;
 
-use crate::codec::{decode_finding, raw_column, EncodedFinding, FINDING_CODEC};
+use crate::codec::{
+    train_into, Decoder, Dictionaries, EncodedFinding, Encoder, MIN_TRAIN_SAMPLES, TRAIN_SAMPLES,
+};
 use crate::error::StoreError;
 use crate::model::{
     AuditEntry, FindingVersion, Investigation, NewFinding, StoredFinding, SyncStatus, TicketLink,
@@ -35,6 +38,10 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
     /// `None` for an in-memory store: reads then go through the writer connection.
     path: Option<PathBuf>,
+    /// Compression dictionaries (see `codec`): replaced whole when trained or reloaded.
+    dictionaries: RwLock<Arc<Dictionaries>>,
+    /// Training failed once in this process: do not retry on every batch.
+    training_failed: AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -118,11 +125,14 @@ impl Store {
         }
         configure(&conn)?;
         migrations().to_latest(&mut conn)?;
+        let dictionaries = Dictionaries::load(&conn)?;
         tracing::debug!(path = %path.display(), "store opened");
         Ok(Store {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             path: Some(path),
+            dictionaries: RwLock::new(Arc::new(dictionaries)),
+            training_failed: AtomicBool::new(false),
         })
     }
 
@@ -165,10 +175,13 @@ impl Store {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn)?;
         migrations().to_latest(&mut conn)?;
+        let dictionaries = Dictionaries::load(&conn)?;
         Ok(Store {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             path: None,
+            dictionaries: RwLock::new(Arc::new(dictionaries)),
+            training_failed: AtomicBool::new(false),
         })
     }
 
@@ -230,6 +243,90 @@ impl Store {
         out
     }
 
+    // ------------------------------------------------------------------ codecs
+
+    fn current_dictionaries(&self) -> Arc<Dictionaries> {
+        Arc::clone(&self.dictionaries.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// An encoder with the store's current dictionaries (one per encoding thread; make a new one
+    /// after [`Store::train_dictionaries`] to compress with them).
+    pub fn encoder(&self) -> Encoder {
+        Encoder::new(self.current_dictionaries())
+    }
+
+    /// Whether the store has its compression dictionaries.
+    pub fn has_dictionaries(&self) -> bool {
+        self.current_dictionaries().trained()
+    }
+
+    /// Trains the store's compression dictionaries on `samples` (a finding and its raw JSON)
+    /// unless it has them. Returns whether it trained. Fewer than 200 samples train nothing;
+    /// [`TRAIN_SAMPLES`] is plenty. The dictionaries are committed before this returns, so rows
+    /// written with them can never outlive them.
+    pub fn train_dictionaries(&self, samples: &[(&Finding, &str)]) -> Result<bool, StoreError> {
+        if samples.len() < MIN_TRAIN_SAMPLES || self.has_dictionaries() {
+            return Ok(false);
+        }
+        let started = std::time::Instant::now();
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        // Another process may have trained them since this store was opened.
+        let stored = Dictionaries::load(&conn)?;
+        if !stored.trained() {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            train_into(&tx, samples, now_ms())?;
+            tx.commit()?;
+        }
+        let fresh = Dictionaries::load(&conn)?;
+        let trained = fresh.trained();
+        *self.dictionaries.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(fresh);
+        tracing::info!(
+            samples = samples.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "trained the store's compression dictionaries"
+        );
+        Ok(trained && !stored.trained())
+    }
+
+    /// After a commit while the store has no dictionaries: trains them on the latest stored
+    /// findings once there are [`TRAIN_SAMPLES`] (paths that write small batches, like a sync).
+    /// A failure is logged and not retried in this process; rows stay LZ4 meanwhile.
+    fn train_from_stored_if_due(&self) {
+        if self.training_failed.load(Ordering::Relaxed) || self.has_dictionaries() {
+            return;
+        }
+        let result = (|| -> Result<bool, StoreError> {
+            let samples: Vec<(Finding, String)> = self.read(|c| {
+                let stored: i64 = c.query_row("SELECT count(*) FROM findings", [], |r| r.get(0))?;
+                if (stored as usize) < TRAIN_SAMPLES {
+                    return Ok(Vec::new());
+                }
+                let mut decoder = Decoder::new(&self.dictionaries);
+                let mut stmt = c.prepare(
+                    "SELECT v.raw_codec, v.raw FROM findings f JOIN finding_versions v ON v.id = f.version_id
+                     ORDER BY f.key DESC LIMIT ?1",
+                )?;
+                let mut rows = stmt.query([TRAIN_SAMPLES as i64])?;
+                let mut out = Vec::with_capacity(TRAIN_SAMPLES);
+                while let Some(row) = rows.next()? {
+                    let raw = decoder.raw_column(c, row, 0, 1)?;
+                    out.push((renormalize(&raw)?, raw));
+                }
+                Ok(out)
+            })?;
+            if samples.is_empty() {
+                return Ok(false);
+            }
+            let refs: Vec<(&Finding, &str)> =
+                samples.iter().map(|(f, r)| (f, r.as_str())).collect();
+            self.train_dictionaries(&refs)
+        })();
+        if let Err(e) = result {
+            tracing::warn!(error = %e, code = e.code(), "could not train compression dictionaries; rows stay LZ4-compressed");
+            self.training_failed.store(true, Ordering::Relaxed);
+        }
+    }
+
     // ------------------------------------------------------------------ findings
 
     /// Upserts a batch in one transaction (see [`Store::upsert_batch_with_watermark`]).
@@ -248,11 +345,18 @@ impl Store {
         batch: &[NewFinding],
         watermark: Option<&Watermark>,
     ) -> Result<UpsertReport, StoreError> {
+        let mut encoder = self.encoder();
         let encoded = batch
             .iter()
-            .map(|n| EncodedFinding::new(n.finding.clone(), &n.raw, n.source.clone()))
+            .map(|n| encoder.encode(&n.finding, &n.raw, n.source.clone()))
             .collect::<Result<Vec<_>, _>>()?;
-        self.upsert_encoded(&encoded, watermark, true)
+        let (mut report, changed) = self.upsert_encoded(&encoded, watermark, true)?;
+        report.changed = changed
+            .into_iter()
+            .map(|i| batch[i].finding.clone())
+            .collect();
+        self.train_from_stored_if_due();
+        Ok(report)
     }
 
     /// Upserts findings encoded beforehand (bulk imports): same rules as
@@ -261,16 +365,20 @@ impl Store {
         &self,
         batch: &[EncodedFinding],
     ) -> Result<UpsertReport, StoreError> {
-        self.upsert_encoded(batch, None, false)
+        let (report, _) = self.upsert_encoded(batch, None, false)?;
+        self.train_from_stored_if_due();
+        Ok(report)
     }
 
+    /// The upsert; with `collect_changed` also returns the batch index of the latest record of
+    /// each finding whose latest version changed.
     fn upsert_encoded(
         &self,
         batch: &[EncodedFinding],
         watermark: Option<&Watermark>,
         collect_changed: bool,
-    ) -> Result<UpsertReport, StoreError> {
-        if let Some(i) = batch.iter().position(|r| r.finding.id.is_empty()) {
+    ) -> Result<(UpsertReport, Vec<usize>), StoreError> {
+        if let Some(i) = batch.iter().position(|r| r.head.id.is_empty()) {
             return Err(StoreError::InvalidInput(format!(
                 "record {i} of the batch has an empty finding id"
             )));
@@ -301,7 +409,7 @@ impl Store {
                  WHERE key = ?1",
             )?;
             for (i, rec) in batch.iter().enumerate() {
-                let f = &rec.finding;
+                let f = &rec.head;
                 let current: Option<(i64, i64)> =
                     current_stmt.query_row([&f.id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
                 let is_newer = current.is_none_or(|(_, c)| f.updated_at > c);
@@ -343,7 +451,7 @@ impl Store {
                     f.archived,
                     now,
                     rec.source,
-                    FINDING_CODEC,
+                    rec.codec,
                     rec.normalized
                 ];
                 if current.is_none() {
@@ -367,15 +475,14 @@ impl Store {
                 )?
                 .execute(params![w.region, w.detector_id, w.updated_at_ms])?;
             }
-            let mut idx: Vec<usize> = changed.into_values().collect();
-            idx.sort_unstable();
-            report.changed = idx.into_iter().map(|i| batch[i].finding.clone()).collect();
+            let mut changed: Vec<usize> = changed.into_values().collect();
+            changed.sort_unstable();
             report.generation = if report.inserted + report.updated == 0 && watermark.is_none() {
                 current_generation(tx)?
             } else {
                 bump_generation(tx)?
             };
-            Ok(report)
+            Ok((report, changed))
         })
     }
 
@@ -410,6 +517,7 @@ impl Store {
                 "SELECT codec, normalized, archived, version_id FROM findings ORDER BY key",
             )?;
             let mut rows = stmt.query([])?;
+            let mut decoder = Decoder::new(&self.dictionaries);
             let mut stale = Vec::new();
             while let Some(row) = rows.next()? {
                 let codec: i64 = row.get(0)?;
@@ -418,7 +526,7 @@ impl Store {
                     .as_blob()
                     .map_err(|e| StoreError::Codec(e.to_string()))?;
                 let archived: bool = row.get(2)?;
-                match decode_finding(codec, blob) {
+                match decoder.finding(c, codec, blob) {
                     Some(mut finding) => {
                         finding.archived = archived;
                         f(finding);
@@ -434,7 +542,8 @@ impl Store {
                 let mut raw_stmt =
                     c.prepare_cached("SELECT raw_codec, raw FROM finding_versions WHERE id = ?1")?;
                 for (version_id, archived) in stale {
-                    let raw = raw_stmt.query_row([version_id], |r| raw_column(r, 0, 1))?;
+                    let raw =
+                        raw_stmt.query_row([version_id], |r| decoder.raw_column(c, r, 0, 1))?;
                     let mut finding = renormalize(&raw)?;
                     finding.archived = archived;
                     f(finding);
@@ -460,6 +569,7 @@ impl Store {
                  FROM findings f JOIN finding_versions v ON v.id = f.version_id WHERE f.id = ?1",
             )?;
             let mut out = Vec::with_capacity(ids.len());
+            let mut decoder = Decoder::new(&self.dictionaries);
             for id in ids {
                 let row = stmt
                     .query_row([id], |r| {
@@ -470,12 +580,12 @@ impl Store {
                             r.get::<_, i64>(3)?,
                             r.get::<_, i64>(4)?,
                             r.get::<_, String>(5)?,
-                            raw_column(r, 6, 7)?,
+                            decoder.raw_column(c, r, 6, 7)?,
                         ))
                     })
                     .optional()?;
                 if let Some((codec, blob, archived, first, last, source, raw)) = row {
-                    let mut finding = match decode_finding(codec, &blob) {
+                    let mut finding = match decoder.finding(c, codec, &blob) {
                         Some(f) => f,
                         None => renormalize(&raw)?,
                     };
@@ -502,6 +612,7 @@ impl Store {
                  FROM findings f JOIN finding_versions v ON v.finding_key = f.key
                  WHERE f.id = ?1 ORDER BY v.updated_at",
             )?;
+            let mut decoder = Decoder::new(&self.dictionaries);
             let rows = stmt.query_map([id], |r| {
                 Ok(FindingVersion {
                     updated_at: r.get(0)?,
@@ -510,7 +621,7 @@ impl Store {
                     archived: r.get(3)?,
                     imported_at: r.get(4)?,
                     source: r.get(5)?,
-                    raw: raw_column(r, 6, 7)?,
+                    raw: decoder.raw_column(c, r, 6, 7)?,
                     is_latest: r.get::<_, Option<bool>>(8)?.unwrap_or(false),
                 })
             })?;
