@@ -691,8 +691,8 @@ impl Planner<'_> {
                 ("session", Json::obj([
                     ("createdTime", Json::Float(first as f64 / 1000.0 - 600.0)),
                     ("issuer", format!("arn:aws:iam::{acct}:role/{role}").into()),
-                    ("mfaStatus", "Disabled".into()),
-                    ("uid", Json::Arr(vec![session.as_str().into()])),
+                    ("mfaStatus", "DISABLED".into()),
+                    ("uid", session.as_str().into()),
                 ])),
                 ("user", Json::obj([
                     ("account", Json::obj([("account", self.org.accounts[a].name.as_str().into()), ("uid", acct.as_str().into())])),

@@ -170,11 +170,13 @@ pub struct SyncStatus {
     pub last_attempt_at: Option<EpochMillis>,
     /// Last successful sync.
     pub last_success_at: Option<EpochMillis>,
-    /// Last error code (`AccessDenied`, `NoDetector`, `Throttled`, `Unreachable`); `None` after a success.
+    /// Last error code, snake_case as `gdlens_aws::ErrorCode::as_str` gives it (`access_denied`,
+    /// `no_detector`, `throttled`, `unreachable`, …); `None` after a success.
     pub last_error_code: Option<String>,
     /// Last error message.
     pub last_error_message: Option<String>,
-    /// Findings synced in total.
+    /// Findings read by syncs of this region in total; findings read again in the lag overlap
+    /// after a watermark count each time.
     pub findings_synced: u64,
 }
 
