@@ -25,7 +25,7 @@ mod world;
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use gdlens_domain::Account;
+use gdlens_domain::{normalize_json, Account, Finding, JsonRef, NormalizeError};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -204,6 +204,15 @@ impl DemoFinding {
     /// Compact JSON text, exactly as [`write_ndjson`] writes the line.
     pub fn to_json(&self) -> String {
         self.json.to_json_string()
+    }
+
+    /// The finding as an import would store it: its JSON text ([`DemoFinding::to_json`]) and the
+    /// finding normalized from those bytes.
+    pub fn to_record(&self) -> Result<(Finding, String), NormalizeError> {
+        let raw = self.to_json();
+        // The generator's own serializer: its output is JSON by construction.
+        let json = JsonRef::parse(&raw).expect("generated JSON parses");
+        Ok((normalize_json(&json)?, raw))
     }
 }
 

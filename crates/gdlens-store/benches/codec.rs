@@ -5,7 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use gdlens_demo::{DemoOptions, Generator};
-use gdlens_domain::{normalize, Finding};
+use gdlens_domain::Finding;
 use gdlens_store::{Store, TRAIN_SAMPLES};
 
 fn findings(n: usize) -> Vec<(Finding, String)> {
@@ -18,13 +18,7 @@ fn findings(n: usize) -> Vec<(Finding, String)> {
     };
     Generator::new(&opts)
         .unwrap()
-        .map(|d| {
-            let raw = d.to_json();
-            (
-                normalize(&serde_json::from_str(&raw).unwrap()).unwrap(),
-                raw,
-            )
-        })
+        .map(|d| d.to_record().unwrap())
         .collect()
 }
 

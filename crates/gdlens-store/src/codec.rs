@@ -312,11 +312,6 @@ pub struct EncodedFinding {
 }
 
 impl EncodedFinding {
-    /// The finding id.
-    pub fn id(&self) -> &str {
-        &self.head.id
-    }
-
     /// Bytes this finding occupies in its rows' blobs (for sizing batches by memory).
     pub fn stored_bytes(&self) -> usize {
         self.raw.len() + self.normalized.len()

@@ -270,22 +270,24 @@ impl Store {
         }
         let started = std::time::Instant::now();
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        // Another process may have trained them since this store was opened.
+        // Another process may have trained them since this store was opened: use theirs.
         let stored = Dictionaries::load(&conn)?;
-        if !stored.trained() {
+        let trained_here = !stored.trained();
+        let current = if trained_here {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             train_into(&tx, samples, now_ms())?;
             tx.commit()?;
-        }
-        let fresh = Dictionaries::load(&conn)?;
-        let trained = fresh.trained();
-        *self.dictionaries.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(fresh);
-        tracing::info!(
-            samples = samples.len(),
-            ms = started.elapsed().as_millis() as u64,
-            "trained the store's compression dictionaries"
-        );
-        Ok(trained && !stored.trained())
+            tracing::info!(
+                samples = samples.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "trained the store's compression dictionaries"
+            );
+            Dictionaries::load(&conn)?
+        } else {
+            stored
+        };
+        *self.dictionaries.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(current);
+        Ok(trained_here)
     }
 
     /// After a commit while the store has no dictionaries: trains them on the latest stored

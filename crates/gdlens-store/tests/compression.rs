@@ -18,9 +18,9 @@ fn demo(seed: u64, n: usize) -> Vec<NewFinding> {
     Generator::new(&opts)
         .unwrap()
         .map(|d| {
-            let raw = d.to_json();
+            let (finding, raw) = d.to_record().unwrap();
             NewFinding {
-                finding: normalize(&serde_json::from_str(&raw).unwrap()).unwrap(),
+                finding,
                 raw,
                 source: "demo".into(),
             }

@@ -300,7 +300,7 @@ impl Dealer<'_> {
                 }
                 self.release()
             }
-            None => self.add(record),
+            None => Ok(self.add(record)),
         }
     }
 
@@ -309,17 +309,13 @@ impl Dealer<'_> {
         let held = self.held.take().unwrap_or_default();
         let samples: Vec<_> = held.iter().map(|r| (&r.finding, r.raw.as_str())).collect();
         self.store.train_dictionaries(&samples)?;
-        for record in held {
-            if !self.add(record)? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+        Ok(held.into_iter().all(|record| self.add(record)))
     }
 
-    fn add(&mut self, record: ImportRecord) -> Result<bool, StoreError> {
+    /// Adds a record to the current lot; false when its encoder is gone.
+    fn add(&mut self, record: ImportRecord) -> bool {
         self.lot.push(record);
-        Ok(self.lot.len() < RECORDS_PER_LOT || self.deal())
+        self.lot.len() < RECORDS_PER_LOT || self.deal()
     }
 
     /// Sends the current lot to the next encoder; false when it is gone.

@@ -11,7 +11,6 @@ use gdlens_api::adapters::{CorrelatorAdapter, StoreAdapter};
 use gdlens_api::ports::IngestRecord;
 use gdlens_api::{AppState, Config};
 use gdlens_demo::{DemoOptions, Generator};
-use gdlens_domain::JsonRef;
 
 use super::DataDir;
 
@@ -224,10 +223,8 @@ async fn import_demo(
             let mut batch = Vec::with_capacity(BATCH);
             for demo in generator {
                 // Serialize once and normalize those bytes, as an import does.
-                let raw = demo.to_json();
-                let parsed = JsonRef::parse(&raw).map_err(anyhow::Error::from);
-                let finding = match parsed.and_then(|v| Ok(gdlens_domain::normalize_json(&v)?)) {
-                    Ok(f) => f,
+                let (finding, raw) = match demo.to_record() {
+                    Ok(record) => record,
                     Err(e) => {
                         let _ = tx
                             .blocking_send(Err(anyhow::anyhow!("demo finding {}: {e}", demo.id())));
