@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use gdlens_api::adapters::{CorrelatorAdapter, StoreAdapter};
+use gdlens_api::adapters::StoreAdapter;
 use gdlens_api::{AppState, Config, IngestRecord};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,9 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let state = Arc::new(AppState::new(
             config,
             Arc::new(StoreAdapter::new(store)),
-            Box::new(CorrelatorAdapter::new(gdlens_groups::Correlator::new(
-                Default::default(),
-            ))),
+            gdlens_groups::Correlator::new(Default::default()),
             None,
         ));
         state.build().await.map_err(|e| e.message)?;
@@ -63,7 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         state.mark_ready();
         eprintln!(
             "bench_server: {} findings, listening on {listen}",
-            state.index.read().unwrap().len()
+            state.snapshot().index.len()
         );
         gdlens_api::serve(state, listen, async {
             let _ = tokio::signal::ctrl_c().await;

@@ -1,12 +1,14 @@
 //! Bearer tokens, roles and the caller's account scope.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use gdlens_domain::Scope;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::{AccountsScope, TokenConfig};
+use crate::scope::ScopeKey;
 
 /// What a token may do. Ordered: each role includes the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
@@ -39,17 +41,25 @@ pub struct Caller {
     /// Role.
     pub role: Role,
     /// Accounts visible to the caller.
-    pub scope: Scope,
+    pub scope: Arc<Scope>,
+    /// The scope's cache key (derived once, in every scope-dependent cache key).
+    pub scope_key: ScopeKey,
 }
 
 impl Caller {
+    /// A caller with `role` over `scope`.
+    pub fn new(name: impl Into<String>, role: Role, scope: Scope) -> Self {
+        Caller {
+            name: name.into(),
+            role,
+            scope_key: ScopeKey::of(&scope),
+            scope: Arc::new(scope),
+        }
+    }
+
     /// The caller when no tokens are configured (loopback only): admin over every account.
     pub fn local() -> Self {
-        Caller {
-            name: "local".into(),
-            role: Role::Admin,
-            scope: Scope::All,
-        }
+        Caller::new("local", Role::Admin, Scope::All)
     }
 }
 
@@ -88,14 +98,7 @@ impl TokenTable {
                     Scope::Accounts(ids.iter().cloned().collect::<BTreeSet<_>>())
                 }
             };
-            by_hash.insert(
-                hash,
-                Caller {
-                    name: t.name.clone(),
-                    role: t.role,
-                    scope,
-                },
-            );
+            by_hash.insert(hash, Caller::new(t.name.clone(), t.role, scope));
         }
         TokenTable { by_hash }
     }
@@ -160,6 +163,6 @@ mod tests {
     fn no_tokens_means_local_admin() {
         let c = TokenTable::default().authenticate(None).unwrap();
         assert_eq!(c.role, Role::Admin);
-        assert_eq!(c.scope, Scope::All);
+        assert_eq!(*c.scope, Scope::All);
     }
 }

@@ -1,8 +1,10 @@
-//! moka caches for summaries, finding-group lists and finding pages.
+//! moka caches, each bounded in bytes, for summaries, finding-group lists, finding pages, whole
+//! read-only responses and per-scope views.
 //!
-//! Keys hold the normalized query, the variables, the caller's scope and the data generation, so
-//! a new generation (import, sync, triage) makes old entries unreachable; they age out by size
-//! and time-to-idle. Concurrent identical misses compute once (`try_get_with`).
+//! Keys hold the normalized query, the caller's [`ScopeKey`] (and, for whole responses, the
+//! caller's identity) and the data generation, so a new generation makes old entries
+//! unreachable; they age out by size and time-to-idle. Concurrent identical misses compute once
+//! (`try_get_with`). Every value is weighed by an estimate of the heap bytes it holds.
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -11,9 +13,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use gdlens_groups::FindingGroup;
 use moka::future::Cache;
 
+use crate::auth::Role;
+use crate::config::ServerConfig;
 use crate::error::ApiError;
+use crate::scope::ScopeKey;
+use crate::view::ScopeView;
+
+/// Estimated heap bytes of a cached key or value (what the cache budget counts).
+pub trait Weigh {
+    /// Bytes, roughly: the cache is bounded by the sum of its keys' and values' weights.
+    fn weigh(&self) -> usize;
+}
 
 /// One named cache with hit/miss counters.
 pub struct NamedCache<K, V> {
@@ -25,15 +38,18 @@ pub struct NamedCache<K, V> {
 
 impl<K, V> NamedCache<K, V>
 where
-    K: Hash + Eq + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: Hash + Eq + Send + Sync + Weigh + 'static,
+    V: Clone + Send + Sync + Weigh + 'static,
 {
-    /// A cache holding at most `capacity` entries, dropping entries idle for 10 minutes.
-    pub fn new(name: &'static str, capacity: u64) -> Self {
+    /// A cache holding at most `max_bytes` (by [`Weigh`]), dropping entries idle for 10 minutes.
+    pub fn new(name: &'static str, max_bytes: u64) -> Self {
         NamedCache {
             name,
             cache: Cache::builder()
-                .max_capacity(capacity)
+                .max_capacity(max_bytes)
+                .weigher(|k: &K, v: &V| {
+                    u32::try_from(k.weigh() + v.weigh() + 64).unwrap_or(u32::MAX)
+                })
                 .time_to_idle(Duration::from_secs(600))
                 .build(),
             hits: AtomicU64::new(0),
@@ -87,6 +103,11 @@ where
         self.cache.entry_count()
     }
 
+    /// Bytes currently held, by [`Weigh`] (approximate).
+    pub fn weighted_bytes(&self) -> u64 {
+        self.cache.weighted_size()
+    }
+
     /// Drops every entry (used by tests and after large re-imports).
     pub fn invalidate_all(&self) {
         self.cache.invalidate_all();
@@ -94,21 +115,18 @@ where
 
     fn render(&self, out: &mut String) {
         let (h, m) = self.stats();
+        let name = self.name;
+        let _ = writeln!(out, "gdlens_cache_hits_total{{cache=\"{name}\"}} {h}");
+        let _ = writeln!(out, "gdlens_cache_misses_total{{cache=\"{name}\"}} {m}");
         let _ = writeln!(
             out,
-            "gdlens_cache_hits_total{{cache=\"{}\"}} {h}",
-            self.name
-        );
-        let _ = writeln!(
-            out,
-            "gdlens_cache_misses_total{{cache=\"{}\"}} {m}",
-            self.name
-        );
-        let _ = writeln!(
-            out,
-            "gdlens_cache_entries{{cache=\"{}\"}} {}",
-            self.name,
+            "gdlens_cache_entries{{cache=\"{name}\"}} {}",
             self.entry_count()
+        );
+        let _ = writeln!(
+            out,
+            "gdlens_cache_bytes{{cache=\"{name}\"}} {}",
+            self.weighted_bytes()
         );
     }
 }
@@ -120,37 +138,128 @@ pub struct CacheKey {
     pub resolver: &'static str,
     /// Canonical JSON of the normalized arguments.
     pub args: String,
-    /// `Scope::cache_key()`.
-    pub scope: String,
+    /// The caller's scope.
+    pub scope: ScopeKey,
     /// Data generation.
     pub generation: u64,
+}
+
+impl Weigh for CacheKey {
+    fn weigh(&self) -> usize {
+        self.args.len() + 64
+    }
+}
+
+/// The key of a whole cached response: everything that can change its bytes, including who
+/// asks (`viewer` answers with the caller's name and role).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ResponseKey {
+    /// Query text, variables and operation name.
+    pub request: String,
+    /// Token name of the caller.
+    pub caller: String,
+    /// The caller's role.
+    pub role: Role,
+    /// The caller's scope.
+    pub scope: ScopeKey,
+    /// Data generation.
+    pub generation: u64,
+}
+
+impl Weigh for ResponseKey {
+    fn weigh(&self) -> usize {
+        self.request.len() + self.caller.len() + 64
+    }
+}
+
+/// The key of a [`ScopeView`]: scope, generation and the five-minute bucket of "now".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ViewKey {
+    /// The scope.
+    pub scope: ScopeKey,
+    /// Data generation.
+    pub generation: u64,
+    /// `now / FEATURE_REFRESH_MS`.
+    pub bucket: i64,
+}
+
+impl Weigh for ViewKey {
+    fn weigh(&self) -> usize {
+        56
+    }
+}
+
+impl Weigh for Arc<ScopeView> {
+    fn weigh(&self) -> usize {
+        self.memory_bytes()
+    }
+}
+
+impl Weigh for bytes::Bytes {
+    fn weigh(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Weigh for Arc<Vec<Arc<FindingGroup>>> {
+    fn weigh(&self) -> usize {
+        // The groups themselves are shared with the snapshot or the scope's view.
+        self.capacity() * 8
+    }
+}
+
+impl Weigh for Arc<crate::query::FindingPage> {
+    fn weigh(&self) -> usize {
+        self.rows.capacity() * 16
+    }
+}
+
+impl Weigh for Arc<crate::schema::SummaryData> {
+    fn weigh(&self) -> usize {
+        self.memory_bytes()
+    }
 }
 
 /// The caches of the API.
 pub struct Caches {
     /// `summary` results.
     pub summaries: NamedCache<CacheKey, Arc<crate::schema::SummaryData>>,
-    /// `findingGroups` pages.
-    pub groups: NamedCache<CacheKey, Arc<Vec<crate::schema::VisibleGroup>>>,
-    /// `findings` pages: ordered visible row ids and total.
+    /// `findingGroups` lists (visible groups matching a filter, in order).
+    pub groups: NamedCache<CacheKey, Arc<Vec<Arc<FindingGroup>>>>,
+    /// `findings` pages: ordered row ids and total.
     pub finding_pages: NamedCache<CacheKey, Arc<crate::query::FindingPage>>,
-    /// Whole responses of read-only requests, by (query text, variables, scope, generation).
-    pub responses: NamedCache<CacheKey, bytes::Bytes>,
-}
-
-impl Default for Caches {
-    fn default() -> Self {
-        Caches {
-            summaries: NamedCache::new("summary", 2_000),
-            groups: NamedCache::new("finding_groups", 2_000),
-            finding_pages: NamedCache::new("finding_pages", 10_000),
-            responses: NamedCache::new("responses", 10_000),
-        }
-    }
+    /// Whole responses of read-only requests.
+    pub responses: NamedCache<ResponseKey, bytes::Bytes>,
+    /// Per-scope views (visible groups, scoped features and scores).
+    pub views: NamedCache<ViewKey, Arc<ScopeView>>,
 }
 
 impl Caches {
-    /// Renders hit/miss/entry metrics for every cache.
+    /// The caches, sharing `server.cache_max_bytes` between them.
+    pub fn new(server: &ServerConfig) -> Self {
+        let total = server.cache_max_bytes;
+        // Views are large (the all-accounts view of 1M findings is ~60 MB) but few; responses
+        // are small and many.
+        let part = |share: u64| total / 16 * share;
+        Caches {
+            summaries: NamedCache::new("summary", part(2)),
+            groups: NamedCache::new("finding_groups", part(1)),
+            finding_pages: NamedCache::new("finding_pages", part(2)),
+            responses: NamedCache::new("responses", part(3)),
+            views: NamedCache::new("scope_views", part(8)),
+        }
+    }
+
+    /// Bytes held by all caches together (by [`Weigh`]).
+    pub fn weighted_bytes(&self) -> u64 {
+        self.summaries.weighted_bytes()
+            + self.groups.weighted_bytes()
+            + self.finding_pages.weighted_bytes()
+            + self.responses.weighted_bytes()
+            + self.views.weighted_bytes()
+    }
+
+    /// Renders hit/miss/entry/byte metrics for every cache.
     pub fn render(&self, out: &mut String) {
         out.push_str(
             "# HELP gdlens_cache_hits_total Cache hits.\n# TYPE gdlens_cache_hits_total counter\n",
@@ -159,10 +268,14 @@ impl Caches {
         out.push_str(
             "# HELP gdlens_cache_entries Entries held.\n# TYPE gdlens_cache_entries gauge\n",
         );
+        out.push_str(
+            "# HELP gdlens_cache_bytes Estimated bytes held.\n# TYPE gdlens_cache_bytes gauge\n",
+        );
         self.summaries.render(out);
         self.groups.render(out);
         self.finding_pages.render(out);
         self.responses.render(out);
+        self.views.render(out);
     }
 }
 
@@ -171,9 +284,21 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
 
+    impl Weigh for u32 {
+        fn weigh(&self) -> usize {
+            4
+        }
+    }
+
+    impl Weigh for Vec<u8> {
+        fn weigh(&self) -> usize {
+            self.capacity()
+        }
+    }
+
     #[tokio::test]
     async fn concurrent_identical_misses_compute_once() {
-        let cache: Arc<NamedCache<u32, u32>> = Arc::new(NamedCache::new("t", 10));
+        let cache: Arc<NamedCache<u32, u32>> = Arc::new(NamedCache::new("t", 10_000));
         let calls = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
         for _ in 0..8 {
@@ -196,5 +321,17 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert_eq!(cache.get_or_compute(1, async { Ok(0) }).await.unwrap(), 42);
         assert!(cache.stats().0 >= 1);
+    }
+
+    #[tokio::test]
+    async fn the_budget_is_bytes_not_entries() {
+        let cache: NamedCache<u32, Vec<u8>> = NamedCache::new("t", 1 << 20);
+        for i in 0..64u32 {
+            cache.insert(i, vec![0u8; 64 << 10]).await;
+        }
+        cache.cache.run_pending_tasks().await;
+        // 64 values of 64 KiB do not fit in 1 MiB: at most 16 stay.
+        assert!(cache.entry_count() <= 16, "{}", cache.entry_count());
+        assert!(cache.weighted_bytes() <= 1 << 20);
     }
 }

@@ -57,6 +57,16 @@ pub struct ServerConfig {
     pub max_query_depth: usize,
     /// Maximum GraphQL query complexity.
     pub max_query_complexity: usize,
+    /// Bytes all caches together may hold (estimated per entry; default 256 MiB).
+    pub cache_max_bytes: u64,
+    /// Most aliased fields in one GraphQL document.
+    pub max_aliases: usize,
+    /// Most root fields in one operation.
+    pub max_root_fields: usize,
+    /// CPU budget of one request in milliseconds: long resolver work stops after it.
+    pub request_cpu_budget_ms: u64,
+    /// Largest response body in bytes; a larger one is replaced by a `RESPONSE_TOO_LARGE` error.
+    pub max_response_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +79,11 @@ impl Default for ServerConfig {
             max_body_bytes: 256 * 1024,
             max_query_depth: 12,
             max_query_complexity: 5_000,
+            cache_max_bytes: 256 << 20,
+            max_aliases: 30,
+            max_root_fields: 20,
+            request_cpu_budget_ms: 10_000,
+            max_response_bytes: 64 << 20,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The one user-facing error type at the GraphQL edge: every error carries a stable
-//! `extensions.code`; internal detail is logged, never returned.
+//! `extensions.code` from [`ErrorCode`] (the GraphQL and HTTP surface's one enum); internal
+//! detail is logged, never returned.
 
 use async_graphql::ErrorExtensions;
 
@@ -24,6 +25,24 @@ pub enum ErrorCode {
     UpstreamError,
     /// Something broke on our side; detail is in the log.
     Internal,
+    /// The HTTP request is not a GraphQL request (missing query, bad JSON, bad media type).
+    BadRequest,
+    /// The document does not parse.
+    GraphqlParseFailed,
+    /// The document does not validate against the schema.
+    GraphqlValidationFailed,
+    /// Complexity above `max_query_complexity` (list fields cost by `first` / `limit`).
+    QueryTooComplex,
+    /// Depth above `max_query_depth`.
+    QueryTooDeep,
+    /// More aliased fields than `max_aliases`.
+    TooManyAliases,
+    /// More root fields than `max_root_fields`.
+    TooManyRootFields,
+    /// The request used up its CPU budget (`request_cpu_budget_ms`) and was stopped.
+    BudgetExceeded,
+    /// The response would be larger than `max_response_bytes`.
+    ResponseTooLarge,
 }
 
 impl ErrorCode {
@@ -39,6 +58,15 @@ impl ErrorCode {
             Self::NotConfigured => "NOT_CONFIGURED",
             Self::UpstreamError => "UPSTREAM_ERROR",
             Self::Internal => "INTERNAL",
+            Self::BadRequest => "BAD_REQUEST",
+            Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Self::QueryTooDeep => "QUERY_TOO_DEEP",
+            Self::TooManyAliases => "TOO_MANY_ALIASES",
+            Self::TooManyRootFields => "TOO_MANY_ROOT_FIELDS",
+            Self::BudgetExceeded => "BUDGET_EXCEEDED",
+            Self::ResponseTooLarge => "RESPONSE_TOO_LARGE",
         }
     }
 }

@@ -19,7 +19,9 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::{AuthError, Caller};
-use crate::cache::CacheKey;
+use crate::cache::ResponseKey;
+use crate::error::ErrorCode;
+use crate::limits::{CancelOnDrop, Limits, RequestBudget};
 use crate::metrics::RouteKind;
 use crate::schema::{build_schema, GdlensSchema};
 use crate::state::AppState;
@@ -38,8 +40,12 @@ pub fn router(state: Arc<AppState>) -> Router {
     let server = &state.config.server;
     let schema = build_schema(
         Some(state.clone()),
-        server.max_query_depth,
-        server.max_query_complexity,
+        Limits {
+            max_aliases: server.max_aliases,
+            max_root_fields: server.max_root_fields,
+            max_complexity: server.max_query_complexity,
+            max_depth: server.max_query_depth,
+        },
     );
     let http = Http {
         state: state.clone(),
@@ -153,21 +159,15 @@ async fn metrics(State(http): State<Http>) -> Response {
     let mut out = String::with_capacity(4096);
     st.metrics.render(&mut out);
     st.caches.render(&mut out);
-    let (findings, index_bytes) = {
-        let index = st.index.read().unwrap_or_else(|e| e.into_inner());
-        (index.len(), index.memory_bytes())
-    };
-    let groups = st
-        .groups
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .groups()
-        .len();
+    let snap = st.snapshot();
+    let (findings, index_bytes) = (snap.index.len(), snap.index.memory_bytes());
+    let groups = snap.groups.active().len();
     use std::fmt::Write as _;
     let _ = writeln!(out, "# HELP gdlens_findings Latest findings held in the index.\n# TYPE gdlens_findings gauge\ngdlens_findings {findings}");
     let _ = writeln!(out, "# HELP gdlens_finding_groups Finding groups.\n# TYPE gdlens_finding_groups gauge\ngdlens_finding_groups {groups}");
     let _ = writeln!(out, "# HELP gdlens_index_bytes Index memory.\n# TYPE gdlens_index_bytes gauge\ngdlens_index_bytes {index_bytes}");
-    let _ = writeln!(out, "# HELP gdlens_data_generation Data generation.\n# TYPE gdlens_data_generation gauge\ngdlens_data_generation {}", st.generation());
+    let _ = writeln!(out, "# HELP gdlens_data_generation Data generation.\n# TYPE gdlens_data_generation gauge\ngdlens_data_generation {}", snap.generation);
+    let _ = writeln!(out, "# HELP gdlens_cache_bytes_total Estimated bytes held by every cache together.\n# TYPE gdlens_cache_bytes_total gauge\ngdlens_cache_bytes_total {}", st.caches.weighted_bytes());
     if let Some(bytes) = st.store.size_bytes() {
         let _ = writeln!(out, "# HELP gdlens_store_bytes Store size on disk.\n# TYPE gdlens_store_bytes gauge\ngdlens_store_bytes {bytes}");
     }
@@ -402,15 +402,17 @@ async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> 
         );
     }
     // Read-only responses are cached whole: same text, variables and scope at the same generation.
-    let key = CacheKey {
-        resolver: "response",
-        args: format!(
+    // Keyed by who asks too: `viewer` answers with the caller's own name and role.
+    let key = ResponseKey {
+        request: format!(
             "{}\u{0}{}\u{0}{}",
             wire.query,
             wire.variables,
             wire.operation_name.as_deref().unwrap_or("")
         ),
-        scope: caller.scope.cache_key(),
+        caller: caller.name.clone(),
+        role: caller.role,
+        scope: caller.scope_key,
         generation: http.state.generation(),
     };
     if let Some(bytes) = http.state.caches.responses.lookup(&key).await {
@@ -439,36 +441,35 @@ async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> 
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
+    let server = &http.state.config.server;
+    let budget = RequestBudget::new(Duration::from_millis(server.request_cpu_budget_ms));
+    // Dropping this request (timeout, client gone) stops its blocking work at the next check.
+    let _cancel = CancelOnDrop(budget.clone());
     let mut request = async_graphql::Request::new(wire.query)
         .variables(async_graphql::Variables::from_json(wire.variables))
-        .data(caller);
+        .data(caller)
+        .data(budget);
     if let Some(op) = wire.operation_name {
         request = request.operation_name(op);
     }
     let generation_before = http.state.generation();
     let response = http.schema.execute(request).await;
-    let failed_before_execution = response.errors.iter().any(|e| {
-        e.extensions
-            .as_ref()
-            .is_none_or(|x| x.get("code").is_none())
-    }) && response.data == async_graphql::Value::Null;
+    // Request errors (parse, validation, limits) carry no path: nothing was executed.
+    let failed_before_execution = !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+        && response.data == async_graphql::Value::Null;
     let mut response = response;
     for e in &mut response.errors {
-        // Validation and limit errors from async-graphql carry no code: give them stable ones.
+        // Limit errors carry their codes (limits.rs); anything else async-graphql refuses before
+        // execution is a validation failure.
         let has_code = e
             .extensions
             .as_ref()
             .is_some_and(|x| x.get("code").is_some());
         if !has_code {
-            let code = if e.message.contains("too complex") || e.message.contains("nested too deep")
-            {
-                "QUERY_TOO_COMPLEX"
-            } else {
-                "GRAPHQL_VALIDATION_FAILED"
-            };
             e.extensions
                 .get_or_insert_with(Default::default)
-                .set("code", code);
+                .set("code", ErrorCode::GraphqlValidationFailed.as_str());
         }
     }
     let body = match serde_json::to_vec(&response) {
@@ -483,6 +484,23 @@ async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> 
             );
         }
     };
+    if body.len() > server.max_response_bytes {
+        tracing::warn!(
+            bytes = body.len(),
+            limit = server.max_response_bytes,
+            "response over the byte budget refused"
+        );
+        return error_response(
+            StatusCode::OK,
+            ErrorCode::ResponseTooLarge.as_str(),
+            &format!(
+                "the response would be {} bytes; at most {} are allowed (ask for fewer fields or a smaller page)",
+                body.len(),
+                server.max_response_bytes
+            ),
+            gr,
+        );
+    }
     let status = if gr && failed_before_execution {
         StatusCode::BAD_REQUEST
     } else {

@@ -2,9 +2,10 @@
 //! and the one ingest path that keeps store, index and finding groups in step.
 //!
 //! ```text
-//! import / demo / AWS sync ──► AppState::ingest ──► store ──► index ──► finding groups ──► generation+1
-//!                                                                                   │
-//! HTTP ──► auth (token → role + account scope) ──► GraphQL ──► moka caches keyed by (query, scope, generation)
+//! import / demo / AWS sync / triage ──► AppState::write (one writer) ──► new Snapshot (ArcSwap)
+//!                                                                            │
+//! HTTP ──► auth (token → role + ScopeKey) ──► GraphQL ──► AppState::snapshot() + ScopeView
+//!                                              └─► moka caches (bytes) keyed by (query, scope, generation)
 //! ```
 
 pub mod adapters;
@@ -13,12 +14,16 @@ pub mod cache;
 pub mod config;
 pub mod error;
 mod http;
+pub mod limits;
 pub mod metrics;
 pub mod ports;
 pub mod priority;
 pub mod query;
 pub mod schema;
+pub mod scope;
+pub mod snapshot;
 pub mod state;
+pub mod view;
 pub mod writeback;
 
 use std::future::Future;
@@ -29,7 +34,7 @@ pub use auth::{token_sha256_hex, Caller, Role};
 pub use config::Config;
 pub use error::{ApiError, ErrorCode};
 pub use http::router;
-pub use ports::{FindingGroups, FindingStore, IngestRecord};
+pub use ports::{FindingStore, IngestRecord};
 pub use schema::sdl;
 pub use state::{AppState, IngestReport};
 pub use writeback::{Feedback, WriteBack, WriteBackError, WriteBackTarget};

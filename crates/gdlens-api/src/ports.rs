@@ -1,9 +1,9 @@
-//! What the API needs from the store and the correlation engine, as traits held in `AppState`
-//! (`Arc<dyn …>`), so tests and the binary plug in the real crates through thin adapters
-//! (`adapters.rs`) and a change in a neighbour crate touches one file here.
+//! What the API needs from the store, as a trait held in `AppState` (`Arc<dyn FindingStore>`):
+//! the blocking store behind one seam, so the replica work (a PostgreSQL backend) plugs in a
+//! second implementation without touching a resolver. The correlation engine is used directly:
+//! it is pure and owned by the write path.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use gdlens_domain::time::EpochMillis;
 use gdlens_domain::{Finding, TriageStatus};
@@ -166,8 +166,11 @@ pub struct InvestigationRecord {
 
 /// What the API needs from the embedded store. Blocking calls: the API runs them on the blocking pool.
 pub trait FindingStore: Send + Sync {
-    /// Latest version of every finding.
-    fn scan_latest(&self) -> Result<Vec<Finding>, PortError>;
+    /// Calls `f` with the latest version of every finding, streaming (the start-up build never
+    /// holds every decoded finding at once).
+    fn scan_latest(&self, f: &mut dyn FnMut(Finding)) -> Result<(), PortError>;
+    /// Latest normalized version of each known id (details a page needs; unknown ids absent).
+    fn findings(&self, ids: &[String]) -> Result<HashMap<String, Finding>, PortError>;
     /// Triage status of every triaged finding (to seed the index at start).
     fn all_triage(&self) -> Result<Vec<(String, TriageStatus)>, PortError>;
     /// Detective investigations.
@@ -214,89 +217,6 @@ pub trait FindingStore: Send + Sync {
     fn sync_status(&self) -> Result<Vec<SyncStatusRecord>, PortError>;
     /// Size of the database files in bytes.
     fn size_bytes(&self) -> Option<u64>;
-}
-
-/// An ATT&CK tactic.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct TacticRef {
-    /// `TA0001`.
-    pub id: String,
-    /// `Initial Access`.
-    pub name: String,
-}
-
-/// An entity of a finding group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EntityView {
-    /// `instance`, `access_key`, `ip`, …
-    pub kind: String,
-    /// Its value.
-    pub value: String,
-    /// Member findings involving it.
-    pub finding_ids: Vec<String>,
-}
-
-/// One event of a group's timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TimelineView {
-    /// When.
-    pub at: EpochMillis,
-    /// Which finding.
-    pub finding_id: String,
-    /// Its tactic.
-    pub tactic: Option<TacticRef>,
-    /// Short label.
-    pub label: String,
-}
-
-/// A finding group, engine-independent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GroupView {
-    /// Stable id.
-    pub id: String,
-    /// Generated title.
-    pub title: String,
-    /// Severity.
-    pub severity: f64,
-    /// Priority score 0–100.
-    pub score: f64,
-    /// First seen.
-    pub first_seen: EpochMillis,
-    /// Last seen.
-    pub last_seen: EpochMillis,
-    /// Tactics in kill-chain order.
-    pub tactics: Vec<TacticRef>,
-    /// Member finding ids.
-    pub members: Vec<String>,
-    /// Entities.
-    pub entities: Vec<EntityView>,
-    /// Timeline, oldest first.
-    pub timeline: Vec<TimelineView>,
-    /// `correlation` or `attack_sequence`.
-    pub source: String,
-    /// Groups merged into this one.
-    pub parents: Vec<String>,
-    /// Groups this one was merged into.
-    pub children: Vec<String>,
-}
-
-/// What the API needs from the correlation engine.
-pub trait FindingGroups: Send + Sync {
-    /// Adds (or updates) findings incrementally.
-    fn add(&mut self, findings: &[Finding]);
-    /// Every current group.
-    fn groups(&self) -> Vec<Arc<GroupView>>;
-    /// One group by id (also a retired id, resolved through lineage).
-    fn group(&self, id: &str) -> Option<Arc<GroupView>>;
-    /// The group holding a finding.
-    fn group_of(&self, finding_id: &str) -> Option<Arc<GroupView>>;
-    /// ATT&CK tactics of a finding.
-    fn tactics_for(&self, finding: &Finding) -> Vec<TacticRef>;
-    /// Active groups involving any of these entity ARNs or findings (Detective investigations).
-    fn related_groups(&self, entity_arns: &[String], finding_ids: &[String]) -> Vec<String>;
 }
 
 /// One factor of a priority score.

@@ -1,110 +1,24 @@
-//! Priority scores from the scoring crate over feature columns computed from the index and the
-//! finding groups, once per data generation; the same columns feed `scoringFeatures`, so the
-//! browser's WASM ranking equals the server's.
+//! Priority explanations and the WASM module's input, from the feature columns of a caller's
+//! [`ScopeView`]; the same columns rank on the server, so the browser's WASM ranking equals it.
 
 use std::collections::HashMap;
 
-use gdlens_domain::time::EpochMillis;
 use gdlens_index::FindingIndex;
-use gdlens_scoring::{FeatureColumns, FeatureRow, Scorer, Weights};
+use gdlens_scoring::{FeatureColumns, Scorer, Weights};
 
-use crate::ports::{FactorView, FindingGroups};
+use crate::ports::FactorView;
+use crate::view::ScopeView;
 
-/// Feature columns of every index row, with the "now" their ages were computed at.
-#[derive(Debug, Clone, Default)]
-pub struct RowFeatures {
-    /// Generation they were computed at.
-    pub generation: u64,
-    /// Now (epoch ms) of the age column.
-    pub now_ms: EpochMillis,
-    /// One entry per index row.
-    pub columns: FeatureColumns,
-}
-
-/// Scores of every index row under one set of weights.
-#[derive(Debug, Clone, Default)]
-pub struct RowScores {
-    /// Score per row (0–100).
-    pub values: Vec<f64>,
-}
-
-/// Computes the feature columns of every row.
-pub fn compute_features(
-    index: &FindingIndex,
-    groups: &dyn FindingGroups,
-    generation: u64,
-    now_ms: EpochMillis,
-) -> RowFeatures {
-    let n = index.len();
-    let rows = 0..n as u32;
-    let type_codes: Vec<u32> = rows.clone().map(|r| index.type_code(r)).collect();
-    let n_types = type_codes.iter().max().map_or(0, |m| *m as usize + 1);
-    let resource_codes: Vec<u32> = rows
-        .clone()
-        .map(|r| {
-            index
-                .resource_code(r)
-                .unwrap_or(gdlens_scoring::NO_RESOURCE)
-        })
-        .collect();
-    let n_resources = resource_codes
-        .iter()
-        .filter(|c| **c != gdlens_scoring::NO_RESOURCE)
-        .max()
-        .map_or(0, |m| *m as usize + 1);
-    let type_count = gdlens_scoring::type_count_column(&type_codes, None, n_types);
-    let (resource_findings, resource_distinct_types) =
-        gdlens_scoring::resource_exposure(&resource_codes, &type_codes, None, n_resources);
-    let mut group_cache: HashMap<String, (u8, f64)> = HashMap::new();
-    let mut columns = FeatureColumns::with_capacity(n);
-    for r in rows {
-        let i = r as usize;
-        let (group_tactics, group_severity) = match groups.group_of(index.id(r)) {
-            Some(g) => *group_cache
-                .entry(g.id.clone())
-                .or_insert_with(|| (g.tactics.len().min(u8::MAX as usize) as u8, g.severity)),
-            None => (0, 0.0),
-        };
-        columns.push(FeatureRow {
-            severity: index.severity(r),
-            criticality: index.account_criticality(r).code(),
-            type_count: type_count[i],
-            age_hours: gdlens_scoring::age_hours(now_ms, index.last_seen(r)),
-            count: index.count(r).min(u32::MAX as u64) as u32,
-            resource_findings: resource_findings[i],
-            resource_distinct_types: resource_distinct_types[i],
-            group_tactics,
-            group_severity,
-            archived: index.archived(r),
-            triage: index.triage(r) as u8,
-            sample: index.sample(r),
-        });
-    }
-    RowFeatures {
-        generation,
-        now_ms,
-        columns,
-    }
-}
-
-/// Scores every row.
-pub fn score_all(features: &RowFeatures, weights: &Weights) -> Result<RowScores, String> {
-    let mut values = vec![0.0; features.columns.len()];
-    gdlens_scoring::score_all(&features.columns, weights, &mut values)
-        .map_err(|e| e.to_string())?;
-    Ok(RowScores { values })
-}
-
-/// The factor contributions of one row.
-pub fn explain(features: &RowFeatures, weights: &Weights, row: u32) -> Vec<FactorView> {
+/// The factor contributions of the feature row at `position` of `columns`.
+pub fn explain(columns: &FeatureColumns, weights: &Weights, position: usize) -> Vec<FactorView> {
     let Ok(scorer) = Scorer::new(weights) else {
         return Vec::new();
     };
-    if row as usize >= features.columns.len() {
+    if position >= columns.len() {
         return Vec::new();
     }
     scorer
-        .score_row(&features.columns.row(row as usize))
+        .score_row(&columns.row(position))
         .factors
         .iter()
         .map(|f| FactorView {
@@ -116,17 +30,17 @@ pub fn explain(features: &RowFeatures, weights: &Weights, row: u32) -> Vec<Facto
 
 /// The WASM module's input for `rows`: ids (sorted, so row order breaks score ties by id as the
 /// server does), feature columns, code columns, dictionaries, nowMs, default weights.
-pub fn features_json(
-    index: &FindingIndex,
-    features: &RowFeatures,
-    rows: &[u32],
-) -> serde_json::Value {
-    let mut rows = rows.to_vec();
+pub fn features_json(index: &FindingIndex, view: &ScopeView, rows: &[u32]) -> serde_json::Value {
+    let mut rows: Vec<u32> = rows
+        .iter()
+        .copied()
+        .filter(|&r| view.position(r).is_some())
+        .collect();
     rows.sort_by(|a, b| index.id(*a).cmp(index.id(*b)));
     let mut cols = FeatureColumns::with_capacity(rows.len());
     for &r in &rows {
-        if (r as usize) < features.columns.len() {
-            cols.push(features.columns.row(r as usize));
+        if let Some(p) = view.position(r) {
+            cols.push(view.features.row(p));
         }
     }
     #[derive(Default)]
@@ -191,8 +105,8 @@ pub fn features_json(
             "resourceTypes": rt.list,
         },
         "severityLabels": severity_labels,
-        "nowMs": features.now_ms,
-        "generation": features.generation,
+        "nowMs": view.now_ms,
+        "generation": view.generation,
         "defaultWeights": Weights::default(),
     })
 }

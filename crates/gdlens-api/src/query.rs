@@ -145,17 +145,15 @@ pub struct FindingPage {
     pub has_next: bool,
 }
 
-/// The sort key of a row.
-pub fn sort_key(index: &FindingIndex, scores: Option<&[f64]>, field: OrderField, row: u32) -> f64 {
-    match field {
-        OrderField::Priority => scores
-            .and_then(|s| s.get(row as usize).copied())
-            .unwrap_or(0.0),
+/// The sort key of a row for the index's own columns (`None` for PRIORITY, which needs scores).
+pub fn column_key(index: &FindingIndex, field: OrderField, row: u32) -> Option<f64> {
+    Some(match field {
+        OrderField::Priority => return None,
         OrderField::Severity => index.severity(row),
         OrderField::UpdatedAt => index.updated_at(row) as f64,
         OrderField::FirstSeen => index.first_seen(row) as f64,
         OrderField::Count => index.count(row) as f64,
-    }
+    })
 }
 
 fn compare(dir: OrderDirection, a: (f64, &str), b: (f64, &str)) -> Ordering {
@@ -168,12 +166,12 @@ fn compare(dir: OrderDirection, a: (f64, &str), b: (f64, &str)) -> Ordering {
     by_key.then_with(|| a.1.cmp(b.1))
 }
 
-/// Orders `rows` and cuts the page after `after`: O(n) selection plus a sort of the page.
+/// Orders `rows` by `key` (ties by finding id ascending) and cuts the page after `after`:
+/// O(n) selection plus a sort of the page. The page's vector holds the page only.
 pub fn page(
     index: &FindingIndex,
-    scores: Option<&[f64]>,
+    key: &dyn Fn(u32) -> f64,
     rows: Vec<u32>,
-    field: OrderField,
     direction: OrderDirection,
     after: Option<&Cursor>,
     first: usize,
@@ -181,7 +179,7 @@ pub fn page(
     let total = rows.len();
     let mut keyed: Vec<(u32, f64)> = rows
         .into_iter()
-        .map(|r| (r, sort_key(index, scores, field, r)))
+        .map(|r| (r, key(r)))
         .filter(|&(r, k)| match after {
             Some(c) => compare(direction, (k, index.id(r)), (c.key, &c.id)) == Ordering::Greater,
             None => true,
@@ -196,6 +194,8 @@ pub fn page(
     }
     keyed.truncate(first);
     keyed.sort_unstable_by(cmp);
+    // `truncate` keeps the capacity of every matching row: a cached page must hold its page only.
+    keyed.shrink_to_fit();
     FindingPage {
         total,
         rows: keyed,

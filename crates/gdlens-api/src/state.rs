@@ -1,36 +1,37 @@
-//! Application state and the one ingest path: store → index → finding groups → generation bump.
+//! Application state: the published [`Snapshot`] readers load, the one write path that
+//! replaces it, and the store behind its port.
+//!
+//! Every change (import, demo data, AWS sync, triage, ticket links, account names) goes through
+//! [`AppState::write`]: one writer at a time mutates its own copies and publishes a new snapshot
+//! with the next generation. Resolvers call [`AppState::snapshot`] once per request and never
+//! take a lock.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use gdlens_domain::time::EpochMillis;
 use gdlens_domain::{Account, Finding, Scope};
-use gdlens_index::FindingIndex;
+use gdlens_groups::Correlator;
 
-use crate::auth::TokenTable;
-use crate::cache::Caches;
+use crate::auth::{Caller, TokenTable};
+use crate::cache::{Caches, ViewKey};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
-use crate::ports::{FindingGroups, FindingStore, IngestRecord, PortError};
-use crate::priority::{RowFeatures, RowScores};
+use crate::ports::{FindingStore, IngestRecord, PortError};
+use crate::snapshot::{Snapshot, Writer};
+use crate::view::{ScopeView, FEATURE_REFRESH_MS};
 use crate::writeback::WriteBack;
-use gdlens_scoring::Weights;
+
+/// Findings decoded per step of the start-up build: bounds its transient memory.
+const BUILD_BATCH: usize = 25_000;
 
 /// Everything a request needs. Shared as `Arc<AppState>`.
 pub struct AppState {
     /// The embedded store.
     pub store: Arc<dyn FindingStore>,
-    /// The in-memory index over the latest findings.
-    pub index: RwLock<FindingIndex>,
-    /// Latest normalized findings by id (fields the index does not keep: ARN, description, resource).
-    pub findings: RwLock<HashMap<String, Arc<Finding>>>,
-    /// The correlation engine.
-    pub groups: RwLock<Box<dyn FindingGroups>>,
-    /// Known accounts by id.
-    pub accounts: ArcSwap<BTreeMap<String, Account>>,
     /// Configuration.
     pub config: Config,
     /// Tokens by hash.
@@ -41,10 +42,9 @@ pub struct AppState {
     pub metrics: Metrics,
     /// AWS write-back, when configured.
     pub write_back: Option<Arc<dyn WriteBack>>,
-    generation: AtomicU64,
+    snapshot: ArcSwap<Snapshot>,
+    writer: Mutex<Writer>,
     ready: AtomicBool,
-    features: ArcSwap<RowFeatures>,
-    default_scores: ArcSwap<(u64, EpochMillis, Arc<RowScores>)>,
     ingest_lock: tokio::sync::Mutex<()>,
 }
 
@@ -59,12 +59,24 @@ pub struct IngestReport {
     pub generation: u64,
 }
 
+/// A change the write path applies.
+pub(crate) enum Change<'a> {
+    /// New or newer findings (already committed to the store).
+    Findings(&'a [Finding]),
+    /// Triage states (already committed).
+    Triage(&'a [(String, gdlens_domain::TriageStatus)]),
+    /// Account names and criticality.
+    Accounts(Vec<Account>),
+    /// Data the index does not hold changed (ticket links, audit): only the generation moves.
+    Other,
+}
+
 impl AppState {
-    /// Builds state around a store, a correlator and a scorer; call [`AppState::build`] before serving.
+    /// Builds state around a store and a correlator; call [`AppState::build`] before serving.
     pub fn new(
         config: Config,
         store: Arc<dyn FindingStore>,
-        groups: Box<dyn FindingGroups>,
+        correlator: Correlator,
         write_back: Option<Arc<dyn WriteBack>>,
     ) -> Self {
         let accounts = config
@@ -73,47 +85,78 @@ impl AppState {
             .map(|a| (a.id.clone(), a))
             .collect::<BTreeMap<_, _>>();
         let tokens = TokenTable::new(&config.tokens);
+        let first = Snapshot::empty(accounts);
+        let writer = Writer::new(correlator, &first);
+        let caches = Caches::new(&config.server);
         AppState {
             store,
-            index: RwLock::new(FindingIndex::new()),
-            findings: RwLock::new(HashMap::new()),
-            groups: RwLock::new(groups),
-            accounts: ArcSwap::from_pointee(accounts),
-            config,
             tokens,
-            caches: Caches::default(),
+            caches,
             metrics: Metrics::default(),
             write_back,
-            generation: AtomicU64::new(1),
+            snapshot: ArcSwap::from_pointee(first),
+            writer: Mutex::new(writer),
             ready: AtomicBool::new(false),
-            features: ArcSwap::from_pointee(RowFeatures::default()),
-            default_scores: ArcSwap::from_pointee((0, 0, Arc::new(RowScores::default()))),
             ingest_lock: tokio::sync::Mutex::new(()),
+            config,
         }
     }
 
-    /// Initial build: index and groups from the store's latest findings (call
-    /// [`AppState::mark_ready`] once any start-up import is done too).
-    pub async fn build(self: &Arc<Self>) -> ApiResult<usize> {
-        let store = self.store.clone();
-        let latest = tokio::task::spawn_blocking(move || store.scan_latest())
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?;
-        let n = latest.len();
-        self.apply(latest);
-        let store = self.store.clone();
-        let triage = tokio::task::spawn_blocking(move || store.all_triage())
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?;
-        {
-            let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
-            for (id, status) in triage {
-                let _ = index.set_triage(&id, status);
-            }
+    /// The current snapshot: one atomic load. Answer a whole request from it.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// The data generation (in every cache key).
+    pub fn generation(&self) -> u64 {
+        self.snapshot.load().generation
+    }
+
+    /// The one write path: applies `change` and publishes the next snapshot.
+    pub(crate) fn write(&self, change: Change<'_>) -> u64 {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        match change {
+            Change::Findings(f) => w.add_findings(f),
+            Change::Triage(t) => w.set_triage(t),
+            Change::Accounts(a) => w.set_accounts(a),
+            Change::Other => {}
         }
-        self.bump();
+        let next = Arc::new(w.publish());
+        let generation = next.generation;
+        self.snapshot.store(next);
+        generation
+    }
+
+    /// Initial build: index and groups from the store's latest findings, streamed in batches so
+    /// the decoded findings never all sit in memory (call [`AppState::mark_ready`] once any
+    /// start-up import is done too).
+    pub async fn build(self: &Arc<Self>) -> ApiResult<usize> {
+        let st = self.clone();
+        let n = tokio::task::spawn_blocking(move || -> Result<usize, PortError> {
+            let mut w = st.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let mut batch = Vec::with_capacity(BUILD_BATCH);
+            let mut n = 0usize;
+            st.store.scan_latest(&mut |f| {
+                batch.push(f);
+                if batch.len() == BUILD_BATCH {
+                    n += batch.len();
+                    w.add_findings(&batch);
+                    batch.clear();
+                }
+            })?;
+            n += batch.len();
+            w.add_findings(&batch);
+            drop(batch);
+            let triage = st.store.all_triage()?;
+            w.set_triage(&triage);
+            w.shrink();
+            let next = Arc::new(w.publish());
+            st.snapshot.store(next);
+            Ok(n)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
         tracing::info!(
             findings = n,
             generation = self.generation(),
@@ -127,59 +170,34 @@ impl AppState {
     pub async fn ingest(self: &Arc<Self>, batch: Vec<IngestRecord>) -> ApiResult<IngestReport> {
         let _serial = self.ingest_lock.lock().await;
         let offered = batch.len();
-        let store = self.store.clone();
-        let changed = tokio::task::spawn_blocking(move || store.upsert(&batch))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?;
-        let n = changed.len();
-        if n > 0 {
-            self.on_committed(changed);
-        }
+        let st = self.clone();
+        let (changed, generation) = tokio::task::spawn_blocking(move || {
+            let changed = st.store.upsert(&batch)?;
+            let generation = if changed.is_empty() {
+                st.generation()
+            } else {
+                st.write(Change::Findings(&changed))
+            };
+            Ok::<_, PortError>((changed.len(), generation))
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
         Ok(IngestReport {
             offered,
-            changed: n,
-            generation: self.generation(),
+            changed,
+            generation,
         })
     }
 
     /// For sources that commit to the store themselves (AWS sync): bring index and groups up to date.
     pub fn on_committed(&self, changed: Vec<Finding>) {
-        self.apply(changed);
+        self.write(Change::Findings(&changed));
     }
 
-    fn apply(&self, changed: Vec<Finding>) {
-        if changed.is_empty() {
-            self.bump();
-            return;
-        }
-        {
-            let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
-            index.upsert_batch(changed.iter());
-            let accounts: Vec<Account> = self.accounts.load().values().cloned().collect();
-            index.set_accounts(&accounts);
-        }
-        {
-            let mut groups = self.groups.write().unwrap_or_else(|e| e.into_inner());
-            groups.add(&changed);
-        }
-        {
-            let mut map = self.findings.write().unwrap_or_else(|e| e.into_inner());
-            for f in changed {
-                map.insert(f.id.clone(), Arc::new(f));
-            }
-        }
-        self.bump();
-    }
-
-    /// Marks data changed: every cache key holding the old generation becomes unreachable.
+    /// Marks data changed that the index does not hold (every cache key moves on).
     pub fn bump(&self) -> u64 {
-        self.generation.fetch_add(1, Ordering::SeqCst) + 1
-    }
-
-    /// The data generation (in every cache key).
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+        self.write(Change::Other)
     }
 
     /// Marks the initial build (and start-up import) done: `/readyz` turns 200.
@@ -192,82 +210,36 @@ impl AppState {
         self.ready.load(Ordering::SeqCst)
     }
 
-    /// Replaces the known accounts (e.g. after ListMembers) and refreshes the index's criticality.
+    /// Adds or replaces accounts (e.g. after ListMembers) and refreshes the index's criticality.
     pub fn set_accounts(&self, accounts: Vec<Account>) {
-        let mut map = (**self.accounts.load()).clone();
-        for a in accounts {
-            map.insert(a.id.clone(), a);
-        }
-        let list: Vec<Account> = map.values().cloned().collect();
-        self.accounts.store(Arc::new(map));
-        self.index
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .set_accounts(&list);
-        self.bump();
+        self.write(Change::Accounts(accounts));
     }
 
-    /// The latest normalized finding with this id.
-    pub fn finding(&self, id: &str) -> Option<Arc<Finding>> {
-        self.findings
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-            .cloned()
-    }
-
-    /// Findings by id, keeping only those in scope.
-    pub fn findings_in_scope(&self, ids: &[String], scope: &Scope) -> Vec<Arc<Finding>> {
-        let map = self.findings.read().unwrap_or_else(|e| e.into_inner());
-        ids.iter()
-            .filter_map(|id| map.get(id))
-            .filter(|f| scope.allows(&f.account_id))
-            .cloned()
-            .collect()
-    }
-
-    /// Feature columns of every row, recomputed when the generation changes or the ages are
-    /// more than five minutes old.
-    pub fn features(&self) -> Arc<RowFeatures> {
-        let generation = self.generation();
+    /// The caller's view of `snapshot` (visible groups, scoped features and scores), computed
+    /// on the blocking pool once per scope, generation and five minutes, then cached.
+    pub async fn scope_view(
+        &self,
+        snapshot: &Arc<Snapshot>,
+        caller: &Caller,
+    ) -> ApiResult<Arc<ScopeView>> {
         let now = now_ms();
-        let current = self.features.load_full();
-        if current.generation == generation && now - current.now_ms < 300_000 {
-            return current;
-        }
-        let index = self.index.read().unwrap_or_else(|e| e.into_inner());
-        let groups = self.groups.read().unwrap_or_else(|e| e.into_inner());
-        let fresh = Arc::new(crate::priority::compute_features(
-            &index,
-            groups.as_ref(),
-            generation,
-            now,
-        ));
-        self.features.store(fresh.clone());
-        fresh
-    }
-
-    /// Scores of every row under the default weights, computed once per feature build.
-    pub fn default_scores(&self) -> Arc<RowScores> {
-        let features = self.features();
-        let current = self.default_scores.load();
-        if current.0 == features.generation && current.1 == features.now_ms {
-            return current.2.clone();
-        }
-        let scores = Arc::new(
-            crate::priority::score_all(&features, &Weights::default()).unwrap_or_default(),
-        );
-        self.default_scores.store(Arc::new((
-            features.generation,
-            features.now_ms,
-            scores.clone(),
-        )));
-        scores
-    }
-
-    /// Scores of every row under `weights`.
-    pub fn score_all(&self, weights: &Weights) -> Result<RowScores, String> {
-        crate::priority::score_all(&self.features(), weights)
+        let key = ViewKey {
+            scope: caller.scope_key,
+            generation: snapshot.generation,
+            bucket: now / FEATURE_REFRESH_MS,
+        };
+        let snap = snapshot.clone();
+        let scope: Arc<Scope> = caller.scope.clone();
+        self.caches
+            .views
+            .get_or_compute(key, async move {
+                tokio::task::spawn_blocking(move || {
+                    Arc::new(ScopeView::compute(&snap, &scope, now))
+                })
+                .await
+                .map_err(ApiError::internal)
+            })
+            .await
     }
 
     /// Runs a blocking store call on the blocking pool, mapping errors to API errors.

@@ -388,7 +388,7 @@ async fn limits_page_size_depth_and_body() {
     );
     let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }";
     let code = s.error_code(Some(ADMIN), deep, json!(null)).await;
-    assert_eq!(code, "QUERY_TOO_COMPLEX");
+    assert_eq!(code, "QUERY_TOO_DEEP");
     // Body above max_body_bytes (16 KiB in the fixture config) is refused before parsing.
     let big = format!("{{ __typename }} # {}", "x".repeat(40_000));
     let resp = s
@@ -819,9 +819,7 @@ async fn no_tokens_means_loopback_only() {
     let state = Arc::new(gdlens_api::AppState::new(
         gdlens_api::Config::default(),
         Arc::new(gdlens_api::adapters::StoreAdapter::new(store)),
-        Box::new(gdlens_api::adapters::CorrelatorAdapter::new(
-            gdlens_groups::Correlator::new(Default::default()),
-        )),
+        gdlens_groups::Correlator::new(Default::default()),
         None,
     ));
     let public: std::net::SocketAddr = "0.0.0.0:0".parse().unwrap();

@@ -145,12 +145,4 @@ impl Scope {
             Scope::Accounts(set) => set.contains(account_id),
         }
     }
-
-    /// A short stable string for cache keys (`*` or the sorted ids joined by `,`).
-    pub fn cache_key(&self) -> String {
-        match self {
-            Scope::All => "*".to_string(),
-            Scope::Accounts(set) => set.iter().cloned().collect::<Vec<_>>().join(","),
-        }
-    }
 }

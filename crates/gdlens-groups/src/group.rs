@@ -128,6 +128,75 @@ pub struct FindingGroup {
     pub children: Vec<String>,
     /// False once merged or dissolved; retired groups stay retrievable by id.
     pub active: bool,
+    /// What each member contributed (same order as `finding_ids`): enough to rebuild the group
+    /// over a subset of its members ([`restrict_group`]) without the correlator.
+    #[serde(skip)]
+    pub members: Vec<GroupMember>,
+}
+
+/// The facts of one member that a group is built from (owned; no `Finding` clone).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupMember {
+    /// Finding id.
+    pub id: String,
+    /// Finding type.
+    pub finding_type: String,
+    /// Account id.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// Severity.
+    pub severity: f64,
+    /// First seen.
+    pub first: EpochMillis,
+    /// Last seen.
+    pub last: EpochMillis,
+    /// `service.count`.
+    pub count: u32,
+    /// ATT&CK tactics as a bit set (see [`crate::attack::TacticSet`]).
+    pub tactics: TacticSet,
+}
+
+/// The group as a caller who sees only `visible` members would: every field (title, tactics,
+/// severity, score, accounts, regions, entities, timeline, graph) rebuilt from the visible
+/// members alone, so nothing about hidden members leaks. Same id, source and lineage.
+/// `None` when no member is visible; the group itself (cloned) when every member is.
+pub fn restrict_group(
+    group: &FindingGroup,
+    visible: &dyn Fn(&GroupMember) -> bool,
+) -> Option<FindingGroup> {
+    let keep: Vec<&GroupMember> = group.members.iter().filter(|m| visible(m)).collect();
+    if keep.is_empty() {
+        return None;
+    }
+    if keep.len() == group.members.len() {
+        return Some(group.clone());
+    }
+    let views: Vec<MemberView<'_>> = keep
+        .iter()
+        .map(|m| MemberView {
+            id: &m.id,
+            finding_type: &m.finding_type,
+            account: &m.account,
+            region: &m.region,
+            severity: m.severity,
+            first: m.first,
+            last: m.last,
+            count: m.count,
+            tactics: m.tactics,
+            entities: group
+                .entities
+                .iter()
+                .filter(|e| e.finding_ids.iter().any(|f| f == &m.id))
+                .map(|e| (e.kind, e.value.as_str(), e.strength, e.capped))
+                .collect(),
+        })
+        .collect();
+    let mut restricted = build_group(group.id.clone(), group.source, &views);
+    restricted.parents = group.parents.clone();
+    restricted.children = group.children.clone();
+    restricted.active = group.active;
+    Some(restricted)
 }
 
 /// What the builder needs about one member (kept small; no `Finding` clones).
@@ -457,6 +526,20 @@ pub(crate) fn build_group(
         parents: Vec::new(),
         children: Vec::new(),
         active: true,
+        members: members
+            .iter()
+            .map(|m| GroupMember {
+                id: m.id.to_string(),
+                finding_type: m.finding_type.to_string(),
+                account: m.account.to_string(),
+                region: m.region.to_string(),
+                severity: m.severity,
+                first: m.first,
+                last: m.last,
+                count: m.count,
+                tactics: m.tactics,
+            })
+            .collect(),
     }
 }
 

@@ -20,6 +20,6 @@ pub use correlate::{CorrelationConfig, Correlator, GroupDelta};
 pub use detective::Investigation;
 pub use entity::{EntityKind, Strength};
 pub use group::{
-    group_score, group_severity, kill_chain_length, type_phrase, FindingGroup, GraphEdge,
-    GraphNode, GroupEntity, GroupGraph, GroupSource, TimelineEntry,
+    group_score, group_severity, kill_chain_length, restrict_group, type_phrase, FindingGroup,
+    GraphEdge, GraphNode, GroupEntity, GroupGraph, GroupMember, GroupSource, TimelineEntry,
 };

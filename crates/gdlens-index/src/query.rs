@@ -207,6 +207,48 @@ impl FindingIndex {
     }
 }
 
+impl FindingIndex {
+    /// Every row of an account `scope` allows (archived and sample findings included), ascending.
+    pub fn scope_rows(&self, scope: &Scope) -> Vec<u32> {
+        let ok: Vec<bool> = self
+            .accounts
+            .iter()
+            .map(|(_, id)| scope.allows(id))
+            .collect();
+        (0..self.len() as u32)
+            .filter(|&r| ok[self.account[r as usize] as usize])
+            .collect()
+    }
+
+    /// Regions that hold a finding of an account `scope` allows, sorted.
+    pub fn regions_in_scope(&self, scope: &Scope) -> Vec<String> {
+        let ok: Vec<bool> = self
+            .accounts
+            .iter()
+            .map(|(_, id)| scope.allows(id))
+            .collect();
+        let mut seen = vec![false; self.regions.len()];
+        for (account, region) in self.account.iter().zip(&self.region) {
+            if ok[*account as usize] {
+                seen[*region as usize] = true;
+            }
+        }
+        let mut out: Vec<String> = seen
+            .iter()
+            .enumerate()
+            .filter(|(_, &s)| s)
+            .map(|(code, _)| self.regions.get(code as u32).to_string())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Every account id the index knows (with findings, or named by the account config).
+    pub fn known_accounts(&self) -> impl Iterator<Item = &str> + '_ {
+        self.accounts.iter().map(|(_, id)| id)
+    }
+}
+
 /// A table by code that is true for the codes of `wanted` (unknown strings match nothing).
 fn table_of(dictionary: &Dictionary, wanted: &[String]) -> Vec<bool> {
     let mut ok = vec![false; dictionary.len()];

@@ -1,7 +1,5 @@
-//! Thin adapters from the neighbour crates to the API's ports.
+//! Thin adapter from the store crate to the API's port.
 
-mod groups;
 mod store;
 
-pub use groups::CorrelatorAdapter;
 pub use store::StoreAdapter;

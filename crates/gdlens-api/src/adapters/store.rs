@@ -40,8 +40,18 @@ fn err(e: StoreError) -> PortError {
 }
 
 impl FindingStore for StoreAdapter {
-    fn scan_latest(&self) -> Result<Vec<Finding>, PortError> {
-        self.0.latest_findings().map_err(err)
+    fn scan_latest(&self, f: &mut dyn FnMut(Finding)) -> Result<(), PortError> {
+        self.0.scan_latest(f).map_err(err)
+    }
+
+    fn findings(&self, ids: &[String]) -> Result<HashMap<String, Finding>, PortError> {
+        Ok(self
+            .0
+            .latest_by_id(ids)
+            .map_err(err)?
+            .into_iter()
+            .map(|f| (f.id.clone(), f))
+            .collect())
     }
 
     fn all_triage(&self) -> Result<Vec<(String, TriageStatus)>, PortError> {

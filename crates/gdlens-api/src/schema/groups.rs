@@ -1,83 +1,35 @@
-//! Finding groups as a caller sees them: only members in scope (and matching the filter) count.
+//! Finding groups as a caller sees them: built from the members in scope only.
 
-use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use gdlens_domain::SeverityLabel;
+use gdlens_groups::{FindingGroup, GroupSource};
 
 use super::inputs::SeverityLabelGql;
 use super::state;
 use super::types::{dt, FindingGql, PageInfo, TacticGql};
-use crate::ports::GroupView;
-use crate::state::AppState;
+use crate::snapshot::Snapshot;
 
-/// A group restricted to the members a caller may see.
+/// A finding group as the caller may see it: every field was computed over the caller's visible
+/// members only (see `view::restrict`), so nothing here describes a hidden member.
 #[derive(Debug, Clone)]
 pub struct VisibleGroup {
-    /// The engine's group.
-    pub group: Arc<GroupView>,
-    /// Visible member ids.
-    pub members: Vec<String>,
-    /// Accounts of visible members.
-    pub accounts: Vec<String>,
-    /// Regions of visible members.
-    pub regions: Vec<String>,
-    /// Highest visible member severity (the group's own when all members are visible).
-    pub severity: f64,
-    /// First seen over visible members.
-    pub first_seen: i64,
-    /// Last seen over visible members.
-    pub last_seen: i64,
+    /// The (restricted) group.
+    pub group: Arc<FindingGroup>,
+    /// The snapshot it belongs to (member findings resolve against it).
+    snapshot: Arc<Snapshot>,
 }
 
-/// Restricts a group to `visible` finding ids; `None` when no member is visible.
-pub fn restrict(
-    state: &AppState,
-    group: &Arc<GroupView>,
-    visible: &dyn Fn(&str) -> bool,
-) -> Option<VisibleGroup> {
-    let members: Vec<String> = group
-        .members
-        .iter()
-        .filter(|id| visible(id))
-        .cloned()
-        .collect();
-    if members.is_empty() {
-        return None;
-    }
-    let findings = state.findings.read().unwrap_or_else(|e| e.into_inner());
-    let mut accounts = BTreeSet::new();
-    let mut regions = BTreeSet::new();
-    let (mut sev, mut first, mut last) = (0.0f64, i64::MAX, i64::MIN);
-    for id in &members {
-        if let Some(f) = findings.get(id) {
-            accounts.insert(f.account_id.clone());
-            regions.insert(f.region.clone());
-            sev = sev.max(f.severity);
-            first = first.min(f.first_seen());
-            last = last.max(f.last_seen());
+impl VisibleGroup {
+    /// Wraps a group already restricted to the caller's scope.
+    pub fn new(snapshot: &Arc<Snapshot>, group: Arc<FindingGroup>) -> Self {
+        VisibleGroup {
+            group,
+            snapshot: snapshot.clone(),
         }
     }
-    let all_visible = members.len() == group.members.len();
-    Some(VisibleGroup {
-        group: group.clone(),
-        accounts: accounts.into_iter().collect(),
-        regions: regions.into_iter().collect(),
-        severity: if all_visible { group.severity } else { sev },
-        first_seen: if all_visible || first == i64::MAX {
-            group.first_seen
-        } else {
-            first
-        },
-        last_seen: if all_visible || last == i64::MIN {
-            group.last_seen
-        } else {
-            last
-        },
-        members,
-    })
 }
 
 /// An entity involved in a group.
@@ -145,92 +97,80 @@ impl VisibleGroup {
         &self.group.title
     }
     async fn severity(&self) -> f64 {
-        self.severity
+        self.group.severity
     }
     async fn severity_label(&self) -> SeverityLabelGql {
-        SeverityLabel::from_severity(self.severity).into()
+        SeverityLabel::from_severity(self.group.severity).into()
     }
     /// Priority score 0–100.
     async fn score(&self) -> f64 {
         self.group.score
     }
     async fn first_seen(&self) -> DateTime<Utc> {
-        dt(self.first_seen)
+        dt(self.group.first_seen)
     }
     async fn last_seen(&self) -> DateTime<Utc> {
-        dt(self.last_seen)
+        dt(self.group.last_seen)
     }
     async fn accounts(&self) -> &[String] {
-        &self.accounts
+        &self.group.accounts
     }
     async fn regions(&self) -> &[String] {
-        &self.regions
+        &self.group.regions
     }
     /// Tactics in kill-chain order.
     async fn tactics(&self) -> Vec<TacticGql> {
-        self.group.tactics.iter().map(TacticGql::from).collect()
+        self.group
+            .tactics
+            .iter()
+            .map(|t| TacticGql::from(*t))
+            .collect()
     }
     /// Visible members.
     async fn finding_count(&self) -> u64 {
-        self.members.len() as u64
+        self.group.finding_ids.len() as u64
     }
     /// Visible member findings.
-    async fn findings(&self, ctx: &Context<'_>) -> Vec<FindingGql> {
-        let st = state(ctx);
-        let index = st.index.read().unwrap_or_else(|e| e.into_inner());
-        let map = st.findings.read().unwrap_or_else(|e| e.into_inner());
-        self.members
+    #[graphql(complexity = "crate::schema::GROUP_FINDINGS_COST * child_complexity")]
+    async fn findings(&self) -> Vec<FindingGql> {
+        let snap = &self.snapshot;
+        self.group
+            .finding_ids
             .iter()
-            .filter_map(|id| map.get(id))
-            .map(|f| FindingGql {
-                finding: f.clone(),
-                row: index.row_id(&f.id),
-                weights: None,
-                score: None,
-            })
+            .filter_map(|id| snap.index.row_id(id))
+            .map(|row| FindingGql::new(snap, row, None, None))
             .collect()
     }
     /// Entities touching visible members.
     async fn entities(&self) -> Vec<EntityGql> {
-        let visible: HashSet<&str> = self.members.iter().map(String::as_str).collect();
         self.group
             .entities
             .iter()
-            .filter_map(|e| {
-                let ids: Vec<ID> = e
-                    .finding_ids
-                    .iter()
-                    .filter(|id| visible.contains(id.as_str()))
-                    .map(|id| ID(id.clone()))
-                    .collect();
-                (!ids.is_empty()).then(|| EntityGql {
-                    kind: e.kind.clone(),
-                    value: e.value.clone(),
-                    finding_ids: ids,
-                })
+            .map(|e| EntityGql {
+                kind: e.kind.as_str().to_string(),
+                value: e.value.clone(),
+                finding_ids: e.finding_ids.iter().map(|id| ID(id.clone())).collect(),
             })
             .collect()
     }
     /// Visible members over time.
     async fn timeline(&self) -> Vec<TimelineGql> {
-        let visible: HashSet<&str> = self.members.iter().map(String::as_str).collect();
         self.group
             .timeline
             .iter()
-            .filter(|t| visible.contains(t.finding_id.as_str()))
             .map(|t| TimelineGql {
-                at: dt(t.at),
+                at: dt(t.first_seen),
                 finding_id: ID(t.finding_id.clone()),
-                tactic: t.tactic.as_ref().map(TacticGql::from),
-                label: t.label.clone(),
+                tactic: t.tactic.map(TacticGql::from),
+                label: t.finding_type.clone(),
             })
             .collect()
     }
     /// Findings and entities as a graph.
     async fn graph(&self) -> GroupGraph {
-        let visible: HashSet<&str> = self.members.iter().map(String::as_str).collect();
         let mut nodes: Vec<GraphNode> = self
-            .members
+            .group
+            .finding_ids
             .iter()
             .map(|id| GraphNode {
                 id: format!("finding:{id}"),
@@ -240,32 +180,27 @@ impl VisibleGroup {
             .collect();
         let mut edges = Vec::new();
         for e in &self.group.entities {
-            let node_id = format!("entity:{}:{}", e.kind, e.value);
-            let mut any = false;
-            for id in e
-                .finding_ids
-                .iter()
-                .filter(|id| visible.contains(id.as_str()))
-            {
-                any = true;
+            let node_id = format!("entity:{}:{}", e.kind.as_str(), e.value);
+            for id in &e.finding_ids {
                 edges.push(GraphEdge {
                     source: format!("finding:{id}"),
                     target: node_id.clone(),
                 });
             }
-            if any {
-                nodes.push(GraphNode {
-                    id: node_id,
-                    kind: e.kind.clone(),
-                    label: e.value.clone(),
-                });
-            }
+            nodes.push(GraphNode {
+                id: node_id,
+                kind: e.kind.as_str().to_string(),
+                label: e.value.clone(),
+            });
         }
         GroupGraph { nodes, edges }
     }
     /// `correlation` or `attack_sequence`.
     async fn source(&self) -> &str {
-        &self.group.source
+        match self.group.source {
+            GroupSource::Correlated => "correlation",
+            GroupSource::AttackSequence => "attack_sequence",
+        }
     }
     /// Groups merged into this one.
     async fn parents(&self) -> Vec<ID> {
@@ -283,7 +218,6 @@ impl VisibleGroup {
         let st = state(ctx);
         let scope = &super::caller(ctx).scope;
         let all = st.with_store(|s| s.investigations()).await?;
-        let groups = st.groups.read().unwrap_or_else(|e| e.into_inner());
         Ok(all
             .into_iter()
             .filter(|i| arn_account(&i.entity_arn).is_none_or(|a| scope.allows(a)))
@@ -293,9 +227,7 @@ impl VisibleGroup {
                         .ok()
                         .map(|v| finding_ids_in(&v))
                         .unwrap_or_default();
-                groups
-                    .related_groups(std::slice::from_ref(&i.entity_arn), &finding_ids)
-                    .contains(&self.group.id)
+                concerns(&self.group, &i.entity_arn, &finding_ids)
             })
             .map(|i| InvestigationGql {
                 id: ID(i.id),
@@ -310,6 +242,19 @@ impl VisibleGroup {
             })
             .collect())
     }
+}
+
+/// Whether an investigation of `entity_arn` naming `finding_ids` concerns the (visible) group:
+/// it names a member, or its entity is one of the group's entities.
+fn concerns(group: &FindingGroup, entity_arn: &str, finding_ids: &[String]) -> bool {
+    if finding_ids.iter().any(|f| group.finding_ids.contains(f)) {
+        return true;
+    }
+    let wanted = gdlens_groups::detective::entities_of_arn(entity_arn);
+    group
+        .entities
+        .iter()
+        .any(|e| wanted.iter().any(|(k, v)| *k == e.kind && *v == e.value))
 }
 
 /// The account of an ARN (`arn:aws:iam::111111111111:role/x`).

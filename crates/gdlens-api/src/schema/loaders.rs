@@ -6,6 +6,8 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 
 use crate::error::ApiError;
+use gdlens_domain::Finding;
+
 use crate::ports::{AuditRecord, TicketLinkRecord, TriageRecord, VersionRecord};
 use crate::state::AppState;
 
@@ -27,6 +29,9 @@ pub struct TriageKey(pub String);
 /// Ticket links by id.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct TicketsKey(pub String);
+/// Latest normalized finding by id (details the index does not keep).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct DetailKey(pub String);
 /// Audit by id.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct AuditKey(pub String);
@@ -59,6 +64,27 @@ macro_rules! store_loader {
 }
 
 store_loader!(RawKey, String, raw);
+
+impl Loader<DetailKey> for StoreLoader {
+    type Value = Arc<Finding>;
+    type Error = Arc<ApiError>;
+
+    async fn load(
+        &self,
+        keys: &[DetailKey],
+    ) -> Result<HashMap<DetailKey, Self::Value>, Self::Error> {
+        let ids: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        let found = self
+            .state
+            .with_store(move |s| s.findings(&ids))
+            .await
+            .map_err(Arc::new)?;
+        Ok(found
+            .into_iter()
+            .map(|(k, v)| (DetailKey(k), Arc::new(v)))
+            .collect())
+    }
+}
 store_loader!(VersionsKey, Vec<VersionRecord>, versions);
 store_loader!(TriageKey, TriageRecord, triage);
 store_loader!(TicketsKey, Vec<TicketLinkRecord>, ticket_links);

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, EmptySubscription, Object, Schema, ID};
 use gdlens_domain::{FindingFilter, Scope};
+use gdlens_groups::FindingGroup;
 
 pub use groups::VisibleGroup;
 pub use inputs::{FindingFilterInput, FindingOrderInput, WeightsInput};
@@ -23,8 +24,11 @@ pub use summary::SummaryData;
 use crate::auth::Caller;
 use crate::cache::CacheKey;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::limits::{Limits, RequestBudget, RequestLimits};
 use crate::query::{self, Cursor, OrderField};
+use crate::snapshot::Snapshot;
 use crate::state::{now_ms, AppState};
+use crate::view::ScopeView;
 use gdlens_scoring::Weights;
 use groups::{FindingGroupConnection, FindingGroupEdge};
 use summary::{CoverageGql, SummaryGql};
@@ -37,18 +41,15 @@ pub type GdlensSchema = Schema<Query, Mutation, EmptySubscription>;
 pub const DEFAULT_PAGE: usize = 50;
 /// Largest page a client may ask for.
 pub const MAX_PAGE: usize = 500;
+/// Complexity multiplier of a group's `findings` list (groups hold at most 150 findings; a page
+/// of groups asking for every member's fields must pay for them).
+pub const GROUP_FINDINGS_COST: usize = 15;
 /// Most findings `scoringFeatures` returns.
 pub const MAX_FEATURES: usize = 100_000;
 
-/// Builds the schema with limits; `state` is `None` only for printing the SDL.
-pub fn build_schema(
-    state: Option<Arc<AppState>>,
-    max_depth: usize,
-    max_complexity: usize,
-) -> GdlensSchema {
-    let mut b = Schema::build(Query, Mutation, EmptySubscription)
-        .limit_depth(max_depth)
-        .limit_complexity(max_complexity);
+/// Builds the schema with its request limits; `state` is `None` only for printing the SDL.
+pub fn build_schema(state: Option<Arc<AppState>>, limits: Limits) -> GdlensSchema {
+    let mut b = Schema::build(Query, Mutation, EmptySubscription).extension(RequestLimits(limits));
     if let Some(state) = state {
         b = b
             .data(DataLoader::new(
@@ -64,7 +65,13 @@ pub fn build_schema(
 
 /// The SDL of the schema (what `gdlens schema` prints and `schema.graphql` holds).
 pub fn sdl() -> String {
-    build_schema(None, 12, 5_000).sdl()
+    let limits = Limits {
+        max_aliases: usize::MAX,
+        max_root_fields: usize::MAX,
+        max_complexity: usize::MAX,
+        max_depth: usize::MAX,
+    };
+    build_schema(None, limits).sdl()
 }
 
 pub(crate) fn state<'a>(ctx: &Context<'a>) -> &'a Arc<AppState> {
@@ -73,6 +80,13 @@ pub(crate) fn state<'a>(ctx: &Context<'a>) -> &'a Arc<AppState> {
 
 pub(crate) fn caller<'a>(ctx: &Context<'a>) -> &'a Caller {
     ctx.data_unchecked::<Caller>()
+}
+
+/// The request's CPU budget (unlimited when the request came without one, e.g. in unit tests).
+pub(crate) fn budget(ctx: &Context<'_>) -> Arc<RequestBudget> {
+    ctx.data_opt::<Arc<RequestBudget>>()
+        .cloned()
+        .unwrap_or_else(RequestBudget::unlimited)
 }
 
 fn page_size(first: Option<i32>) -> ApiResult<usize> {
@@ -94,13 +108,13 @@ fn filter_of(filter: &Option<FindingFilterInput>) -> ApiResult<FindingFilter> {
 fn key(
     resolver: &'static str,
     args: impl serde::Serialize,
-    scope: &Scope,
+    caller: &Caller,
     generation: u64,
 ) -> CacheKey {
     CacheKey {
         resolver,
         args: serde_json::to_string(&args).unwrap_or_default(),
-        scope: scope.cache_key(),
+        scope: caller.scope_key,
         generation,
     }
 }
@@ -113,34 +127,46 @@ pub(crate) fn resolve_weights(input: &WeightsInput) -> ApiResult<Weights> {
     Ok(w)
 }
 
-/// Groups visible to the caller with at least one member matching `filter`, highest score first.
+/// Groups the caller's view holds with at least one member matching `filter`, highest score first.
 pub(crate) fn visible_groups(
-    state: &AppState,
+    snapshot: &Snapshot,
+    view: &ScopeView,
     filter: &FindingFilter,
     scope: &Scope,
-) -> Vec<VisibleGroup> {
-    let index = state.index.read().unwrap_or_else(|e| e.into_inner());
+) -> Vec<Arc<FindingGroup>> {
+    let index = &snapshot.index;
     let mut mask = vec![false; index.len()];
     for r in index.filter(filter, scope) {
         mask[r as usize] = true;
     }
-    let visible = |id: &str| index.row_id(id).is_some_and(|r| mask[r as usize]);
-    let all = state
-        .groups
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .groups();
-    let mut out: Vec<VisibleGroup> = all
+    view.groups
         .iter()
-        .filter_map(|g| groups::restrict(state, g, &visible))
-        .collect();
-    out.sort_by(|a, b| {
-        b.group
-            .score
-            .total_cmp(&a.group.score)
-            .then_with(|| a.group.id.cmp(&b.group.id))
-    });
-    out
+        .filter(|g| {
+            g.finding_ids
+                .iter()
+                .any(|id| index.row_id(id).is_some_and(|r| mask[r as usize]))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Runs CPU-bound resolver work on the blocking pool, off the async workers, within the
+/// request's CPU budget: work that has not started when the budget runs out (or the request is
+/// dropped) never starts, and `f` checks the budget between its own steps.
+pub(crate) async fn blocking<T, F>(budget: Arc<RequestBudget>, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&RequestBudget) -> ApiResult<T> + Send + 'static,
+{
+    budget.check()?;
+    tokio::task::spawn_blocking(move || {
+        budget.check()?;
+        let out = f(&budget)?;
+        budget.check()?;
+        Ok(out)
+    })
+    .await
+    .map_err(ApiError::internal)?
 }
 
 /// Queries.
@@ -150,6 +176,7 @@ pub struct Query;
 impl Query {
     /// Findings in the caller's scope matching `filter`, ordered (default PRIORITY desc, ties by id),
     /// paged with keyset cursors. `weights` ranks PRIORITY under custom weights.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn findings(
         &self,
         ctx: &Context<'_>,
@@ -160,7 +187,8 @@ impl Query {
         weights: Option<WeightsInput>,
     ) -> async_graphql::Result<FindingConnection> {
         let st = state(ctx).clone();
-        let scope = caller(ctx).scope.clone();
+        let c = caller(ctx);
+        let snap = st.snapshot();
         let first = page_size(first)?;
         let f = filter_of(&filter)?;
         let order = order_by.unwrap_or_default();
@@ -172,7 +200,11 @@ impl Query {
             .as_deref()
             .map(|a| Cursor::decode(a, order.field, order.direction))
             .transpose()?;
-        let generation = st.generation();
+        let view = if order.field == OrderField::Priority {
+            Some(st.scope_view(&snap, c).await?)
+        } else {
+            None
+        };
         let cache_key = key(
             "findings",
             (
@@ -182,61 +214,55 @@ impl Query {
                 after.as_deref(),
                 first,
             ),
-            &scope,
-            generation,
+            c,
+            snap.generation,
         );
-        let st2 = st.clone();
-        let w2 = weights.clone();
+        let (snap2, view2, w2, scope) =
+            (snap.clone(), view.clone(), weights.clone(), c.scope.clone());
+        let budget = budget(ctx);
         let page = st
             .caches
             .finding_pages
             .get_or_compute(cache_key, async move {
-                let scores = if order.field == OrderField::Priority {
-                    Some(match &w2 {
-                        Some(w) => Arc::new(
-                            st2.score_all(w)
-                                .map_err(|e| ApiError::bad_input("weights", e))?,
-                        ),
-                        None => st2.default_scores(),
-                    })
-                } else {
-                    None
-                };
-                let index = st2.index.read().unwrap_or_else(|e| e.into_inner());
-                let rows = index.filter(&f, &scope);
-                let p = query::page(
-                    &index,
-                    scores.as_ref().map(|s| s.values.as_slice()),
-                    rows,
-                    order.field,
-                    order.direction,
-                    cursor.as_ref(),
-                    first,
-                );
-                Ok(Arc::new(p))
+                blocking(budget, move |budget| {
+                    let index = &snap2.index;
+                    let rows = index.filter(&f, &scope);
+                    budget.check()?;
+                    let p = match (&view2, &w2) {
+                        (Some(v), Some(w)) => {
+                            let scores = v
+                                .scores_with(w)
+                                .map_err(|e| ApiError::bad_input("weights", e))?;
+                            let key = |r: u32| v.position(r).map_or(0.0, |p| scores[p]);
+                            query::page(index, &key, rows, order.direction, cursor.as_ref(), first)
+                        }
+                        (Some(v), None) => {
+                            let key = |r: u32| v.default_score(r);
+                            query::page(index, &key, rows, order.direction, cursor.as_ref(), first)
+                        }
+                        (None, _) => {
+                            let key =
+                                |r: u32| query::column_key(index, order.field, r).unwrap_or(0.0);
+                            query::page(index, &key, rows, order.direction, cursor.as_ref(), first)
+                        }
+                    };
+                    Ok(Arc::new(p))
+                })
+                .await
             })
             .await?;
-        let index = st.index.read().unwrap_or_else(|e| e.into_inner());
-        let map = st.findings.read().unwrap_or_else(|e| e.into_inner());
         let mut edges = Vec::with_capacity(page.rows.len());
         for &(row, k) in &page.rows {
-            let id = index.id(row);
-            let Some(finding) = map.get(id) else { continue };
             let cursor = Cursor {
                 field: order.field,
                 direction: order.direction,
                 key: k,
-                id: id.to_string(),
+                id: snap.index.id(row).to_string(),
             };
             let score = (order.field == OrderField::Priority).then_some(k);
             edges.push(FindingEdge {
                 cursor: cursor.encode(),
-                node: FindingGql {
-                    finding: finding.clone(),
-                    row: Some(row),
-                    weights: weights.clone(),
-                    score,
-                },
+                node: FindingGql::new(&snap, row, weights.clone(), score),
             });
         }
         let end_cursor = edges.last().map(|e| e.cursor.clone());
@@ -252,22 +278,12 @@ impl Query {
 
     /// One finding by id (null when unknown or outside the caller's scope).
     async fn finding(&self, ctx: &Context<'_>, id: ID) -> Option<FindingGql> {
-        let st = state(ctx);
-        let f = st.finding(&id)?;
-        if !caller(ctx).scope.allows(&f.account_id) {
+        let snap = state(ctx).snapshot();
+        let row = snap.index.row_id(&id)?;
+        if !caller(ctx).scope.allows(snap.index.account_id(row)) {
             return None;
         }
-        let row = st
-            .index
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .row_id(&f.id);
-        Some(FindingGql {
-            finding: f,
-            row,
-            weights: None,
-            score: None,
-        })
+        Some(FindingGql::new(&snap, row, None, None))
     }
 
     /// The org-wide summary dashboard over `filter`, in the caller's scope.
@@ -277,46 +293,45 @@ impl Query {
         filter: Option<FindingFilterInput>,
     ) -> async_graphql::Result<SummaryGql> {
         let st = state(ctx).clone();
-        let scope = caller(ctx).scope.clone();
+        let c = caller(ctx);
+        let snap = st.snapshot();
         let f = filter_of(&filter)?;
-        let cache_key = key("summary", &f, &scope, st.generation());
-        let st2 = st.clone();
-        let scope2 = scope.clone();
+        let cache_key = key("summary", &f, c, snap.generation);
+        let view = st.scope_view(&snap, c).await?;
+        let scope = c.scope.clone();
+        let budget = budget(ctx);
         let data = st
             .caches
             .summaries
             .get_or_compute(cache_key, async move {
-                let groups = visible_groups(&st2, &f, &scope2).len() as u64;
-                let index = st2.index.read().unwrap_or_else(|e| e.into_inner());
-                let mut options = gdlens_index::SummaryOptions::new(now_ms());
-                options.limit = summary::MAX_TOP;
-                let mut s = index.summary(&f, &scope2, &options);
-                s.finding_groups = Some(groups);
-                Ok(Arc::new(SummaryData {
-                    summary: s,
-                    finding_groups: groups,
-                }))
+                blocking(budget, move |budget| {
+                    let groups = visible_groups(&snap, &view, &f, &scope).len() as u64;
+                    budget.check()?;
+                    let mut options = gdlens_index::SummaryOptions::new(now_ms());
+                    options.limit = summary::MAX_TOP;
+                    let mut s = snap.index.summary(&f, &scope, &options);
+                    s.finding_groups = Some(groups);
+                    Ok(Arc::new(SummaryData {
+                        summary: s,
+                        finding_groups: groups,
+                        regions: snap.index.regions_in_scope(&scope),
+                    }))
+                })
+                .await
             })
             .await?;
-        let mut regions: Vec<String> = {
-            let index = st.index.read().unwrap_or_else(|e| e.into_inner());
-            let mut set = std::collections::BTreeSet::new();
-            for row in 0..index.len() as u32 {
-                if scope.allows(index.account_id(row)) {
-                    set.insert(index.region(row));
-                }
-            }
-            set.into_iter().map(str::to_string).collect()
-        };
-        regions.sort();
         let sync = sync_status(&st).await?;
         Ok(SummaryGql {
+            coverage: CoverageGql {
+                regions: data.regions.clone(),
+                sync,
+            },
             data,
-            coverage: CoverageGql { regions, sync },
         })
     }
 
     /// Finding groups with at least one visible member matching `filter`, highest score first.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn finding_groups(
         &self,
         ctx: &Context<'_>,
@@ -325,20 +340,26 @@ impl Query {
         after: Option<String>,
     ) -> async_graphql::Result<FindingGroupConnection> {
         let st = state(ctx).clone();
-        let scope = caller(ctx).scope.clone();
+        let c = caller(ctx);
+        let snap = st.snapshot();
         let first = page_size(first)?;
         let f = filter_of(&filter)?;
         let after = after
             .as_deref()
             .map(|a| query::decode_simple("g", a))
             .transpose()?;
-        let cache_key = key("findingGroups", &f, &scope, st.generation());
-        let st2 = st.clone();
+        let cache_key = key("findingGroups", &f, c, snap.generation);
+        let view = st.scope_view(&snap, c).await?;
+        let (snap2, scope) = (snap.clone(), c.scope.clone());
+        let budget = budget(ctx);
         let list = st
             .caches
             .groups
             .get_or_compute(cache_key, async move {
-                Ok(Arc::new(visible_groups(&st2, &f, &scope)))
+                blocking(budget, move |_| {
+                    Ok(Arc::new(visible_groups(&snap2, &view, &f, &scope)))
+                })
+                .await
             })
             .await?;
         let start = match &after {
@@ -347,13 +368,18 @@ impl Query {
                 .iter()
                 .position(|g| {
                     let by = k
-                        .total_cmp(&g.group.score)
-                        .then_with(|| g.group.id.as_str().cmp(id.as_str()));
+                        .total_cmp(&g.score)
+                        .then_with(|| g.id.as_str().cmp(id.as_str()));
                     by == Ordering::Greater
                 })
                 .unwrap_or(list.len()),
         };
-        let slice: Vec<VisibleGroup> = list.iter().skip(start).take(first).cloned().collect();
+        let slice: Vec<VisibleGroup> = list
+            .iter()
+            .skip(start)
+            .take(first)
+            .map(|g| VisibleGroup::new(&snap, g.clone()))
+            .collect();
         let has_next = start + slice.len() < list.len();
         let edges: Vec<FindingGroupEdge> = slice
             .iter()
@@ -375,54 +401,48 @@ impl Query {
     }
 
     /// One finding group by id (null when unknown or without a member in the caller's scope).
-    async fn finding_group(&self, ctx: &Context<'_>, id: ID) -> Option<VisibleGroup> {
+    /// A retired (merged) id resolves too, with its lineage.
+    async fn finding_group(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<VisibleGroup>> {
         let st = state(ctx);
-        let scope = &caller(ctx).scope;
-        let g = st
+        let c = caller(ctx);
+        let snap = st.snapshot();
+        let view = st.scope_view(&snap, c).await?;
+        if let Some(g) = view.group(&id) {
+            return Ok(Some(VisibleGroup::new(&snap, g.clone())));
+        }
+        Ok(snap
             .groups
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .group(&id)?;
-        let map = st.findings.read().unwrap_or_else(|e| e.into_inner());
-        let in_scope: Vec<String> = g
-            .members
-            .iter()
-            .filter(|m| map.get(*m).is_some_and(|f| scope.allows(&f.account_id)))
-            .cloned()
-            .collect();
-        drop(map);
-        let set: std::collections::HashSet<String> = in_scope.into_iter().collect();
-        groups::restrict(st, &g, &|m: &str| set.contains(m))
+            .get(&id)
+            .filter(|g| !g.active)
+            .and_then(|g| crate::view::restrict(g, &c.scope))
+            .map(|g| VisibleGroup::new(&snap, g)))
     }
 
     /// Accounts visible to the caller: configured ones plus any with findings.
     async fn accounts(&self, ctx: &Context<'_>) -> Vec<AccountGql> {
-        let st = state(ctx);
+        let snap = state(ctx).snapshot();
         let scope = &caller(ctx).scope;
-        let mut ids: std::collections::BTreeSet<String> =
-            st.accounts.load().keys().cloned().collect();
-        {
-            let index = st.index.read().unwrap_or_else(|e| e.into_inner());
-            for row in 0..index.len() as u32 {
-                if !ids.contains(index.account_id(row)) {
-                    ids.insert(index.account_id(row).to_string());
-                }
-            }
-        }
-        let accounts = st.accounts.load();
+        let mut ids: std::collections::BTreeSet<&str> =
+            snap.accounts.keys().map(String::as_str).collect();
+        ids.extend(snap.index.known_accounts());
         ids.into_iter()
             .filter(|id| scope.allows(id))
             .map(|id| {
-                accounts
-                    .get(&id)
+                snap.accounts
+                    .get(id)
                     .map(AccountGql::from_account)
-                    .unwrap_or_else(|| AccountGql::unknown(&id))
+                    .unwrap_or_else(|| AccountGql::unknown(id))
             })
             .collect()
     }
 
     /// The WASM scoring module's columnar input for up to 100,000 findings matching `filter`
     /// (ids, feature columns, dictionaries, nowMs, default weights).
+    #[graphql(complexity = "scoring_features_cost(limit)")]
     async fn scoring_features(
         &self,
         ctx: &Context<'_>,
@@ -430,7 +450,8 @@ impl Query {
         limit: Option<i32>,
     ) -> async_graphql::Result<async_graphql::Json<serde_json::Value>> {
         let st = state(ctx);
-        let scope = &caller(ctx).scope;
+        let c = caller(ctx);
+        let snap = st.snapshot();
         let f = filter_of(&filter)?;
         let limit = match limit {
             Some(n) if n < 0 || n as usize > MAX_FEATURES => {
@@ -443,24 +464,26 @@ impl Query {
             Some(n) => n as usize,
             None => MAX_FEATURES,
         };
-        let index = st.index.read().unwrap_or_else(|e| e.into_inner());
-        let mut rows = index.filter(&f, scope);
-        if rows.len() > limit {
-            let scores = st.default_scores();
-            rows.sort_by(|a, b| {
-                let sa = scores.values.get(*a as usize).copied().unwrap_or(0.0);
-                let sb = scores.values.get(*b as usize).copied().unwrap_or(0.0);
-                sb.total_cmp(&sa)
-                    .then_with(|| index.id(*a).cmp(index.id(*b)))
-            });
-            rows.truncate(limit);
-        }
-        drop(index);
-        let features = st.features();
-        let index = st.index.read().unwrap_or_else(|e| e.into_inner());
-        Ok(async_graphql::Json(crate::priority::features_json(
-            &index, &features, &rows,
-        )))
+        let view = st.scope_view(&snap, c).await?;
+        let scope = c.scope.clone();
+        let json = blocking(budget(ctx), move |budget| {
+            let index = &snap.index;
+            let mut rows = index.filter(&f, &scope);
+            budget.check()?;
+            if rows.len() > limit {
+                let by = |a: &u32, b: &u32| {
+                    view.default_score(*b)
+                        .total_cmp(&view.default_score(*a))
+                        .then_with(|| index.id(*a).cmp(index.id(*b)))
+                };
+                rows.select_nth_unstable_by(limit, by);
+                rows.truncate(limit);
+                budget.check()?;
+            }
+            Ok(crate::priority::features_json(index, &view, &rows))
+        })
+        .await?;
+        Ok(async_graphql::Json(json))
     }
 
     /// Sync state per region (empty when AWS is not configured).
@@ -474,12 +497,26 @@ impl Query {
         Viewer {
             name: c.name.clone(),
             role: c.role.as_str().to_string(),
-            accounts: match &c.scope {
+            accounts: match &*c.scope {
                 Scope::All => None,
                 Scope::Accounts(s) => Some(s.iter().cloned().collect()),
             },
         }
     }
+}
+
+/// Complexity of a paged list: its page size (default 50) times what one item asks for, a
+/// tenth of a point per item field (a page of 500 findings with 15 fields costs 751).
+fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let n = first.map_or(DEFAULT_PAGE, |n| n.clamp(0, MAX_PAGE as i32) as usize);
+    1 + n.max(1).saturating_mul(child_complexity).div_ceil(10)
+}
+
+/// Complexity of `scoringFeatures`: one point per 50 findings it may return (the full 100,000
+/// costs 2,001: two in one request reach the default limit of 5,000).
+fn scoring_features_cost(limit: Option<i32>) -> usize {
+    let n = limit.map_or(MAX_FEATURES, |l| l.clamp(0, MAX_FEATURES as i32) as usize);
+    1 + n / 50
 }
 
 /// The authenticated caller.

@@ -10,7 +10,7 @@ use super::{caller, state};
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ports::TriageChange;
-use crate::state::{now_ms, AppState};
+use crate::state::{now_ms, AppState, Change};
 use crate::writeback::{detector_id_from_arn, Feedback, WriteBackTarget};
 
 /// Most findings one mutation may touch.
@@ -29,44 +29,27 @@ fn require(caller: &Caller, role: Role, what: &str) -> ApiResult<()> {
     }
 }
 
-/// The findings a mutation targets: `findingIds` or every member of `groupId`, all in scope.
+/// The findings a mutation targets: `findingIds` or every visible member of `groupId`, all in
+/// the caller's scope. An id outside the scope reads as unknown: never confirm that it exists.
 fn targets(
     st: &AppState,
     caller: &Caller,
     finding_ids: Option<Vec<ID>>,
     group_id: Option<ID>,
 ) -> ApiResult<Vec<String>> {
+    let snap = st.snapshot();
     let ids: Vec<String> = match (finding_ids, group_id) {
         (Some(ids), None) => ids.into_iter().map(|i| i.0).collect(),
         (None, Some(g)) => {
-            let group = st
-                .groups
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .group(&g)
-                .ok_or_else(|| {
-                    ApiError::new(
-                        ErrorCode::NotFound,
-                        format!("argument `groupId`: unknown finding group {}", g.0),
-                    )
-                })?;
-            let map = st.findings.read().unwrap_or_else(|e| e.into_inner());
-            let members: Vec<String> = group
-                .members
-                .iter()
-                .filter(|m| {
-                    map.get(*m)
-                        .is_some_and(|f| caller.scope.allows(&f.account_id))
-                })
-                .cloned()
-                .collect();
-            if members.is_empty() {
-                return Err(ApiError::new(
+            let unknown = || {
+                ApiError::new(
                     ErrorCode::NotFound,
                     format!("argument `groupId`: unknown finding group {}", g.0),
-                ));
-            }
-            members
+                )
+            };
+            let group = snap.groups.get(&g).ok_or_else(unknown)?;
+            let visible = crate::view::restrict(group, &caller.scope).ok_or_else(unknown)?;
+            visible.finding_ids.clone()
         }
         _ => {
             return Err(ApiError::bad_input(
@@ -87,13 +70,12 @@ fn targets(
     let mut ids = ids;
     ids.sort();
     ids.dedup();
-    let map = st.findings.read().unwrap_or_else(|e| e.into_inner());
     for id in &ids {
-        // Out of scope reads as unknown: never confirm that an id exists elsewhere.
-        if !map
-            .get(id)
-            .is_some_and(|f| caller.scope.allows(&f.account_id))
-        {
+        let visible = snap
+            .index
+            .row_id(id)
+            .is_some_and(|row| caller.scope.allows(snap.index.account_id(row)));
+        if !visible {
             return Err(ApiError::new(
                 ErrorCode::NotFound,
                 format!("argument `findingIds`: unknown finding {id}"),
@@ -144,15 +126,11 @@ impl Mutation {
             at: now_ms(),
         };
         let records = st.with_store(move |s| s.set_triage(&change)).await?;
-        {
-            let mut index = st.index.write().unwrap_or_else(|e| e.into_inner());
-            for r in &records {
-                if let Err(e) = index.set_triage(&r.finding_id, r.status) {
-                    tracing::warn!(finding = %r.finding_id, error = %e, "triage stored but not indexed");
-                }
-            }
-        }
-        st.bump();
+        let states: Vec<(String, gdlens_domain::TriageStatus)> = records
+            .iter()
+            .map(|r| (r.finding_id.clone(), r.status))
+            .collect();
+        st.write(Change::Triage(&states));
         Ok(records
             .iter()
             .map(|r| TriageGql::from_record(&r.finding_id, Some(r)))
@@ -252,8 +230,10 @@ async fn write_back(
         .into());
     };
     let ids = targets(&st, c, Some(finding_ids), None)?;
+    let ids2 = ids.clone();
+    let found = st.with_store(move |s| s.findings(&ids2)).await?;
     let mut list = Vec::with_capacity(ids.len());
-    for f in st.findings_in_scope(&ids, &c.scope) {
+    for f in ids.iter().filter_map(|id| found.get(id)) {
         let detector = f
             .detector_id
             .clone()

@@ -12,6 +12,21 @@ pub struct SummaryData {
     pub summary: gdlens_index::Summary,
     /// Finding groups with at least one matching visible member.
     pub finding_groups: u64,
+    /// Regions with findings in the caller's scope.
+    pub regions: Vec<String>,
+}
+
+impl SummaryData {
+    /// Estimated heap bytes (the summary cache's weight).
+    pub fn memory_bytes(&self) -> usize {
+        let s = &self.summary;
+        let lists = s.top_finding_types.len()
+            + s.top_resources.len()
+            + s.top_accounts.len()
+            + s.least_frequent_types.len()
+            + s.new_types.len();
+        512 + s.severity_trend.len() * 64 + lists * 160 + self.regions.len() * 40
+    }
 }
 
 /// Most top-N entries a client may ask for.

@@ -9,10 +9,12 @@ use gdlens_domain::time::EpochMillis;
 use gdlens_domain::{Account, Finding};
 
 use super::inputs::{SeverityLabelGql, TriageStatusGql};
-use super::loaders::{AuditKey, RawKey, StoreLoader, TicketsKey, TriageKey, VersionsKey};
+use super::loaders::{
+    AuditKey, DetailKey, RawKey, StoreLoader, TicketsKey, TriageKey, VersionsKey,
+};
 use super::{caller, state};
 use crate::error::ApiError;
-use crate::ports::TacticRef;
+use crate::snapshot::Snapshot;
 use gdlens_scoring::Weights;
 
 /// Epoch ms as a DateTime.
@@ -66,11 +68,11 @@ pub struct TacticGql {
     pub name: String,
 }
 
-impl From<&TacticRef> for TacticGql {
-    fn from(t: &TacticRef) -> Self {
+impl From<&gdlens_groups::Tactic> for TacticGql {
+    fn from(t: &gdlens_groups::Tactic) -> Self {
         TacticGql {
-            id: t.id.clone(),
-            name: t.name.clone(),
+            id: t.id.to_string(),
+            name: t.name.to_string(),
         }
     }
 }
@@ -207,16 +209,49 @@ pub struct AuditGql {
     pub detail: String,
 }
 
-/// A finding as the API shows it (latest version).
+/// A finding as the API shows it (latest version): the columns the index holds are answered from
+/// the snapshot; the details it does not hold (ARN, description, resource) are read from the
+/// store on demand, batched per request.
 pub struct FindingGql {
-    /// The finding.
-    pub finding: Arc<Finding>,
-    /// Its index row.
-    pub row: Option<u32>,
+    snapshot: Arc<Snapshot>,
+    row: u32,
     /// Custom weights the list was ranked with, if any.
-    pub weights: Option<Arc<Weights>>,
+    weights: Option<Arc<Weights>>,
     /// Score under those weights, when the list computed it.
-    pub score: Option<f64>,
+    score: Option<f64>,
+}
+
+impl FindingGql {
+    /// The finding at `row` of `snapshot` (the caller checked its scope).
+    pub fn new(
+        snapshot: &Arc<Snapshot>,
+        row: u32,
+        weights: Option<Arc<Weights>>,
+        score: Option<f64>,
+    ) -> Self {
+        FindingGql {
+            snapshot: snapshot.clone(),
+            row,
+            weights,
+            score,
+        }
+    }
+
+    fn id_str(&self) -> &str {
+        self.snapshot.index.id(self.row)
+    }
+
+    /// The stored finding (details the index does not keep).
+    async fn detail(&self, ctx: &Context<'_>) -> async_graphql::Result<Arc<Finding>> {
+        let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
+        loader
+            .load_one(DetailKey(self.id_str().to_string()))
+            .await
+            .map_err(load_err)?
+            .ok_or_else(|| {
+                ApiError::internal(format!("finding {} not in the store", self.id_str())).into()
+            })
+    }
 }
 
 fn load_err(e: Arc<ApiError>) -> async_graphql::Error {
@@ -227,125 +262,112 @@ fn load_err(e: Arc<ApiError>) -> async_graphql::Error {
 #[Object(name = "Finding")]
 impl FindingGql {
     async fn id(&self) -> ID {
-        ID(self.finding.id.clone())
+        ID(self.id_str().to_string())
     }
-    async fn arn(&self) -> &str {
-        &self.finding.arn
+    async fn arn(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(self.detail(ctx).await?.arn.clone())
     }
     async fn account_id(&self) -> &str {
-        &self.finding.account_id
+        self.snapshot.index.account_id(self.row)
     }
     /// The account with name, owner, criticality.
-    async fn account(&self, ctx: &Context<'_>) -> AccountGql {
-        let accounts = state(ctx).accounts.load();
-        accounts
-            .get(&self.finding.account_id)
+    async fn account(&self) -> AccountGql {
+        let id = self.snapshot.index.account_id(self.row);
+        self.snapshot
+            .accounts
+            .get(id)
             .map(AccountGql::from_account)
-            .unwrap_or_else(|| AccountGql::unknown(&self.finding.account_id))
+            .unwrap_or_else(|| AccountGql::unknown(id))
     }
     async fn region(&self) -> &str {
-        &self.finding.region
+        self.snapshot.index.region(self.row)
     }
     /// Finding type.
     #[graphql(name = "type")]
     async fn finding_type(&self) -> &str {
-        &self.finding.finding_type
+        self.snapshot.index.finding_type(self.row)
     }
     async fn severity(&self) -> f64 {
-        self.finding.severity
+        self.snapshot.index.severity(self.row)
     }
     async fn severity_label(&self) -> SeverityLabelGql {
-        self.finding.severity_label().into()
+        self.snapshot.index.severity_label(self.row).into()
     }
     async fn title(&self) -> &str {
-        &self.finding.title
+        self.snapshot.index.title(self.row)
     }
-    async fn description(&self) -> &str {
-        &self.finding.description
+    async fn description(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(self.detail(ctx).await?.description.clone())
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        dt(self.finding.created_at)
+        dt(self.snapshot.index.created_at(self.row))
     }
     async fn updated_at(&self) -> DateTime<Utc> {
-        dt(self.finding.updated_at)
+        dt(self.snapshot.index.updated_at(self.row))
     }
     async fn first_seen(&self) -> DateTime<Utc> {
-        dt(self.finding.first_seen())
+        dt(self.snapshot.index.first_seen(self.row))
     }
     async fn last_seen(&self) -> DateTime<Utc> {
-        dt(self.finding.last_seen())
+        dt(self.snapshot.index.last_seen(self.row))
     }
     async fn count(&self) -> u64 {
-        self.finding.count
+        self.snapshot.index.count(self.row)
     }
     async fn archived(&self) -> bool {
-        self.finding.archived
+        self.snapshot.index.archived(self.row)
     }
     async fn sample(&self) -> bool {
-        self.finding.sample
+        self.snapshot.index.sample(self.row)
     }
     async fn resource_type(&self) -> &str {
-        &self.finding.resource_type
+        self.snapshot.index.resource_type(self.row)
     }
     async fn resource_key(&self) -> Option<&str> {
-        self.finding.resource_key.as_deref()
+        self.snapshot.index.resource_key(self.row)
     }
     /// ATT&CK tactics of the finding type.
-    async fn tactics(&self, ctx: &Context<'_>) -> Vec<TacticGql> {
-        let groups = state(ctx).groups.read().unwrap_or_else(|e| e.into_inner());
-        groups
-            .tactics_for(&self.finding)
-            .iter()
+    async fn tactics(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TacticGql>> {
+        let f = self.detail(ctx).await?;
+        Ok(gdlens_groups::tactics_for(&f)
+            .into_iter()
             .map(TacticGql::from)
-            .collect()
+            .collect())
     }
-    /// Priority score with explanation (under the list's weights, else the defaults).
-    async fn score(&self, ctx: &Context<'_>) -> ScoreGql {
-        let st = state(ctx);
-        let Some(row) = self.row else {
-            return ScoreGql {
+    /// Priority score with explanation (under the list's weights, else the defaults), in the
+    /// caller's scope.
+    async fn score(&self, ctx: &Context<'_>) -> async_graphql::Result<ScoreGql> {
+        let view = state(ctx).scope_view(&self.snapshot, caller(ctx)).await?;
+        let Some(position) = view.position(self.row) else {
+            return Ok(ScoreGql {
                 value: 0.0,
                 factors: Vec::new(),
-            };
+            });
         };
         let weights = self.weights.as_deref().copied().unwrap_or_default();
-        let value = match self.score {
-            Some(v) => v,
-            None => st
-                .default_scores()
-                .values
-                .get(row as usize)
-                .copied()
-                .unwrap_or(0.0),
-        };
-        let features = st.features();
-        let factors = crate::priority::explain(&features, &weights, row)
+        let value = self.score.unwrap_or_else(|| view.default_score(self.row));
+        let factors = crate::priority::explain(&view.features, &weights, position)
             .into_iter()
             .map(|f| FactorGql {
                 name: f.name,
                 contribution: f.contribution,
             })
             .collect();
-        ScoreGql { value, factors }
+        Ok(ScoreGql { value, factors })
     }
-    /// The finding group holding this finding, if visible.
-    async fn group(&self, ctx: &Context<'_>) -> Option<GroupRef> {
-        let st = state(ctx);
-        let g = st
-            .groups
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .group_of(&self.finding.id)?;
-        Some(GroupRef {
+    /// The finding group holding this finding, as the caller may see it.
+    async fn group(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<GroupRef>> {
+        let view = state(ctx).scope_view(&self.snapshot, caller(ctx)).await?;
+        Ok(view.group_of(self.row).map(|g| GroupRef {
             id: ID(g.id.clone()),
             title: g.title.clone(),
-        })
+        }))
     }
     /// Every stored version, oldest first.
     async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<VersionGql>> {
         let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
         let v = loader
-            .load_one(VersionsKey(self.finding.id.clone()))
+            .load_one(VersionsKey(self.id_str().to_string()))
             .await
             .map_err(load_err)?;
         Ok(v.unwrap_or_default()
@@ -361,16 +383,16 @@ impl FindingGql {
     async fn triage(&self, ctx: &Context<'_>) -> async_graphql::Result<TriageGql> {
         let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
         let t = loader
-            .load_one(TriageKey(self.finding.id.clone()))
+            .load_one(TriageKey(self.id_str().to_string()))
             .await
             .map_err(load_err)?;
-        Ok(TriageGql::from_record(&self.finding.id, t.as_ref()))
+        Ok(TriageGql::from_record(self.id_str(), t.as_ref()))
     }
     /// Ticket links.
     async fn ticket_links(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TicketLinkGql>> {
         let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
         let t = loader
-            .load_one(TicketsKey(self.finding.id.clone()))
+            .load_one(TicketsKey(self.id_str().to_string()))
             .await
             .map_err(load_err)?;
         Ok(t.unwrap_or_default()
@@ -382,7 +404,7 @@ impl FindingGql {
     async fn audit(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AuditGql>> {
         let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
         let t = loader
-            .load_one(AuditKey(self.finding.id.clone()))
+            .load_one(AuditKey(self.id_str().to_string()))
             .await
             .map_err(load_err)?;
         Ok(t.unwrap_or_default()
@@ -400,7 +422,7 @@ impl FindingGql {
         let _ = caller(ctx);
         let loader = ctx.data_unchecked::<DataLoader<StoreLoader>>();
         loader
-            .load_one(RawKey(self.finding.id.clone()))
+            .load_one(RawKey(self.id_str().to_string()))
             .await
             .map_err(load_err)
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use gdlens_api::adapters::{CorrelatorAdapter, StoreAdapter};
+use gdlens_api::adapters::StoreAdapter;
 use gdlens_api::writeback::{
     Feedback, WriteBack, WriteBackError, WriteBackFuture, WriteBackTarget,
 };
@@ -128,7 +128,7 @@ impl TestServer {
         let state = Arc::new(AppState::new(
             config,
             Arc::new(StoreAdapter::new(store)),
-            Box::new(CorrelatorAdapter::new(correlator)),
+            correlator,
             write_back,
         ));
         state.build().await.unwrap();

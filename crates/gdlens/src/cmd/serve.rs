@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use gdlens_api::adapters::{CorrelatorAdapter, StoreAdapter};
+use gdlens_api::adapters::StoreAdapter;
 use gdlens_api::ports::IngestRecord;
 use gdlens_api::{AppState, Config};
 use gdlens_demo::{DemoOptions, Generator};
@@ -88,7 +88,7 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
     let state = Arc::new(AppState::new(
         config,
         Arc::new(StoreAdapter(store.clone())),
-        Box::new(CorrelatorAdapter::new(correlator)),
+        correlator,
         aws.as_ref().map(|a| a.write_back()),
     ));
     if let Some(aws) = &aws {
@@ -173,12 +173,11 @@ async fn start_up(
 
 /// Adds the demo organization's accounts that the configuration does not already name.
 fn add_demo_accounts(state: &AppState, opts: &DemoOptions) {
-    let known = state.accounts.load();
+    let known = state.snapshot().accounts.clone();
     let extra: Vec<_> = gdlens_demo::accounts(opts)
         .into_iter()
         .filter(|a| !known.contains_key(&a.id))
         .collect();
-    drop(known);
     state.set_accounts(extra);
 }
 

@@ -1,0 +1,198 @@
+//! Readers work on an immutable [`Snapshot`]; one [`Writer`] owns every change.
+//!
+//! ```text
+//! ingest / sync / triage / accounts ──► Writer (one at a time) ──► new Snapshot ──► ArcSwap
+//!                                                                                    │
+//! resolvers ──► AppState::snapshot() (one atomic load, no lock) ◄────────────────────┘
+//! ```
+//!
+//! A snapshot holds the columnar index, the finding groups (with each grouped row's group) and
+//! the account table at one generation. A resolver loads it once and answers the whole request
+//! from it, so a page, its total and its groups always agree, and no resolver can block a writer
+//! or deadlock on a lock it already holds. The writer mutates its own copies (`Arc::make_mut`
+//! clones the index only while an older snapshot is still being read) and publishes a new
+//! snapshot with the generation bumped.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use gdlens_domain::{Account, Finding, TriageStatus};
+use gdlens_groups::{Correlator, FindingGroup, GroupDelta};
+use gdlens_index::FindingIndex;
+use rustc_hash::FxHashMap;
+
+/// The finding groups of one generation.
+#[derive(Debug, Clone, Default)]
+pub struct GroupSet {
+    /// Active groups, highest score first, ties by id.
+    active: Vec<Arc<FindingGroup>>,
+    /// Active and retired groups by id (retired ids still resolve, with their lineage).
+    by_id: HashMap<String, Arc<FindingGroup>>,
+    /// Index row → its active group.
+    by_row: FxHashMap<u32, Arc<FindingGroup>>,
+}
+
+impl GroupSet {
+    /// Active groups, highest score first, ties by id.
+    pub fn active(&self) -> &[Arc<FindingGroup>] {
+        &self.active
+    }
+
+    /// A group by id, active or retired.
+    pub fn get(&self, id: &str) -> Option<&Arc<FindingGroup>> {
+        self.by_id.get(id)
+    }
+
+    /// The active group holding the finding at `row`.
+    pub fn of_row(&self, row: u32) -> Option<&Arc<FindingGroup>> {
+        self.by_row.get(&row)
+    }
+
+    /// Applies a correlator delta: only the groups it names are re-read.
+    fn apply(&mut self, delta: &GroupDelta, correlator: &Correlator, index: &FindingIndex) {
+        let touched = delta
+            .created
+            .iter()
+            .chain(&delta.updated)
+            .chain(&delta.retired);
+        // Forget the old membership of every touched group first: members move between them.
+        for id in touched.clone() {
+            if let Some(old) = self.by_id.get(id) {
+                for m in &old.finding_ids {
+                    if let Some(row) = index.row_id(m) {
+                        if self.by_row.get(&row).is_some_and(|g| g.id == old.id) {
+                            self.by_row.remove(&row);
+                        }
+                    }
+                }
+            }
+        }
+        for id in touched {
+            let Some(group) = correlator.group(id) else {
+                self.by_id.remove(id);
+                continue;
+            };
+            if group.active {
+                for m in &group.finding_ids {
+                    if let Some(row) = index.row_id(m) {
+                        self.by_row.insert(row, group.clone());
+                    }
+                }
+            }
+            self.by_id.insert(id.clone(), group);
+        }
+        if !(delta.created.is_empty() && delta.updated.is_empty() && delta.retired.is_empty()) {
+            self.active = self.by_id.values().filter(|g| g.active).cloned().collect();
+            self.active
+                .sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        }
+    }
+
+    /// Estimated heap bytes held by the lookup tables (the groups are shared with the writer).
+    pub fn memory_bytes(&self) -> usize {
+        self.active.capacity() * 8 + self.by_id.capacity() * 40 + self.by_row.capacity() * 17
+    }
+}
+
+/// Everything a read sees, at one generation. Immutable; shared as `Arc<Snapshot>`.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The data generation (in every cache key).
+    pub generation: u64,
+    /// The columnar index over the latest findings.
+    pub index: Arc<FindingIndex>,
+    /// The finding groups.
+    pub groups: Arc<GroupSet>,
+    /// Known accounts by id (config, ListMembers, demo).
+    pub accounts: Arc<BTreeMap<String, Account>>,
+}
+
+impl Snapshot {
+    /// The first, empty snapshot.
+    pub(crate) fn empty(accounts: BTreeMap<String, Account>) -> Self {
+        Snapshot {
+            generation: 1,
+            index: Arc::new(FindingIndex::new()),
+            groups: Arc::new(GroupSet::default()),
+            accounts: Arc::new(accounts),
+        }
+    }
+}
+
+/// The one write path's state: the correlator and the next snapshot's parts.
+pub(crate) struct Writer {
+    index: Arc<FindingIndex>,
+    groups: Arc<GroupSet>,
+    accounts: Arc<BTreeMap<String, Account>>,
+    correlator: Correlator,
+    generation: u64,
+    /// Accounts known to the index when their names and criticality were last applied.
+    accounts_applied: usize,
+}
+
+impl Writer {
+    pub(crate) fn new(correlator: Correlator, first: &Snapshot) -> Self {
+        Writer {
+            index: first.index.clone(),
+            groups: first.groups.clone(),
+            accounts: first.accounts.clone(),
+            correlator,
+            generation: first.generation,
+            accounts_applied: 0,
+        }
+    }
+
+    /// Adds new or newer findings to the index and the groups.
+    pub(crate) fn add_findings(&mut self, changed: &[Finding]) {
+        if changed.is_empty() {
+            return;
+        }
+        let index = Arc::make_mut(&mut self.index);
+        index.upsert_batch(changed.iter());
+        if index.account_count() != self.accounts_applied {
+            let list: Vec<Account> = self.accounts.values().cloned().collect();
+            index.set_accounts(&list);
+            self.accounts_applied = index.account_count();
+        }
+        let delta = self.correlator.add(changed);
+        Arc::make_mut(&mut self.groups).apply(&delta, &self.correlator, &self.index);
+    }
+
+    /// Sets triage states in the index (the store already holds them).
+    pub(crate) fn set_triage(&mut self, states: &[(String, TriageStatus)]) {
+        let index = Arc::make_mut(&mut self.index);
+        for (id, status) in states {
+            if let Err(e) = index.set_triage(id, *status) {
+                tracing::warn!(finding = %id, error = %e, "triage stored but not indexed");
+            }
+        }
+    }
+
+    /// Adds or replaces accounts (names, owners, criticality).
+    pub(crate) fn set_accounts(&mut self, accounts: Vec<Account>) {
+        let map = Arc::make_mut(&mut self.accounts);
+        for a in accounts {
+            map.insert(a.id.clone(), a);
+        }
+        let list: Vec<Account> = map.values().cloned().collect();
+        let index = Arc::make_mut(&mut self.index);
+        index.set_accounts(&list);
+        self.accounts_applied = index.account_count();
+    }
+
+    /// Releases spare capacity after the start-up build.
+    pub(crate) fn shrink(&mut self) {
+        Arc::make_mut(&mut self.index).shrink_to_fit();
+    }
+
+    /// The next snapshot: the current parts at generation + 1.
+    pub(crate) fn publish(&mut self) -> Snapshot {
+        self.generation += 1;
+        Snapshot {
+            generation: self.generation,
+            index: self.index.clone(),
+            groups: self.groups.clone(),
+            accounts: self.accounts.clone(),
+        }
+    }
+}

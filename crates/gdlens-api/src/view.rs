@@ -1,0 +1,173 @@
+//! What one account scope sees of a snapshot: its finding groups (rebuilt from the visible
+//! members only), and the scoring features and default scores of its rows, counted within the
+//! scope (rarity means "rare among what this caller may see").
+//!
+//! A [`ScopeView`] is computed once per (scope, generation, five-minute "now" bucket) and
+//! cached by bytes; the all-accounts view reuses the snapshot's groups as they are.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use gdlens_domain::time::EpochMillis;
+use gdlens_domain::Scope;
+use gdlens_groups::{restrict_group, FindingGroup};
+use gdlens_index::GroupInfo;
+use gdlens_scoring::{FeatureColumns, Weights};
+use rustc_hash::FxHashMap;
+
+use crate::snapshot::Snapshot;
+
+/// Ages in the feature columns are recomputed at least this often.
+pub const FEATURE_REFRESH_MS: EpochMillis = 300_000;
+
+/// A scope's view of one snapshot.
+#[derive(Debug)]
+pub struct ScopeView {
+    /// Generation of the snapshot it was computed from.
+    pub generation: u64,
+    /// "Now" of the age feature.
+    pub now_ms: EpochMillis,
+    /// Groups with a visible member, restricted to visible members; highest score first, ties by id.
+    pub groups: Vec<Arc<FindingGroup>>,
+    group_by_id: HashMap<String, u32>,
+    group_of_row: FxHashMap<u32, u32>,
+    /// Rows in scope, ascending; `None` when the scope is every account (every row).
+    rows: Option<Vec<u32>>,
+    /// Feature columns aligned with the rows in scope.
+    pub features: FeatureColumns,
+    /// Scores under the default weights, aligned likewise.
+    pub default_scores: Vec<f64>,
+}
+
+impl ScopeView {
+    /// Computes the view (CPU-bound: run it on the blocking pool).
+    pub fn compute(snapshot: &Snapshot, scope: &Scope, now_ms: EpochMillis) -> Self {
+        let index = &snapshot.index;
+        let (groups, rows) = match scope {
+            Scope::All => (snapshot.groups.active().to_vec(), None),
+            Scope::Accounts(_) => {
+                let mut groups: Vec<Arc<FindingGroup>> = snapshot
+                    .groups
+                    .active()
+                    .iter()
+                    .filter_map(|g| restrict(g, scope))
+                    .collect();
+                groups.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+                (groups, Some(index.scope_rows(scope)))
+            }
+        };
+        let mut group_by_id = HashMap::with_capacity(groups.len());
+        let mut group_of_row = FxHashMap::default();
+        for (i, g) in groups.iter().enumerate() {
+            group_by_id.insert(g.id.clone(), i as u32);
+            for m in &g.finding_ids {
+                if let Some(row) = index.row_id(m) {
+                    group_of_row.insert(row, i as u32);
+                }
+            }
+        }
+        let group_info = |row: u32| {
+            group_of_row.get(&row).map(|&i| {
+                let g = &groups[i as usize];
+                GroupInfo {
+                    tactics: g.tactics.len().min(u8::MAX as usize) as u8,
+                    severity: g.severity,
+                }
+            })
+        };
+        let features = match &rows {
+            Some(rows) => index.features(rows, now_ms, group_info),
+            None => {
+                let all: Vec<u32> = (0..index.len() as u32).collect();
+                index.features(&all, now_ms, group_info)
+            }
+        };
+        let mut default_scores = vec![0.0; features.len()];
+        if let Err(e) =
+            gdlens_scoring::score_all(&features, &Weights::default(), &mut default_scores)
+        {
+            tracing::error!(error = %e, "default weights rejected by the scorer");
+        }
+        ScopeView {
+            generation: snapshot.generation,
+            now_ms,
+            groups,
+            group_by_id,
+            group_of_row,
+            rows,
+            features,
+            default_scores,
+        }
+    }
+
+    /// The position of an index row in the feature columns, if the row is in scope.
+    pub fn position(&self, row: u32) -> Option<usize> {
+        match &self.rows {
+            None => ((row as usize) < self.features.len()).then_some(row as usize),
+            Some(rows) => rows.binary_search(&row).ok(),
+        }
+    }
+
+    /// The default score of a row in scope (0 outside).
+    pub fn default_score(&self, row: u32) -> f64 {
+        self.position(row)
+            .and_then(|p| self.default_scores.get(p).copied())
+            .unwrap_or(0.0)
+    }
+
+    /// Scores of the rows in scope under `weights`, aligned with the feature columns.
+    pub fn scores_with(&self, weights: &Weights) -> Result<Vec<f64>, String> {
+        let mut out = vec![0.0; self.features.len()];
+        gdlens_scoring::score_all(&self.features, weights, &mut out).map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
+    /// The visible group holding the row.
+    pub fn group_of(&self, row: u32) -> Option<&Arc<FindingGroup>> {
+        self.group_of_row
+            .get(&row)
+            .map(|&i| &self.groups[i as usize])
+    }
+
+    /// A visible active group by id.
+    pub fn group(&self, id: &str) -> Option<&Arc<FindingGroup>> {
+        self.group_by_id.get(id).map(|&i| &self.groups[i as usize])
+    }
+
+    /// Estimated heap bytes (what the cache weighs it by).
+    pub fn memory_bytes(&self) -> usize {
+        let n = self.features.len();
+        // Feature columns (~48 B a row), scores, rows, lookup tables; restricted groups are
+        // counted roughly by their members.
+        let restricted: usize = match &self.rows {
+            None => 0,
+            Some(_) => self
+                .groups
+                .iter()
+                .map(|g| 512 + g.finding_ids.len() * 256)
+                .sum(),
+        };
+        n * 48
+            + self.default_scores.capacity() * 8
+            + self.rows.as_ref().map_or(0, |r| r.capacity() * 4)
+            + self.group_of_row.capacity() * 9
+            + self.group_by_id.capacity() * 48
+            + self.groups.capacity() * 8
+            + restricted
+    }
+}
+
+/// A group as `scope` may see it (every field over the visible members), `None` when no member
+/// is visible.
+pub fn restrict(group: &Arc<FindingGroup>, scope: &Scope) -> Option<Arc<FindingGroup>> {
+    match scope {
+        Scope::All => Some(group.clone()),
+        Scope::Accounts(_) => {
+            let all = group.members.iter().all(|m| scope.allows(&m.account));
+            if all {
+                return Some(group.clone());
+            }
+            restrict_group(group, &|m| scope.allows(&m.account)).map(Arc::new)
+        }
+    }
+}
