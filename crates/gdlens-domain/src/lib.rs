@@ -7,6 +7,8 @@ pub mod account;
 pub mod filter;
 pub mod finding;
 pub mod finding_type;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod normalize;
 pub mod severity;
 pub mod time;

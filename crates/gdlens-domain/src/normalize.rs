@@ -3,7 +3,9 @@
 //! Lenient by design: every optional block may be missing, unknown fields are ignored,
 //! timestamps come as ISO strings or epoch numbers. Only what gdlens cannot work without
 //! is required: `id`, `type`, `accountId` (or an ARN that names it), `severity`, and
-//! `updatedAt` (or `createdAt`).
+//! `updatedAt` (or `createdAt`). The finding's own timestamps (`createdAt`, `updatedAt`,
+//! `service.eventFirstSeen`, `service.eventLastSeen`) must parse and lie in 2000..2200
+//! ([`crate::time::MIN_TIMESTAMP_MS`]); anything else is an error, never a silent 1970-01-01.
 //!
 //! Works on [`JsonRef`], a JSON tree that borrows its keys and strings from the input text:
 //! bulk imports parse a million findings, and a `serde_json::Value` (a map node and an owned
@@ -20,7 +22,7 @@ use crate::finding::{
     Activity, AttackSequence, Finding, ResourceDetails, ResourceRole, SequenceActor,
     SequenceEndpoint, SequenceIndicator, SequenceResource, SequenceSignal,
 };
-use crate::time::{from_epoch_number, parse_iso};
+use crate::time::{checked_epoch_number, checked_string, EpochMillis, TimestampProblem};
 
 /// Why a JSON value is not a usable finding. `field` names the wire field (camelCase).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -34,15 +36,26 @@ pub enum NormalizeError {
         field: &'static str,
         problem: String,
     },
+    /// A timestamp outside 2000-01-01T00:00:00Z..2200-01-01T00:00:00Z (see [`crate::time`]).
+    #[error(
+        "field `{field}`: timestamp {value} is outside 2000-01-01T00:00:00Z..2200-01-01T00:00:00Z"
+    )]
+    TimestampOutOfRange {
+        field: &'static str,
+        /// The value as written in the input (long strings cut short).
+        value: String,
+    },
 }
 
 impl NormalizeError {
-    /// Stable machine code for reports: `not_an_object`, `missing_field`, `invalid_field`.
+    /// Stable machine code for reports: `not_an_object`, `missing_field`, `invalid_field`,
+    /// `timestamp_out_of_range`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotAnObject => "not_an_object",
             Self::Missing(_) => "missing_field",
             Self::Invalid { .. } => "invalid_field",
+            Self::TimestampOutOfRange { .. } => "timestamp_out_of_range",
         }
     }
 }
@@ -270,13 +283,52 @@ fn bool_of(v: Option<&JsonRef<'_>>) -> Option<bool> {
     }
 }
 
-/// A timestamp as an ISO string, epoch seconds or epoch milliseconds (see [`crate::time`]).
-fn time_of(v: &JsonRef<'_>) -> Option<crate::time::EpochMillis> {
+/// A timestamp as an ISO string, epoch seconds or epoch milliseconds (see [`crate::time`]),
+/// inside the accepted range.
+fn time_of(v: &JsonRef<'_>) -> Result<EpochMillis, TimestampProblem> {
     match v {
-        JsonRef::Str(s) => {
-            parse_iso(s).or_else(|| s.parse::<f64>().ok().and_then(from_epoch_number))
-        }
-        n => n.as_f64().and_then(from_epoch_number),
+        JsonRef::Str(s) => checked_string(s),
+        n => n
+            .as_f64()
+            .map_or(Err(TimestampProblem::Unparsable), checked_epoch_number),
+    }
+}
+
+/// The timestamp member `name` of `v` (`None` when absent; `null` too when `null_is_absent`),
+/// or the error naming `field` and the value.
+fn timestamp(
+    v: &JsonRef<'_>,
+    name: &str,
+    field: &'static str,
+    null_is_absent: bool,
+) -> Result<Option<EpochMillis>, NormalizeError> {
+    let value = match get(v, name) {
+        None => return Ok(None),
+        Some(JsonRef::Null) if null_is_absent => return Ok(None),
+        Some(value) => value,
+    };
+    match time_of(value) {
+        Ok(ms) => Ok(Some(ms)),
+        Err(TimestampProblem::Unparsable) => Err(NormalizeError::Invalid {
+            field,
+            problem: "not a timestamp".into(),
+        }),
+        Err(TimestampProblem::OutOfRange) => Err(NormalizeError::TimestampOutOfRange {
+            field,
+            value: shown(value),
+        }),
+    }
+}
+
+/// A value for an error message: numbers as written, strings quoted and cut at 64 characters
+/// (the message must stay readable whatever the input holds).
+fn shown(v: &JsonRef<'_>) -> String {
+    match v {
+        JsonRef::Str(s) => match s.char_indices().nth(64) {
+            Some((cut, _)) => format!("{:?}…", &s[..cut]),
+            None => format!("{s:?}"),
+        },
+        n => n.number_text().unwrap_or_else(|| "?".into()),
     }
 }
 
@@ -343,31 +395,20 @@ pub fn normalize_json(v: &JsonRef<'_>) -> Result<Finding, NormalizeError> {
         field: "severity",
         problem: "expected a number".into(),
     })?;
-    let created = get(v, "createdAt");
-    let updated = get(v, "updatedAt");
-    let created_at = created.and_then(time_of);
-    let updated_at = updated.and_then(time_of);
+    // Present but unusable (even `null`) is an error; only an absent one falls back to the other.
+    let updated_at = timestamp(v, "updatedAt", "updatedAt", false)?;
+    let created_at = timestamp(v, "createdAt", "createdAt", false)?;
     let (created_at, updated_at) = match (created_at, updated_at) {
         (Some(c), Some(u)) => (c, u),
-        (Some(c), None) if updated.is_none() => (c, c),
-        (None, Some(u)) if created.is_none() => (u, u),
-        (_, None) if updated.is_some() => {
-            return Err(NormalizeError::Invalid {
-                field: "updatedAt",
-                problem: "not a timestamp".into(),
-            })
-        }
-        (None, _) if created.is_some() => {
-            return Err(NormalizeError::Invalid {
-                field: "createdAt",
-                problem: "not a timestamp".into(),
-            })
-        }
-        _ => return Err(NormalizeError::Missing("updatedAt")),
+        (Some(c), None) => (c, c),
+        (None, Some(u)) => (u, u),
+        (None, None) => return Err(NormalizeError::Missing("updatedAt")),
     };
 
     // Borrowed, not cloned: these subtrees are most of a finding's size.
     let service = get(v, "service").unwrap_or(&NULL);
+    let event_first_seen = timestamp(service, "eventFirstSeen", "service.eventFirstSeen", true)?;
+    let event_last_seen = timestamp(service, "eventLastSeen", "service.eventLastSeen", true)?;
     let resource = get(v, "resource").unwrap_or(&NULL);
     let resource_type = string_at(resource, &["resourceType"]).unwrap_or_default();
     let details = resource_details(resource);
@@ -398,8 +439,8 @@ pub fn normalize_json(v: &JsonRef<'_>) -> Result<Finding, NormalizeError> {
         description: string_at(v, &["description"]).unwrap_or_default(),
         created_at,
         updated_at,
-        event_first_seen: get(service, "eventFirstSeen").and_then(time_of),
-        event_last_seen: get(service, "eventLastSeen").and_then(time_of),
+        event_first_seen,
+        event_last_seen,
         count,
         archived: bool_of(get(service, "archived")).unwrap_or(false),
         sample: is_sample(service),
@@ -610,8 +651,9 @@ fn sequence(s: &JsonRef<'_>) -> AttackSequence {
                 description: string_at(x, &["description"]),
                 severity: path(x, &["severity"]).and_then(JsonRef::as_f64),
                 count: path(x, &["count"]).and_then(JsonRef::as_u64),
-                first_seen_at: get(x, "firstSeenAt").and_then(time_of),
-                last_seen_at: get(x, "lastSeenAt").and_then(time_of),
+                // Signal times are informative only: an unusable one is dropped, not an error.
+                first_seen_at: get(x, "firstSeenAt").and_then(|t| time_of(t).ok()),
+                last_seen_at: get(x, "lastSeenAt").and_then(|t| time_of(t).ok()),
                 resource_uids: strings_at(x, &["resourceUids"]),
                 actor_ids: strings_at(x, &["actorIds"]),
                 endpoint_ids: strings_at(x, &["endpointIds"]),

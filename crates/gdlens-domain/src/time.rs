@@ -1,10 +1,36 @@
 //! Lenient timestamp parsing. gdlens stores every instant as epoch milliseconds (UTC).
+//!
+//! Finding timestamps must also lie in [`MIN_TIMESTAMP_MS`]`..`[`MAX_TIMESTAMP_MS`]: GuardDuty
+//! launched in 2017, so an instant before 2000 or after 2199 is a unit mix-up (microseconds or
+//! nanoseconds read as milliseconds) or a corrupt value, and importing it would either show it as
+//! 1970-01-01 or put it centuries away from every other finding. The range is fixed, not relative
+//! to the clock, so importing the same file always gives the same result.
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
 /// Epoch milliseconds, UTC.
 pub type EpochMillis = i64;
+
+/// The earliest accepted finding timestamp: 2000-01-01T00:00:00Z (inclusive).
+pub const MIN_TIMESTAMP_MS: EpochMillis = 946_684_800_000;
+
+/// The end of the accepted finding timestamps: 2200-01-01T00:00:00Z (exclusive).
+pub const MAX_TIMESTAMP_MS: EpochMillis = 7_258_118_400_000;
+
+/// Why a JSON value is not an accepted finding timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampProblem {
+    /// Not an ISO-8601 string nor an epoch number.
+    Unparsable,
+    /// A timestamp outside [`MIN_TIMESTAMP_MS`]`..`[`MAX_TIMESTAMP_MS`] (or a negative epoch).
+    OutOfRange,
+}
+
+/// Whether `ms` lies in the accepted range `2000-01-01T00:00:00Z <= ms < 2200-01-01T00:00:00Z`.
+pub fn in_range(ms: EpochMillis) -> bool {
+    (MIN_TIMESTAMP_MS..MAX_TIMESTAMP_MS).contains(&ms)
+}
 
 /// Parses an ISO-8601 string (with or without fractional seconds or offset) to epoch ms.
 pub fn parse_iso(s: &str) -> Option<EpochMillis> {
@@ -45,6 +71,29 @@ pub(crate) fn from_epoch_number(x: f64) -> Option<EpochMillis> {
         Some(x as i64)
     } else {
         Some((x * 1000.0).round() as i64)
+    }
+}
+
+/// Like [`from_epoch_number`], but a finite number that is no usable instant is out of range
+/// rather than unparsable (casts saturate, so huge values land outside the range too).
+pub(crate) fn checked_epoch_number(x: f64) -> Result<EpochMillis, TimestampProblem> {
+    if !x.is_finite() {
+        return Err(TimestampProblem::Unparsable);
+    }
+    from_epoch_number(x)
+        .filter(|ms| in_range(*ms))
+        .ok_or(TimestampProblem::OutOfRange)
+}
+
+/// An ISO string (or a string holding an epoch number) checked against the accepted range.
+pub(crate) fn checked_string(s: &str) -> Result<EpochMillis, TimestampProblem> {
+    match parse_iso(s) {
+        Some(ms) if in_range(ms) => Ok(ms),
+        Some(_) => Err(TimestampProblem::OutOfRange),
+        None => match s.trim().parse::<f64>() {
+            Ok(x) => checked_epoch_number(x),
+            Err(_) => Err(TimestampProblem::Unparsable),
+        },
     }
 }
 
@@ -103,6 +152,39 @@ mod tests {
             Some(1_704_067_200_123)
         );
         assert_eq!(parse_value(&json!(null)), None);
+    }
+
+    #[test]
+    fn accepted_range_is_2000_to_2200() {
+        assert_eq!(parse_iso("2000-01-01T00:00:00Z"), Some(MIN_TIMESTAMP_MS));
+        assert_eq!(parse_iso("2200-01-01T00:00:00Z"), Some(MAX_TIMESTAMP_MS));
+        assert!(in_range(MIN_TIMESTAMP_MS) && !in_range(MIN_TIMESTAMP_MS - 1));
+        assert!(in_range(MAX_TIMESTAMP_MS - 1) && !in_range(MAX_TIMESTAMP_MS));
+        assert_eq!(
+            checked_string("2024-01-01T00:00:00Z"),
+            Ok(1_704_067_200_000)
+        );
+        assert_eq!(checked_string(" 1704067200 "), Ok(1_704_067_200_000));
+        assert_eq!(
+            checked_string("1970-01-01T00:00:00Z"),
+            Err(TimestampProblem::OutOfRange)
+        );
+        assert_eq!(checked_string("soon"), Err(TimestampProblem::Unparsable));
+        assert_eq!(checked_string("1e300"), Err(TimestampProblem::OutOfRange));
+        // Nanoseconds read as milliseconds: the value from the issue.
+        assert_eq!(
+            checked_epoch_number(198_285_174_417_600_000.0),
+            Err(TimestampProblem::OutOfRange)
+        );
+        assert_eq!(
+            checked_epoch_number(-1.0),
+            Err(TimestampProblem::OutOfRange)
+        );
+        assert_eq!(checked_epoch_number(0.0), Err(TimestampProblem::OutOfRange));
+        assert_eq!(
+            checked_epoch_number(f64::NAN),
+            Err(TimestampProblem::Unparsable)
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 
 use crate::stream::read_stream;
-use crate::{reject, ImportItem, ReadStats, RejectCode};
+use crate::{reject, ImportItem, ImportOptions, ReadStats, RejectCode};
 
 /// The path that means standard input.
 pub const STDIN: &str = "-";
@@ -18,8 +18,17 @@ pub const INPUT_EXTENSIONS: [&str; 4] = [".json", ".jsonl", ".ndjson", ".gz"];
 const BUFFER: usize = 256 << 10;
 
 /// Reads every input in order (files, directories, `-` for stdin), yielding records and rejects.
-/// Never fails: unreadable inputs become rejects with code `io_error`.
-pub fn read_inputs(inputs: &[PathBuf], mut on_item: impl FnMut(ImportItem)) -> ReadStats {
+/// Never fails: unreadable inputs become rejects with code `io_error`. Default [`ImportOptions`].
+pub fn read_inputs(inputs: &[PathBuf], on_item: impl FnMut(ImportItem)) -> ReadStats {
+    read_inputs_with(inputs, &ImportOptions::default(), on_item)
+}
+
+/// [`read_inputs`] with explicit limits.
+pub fn read_inputs_with(
+    inputs: &[PathBuf],
+    options: &ImportOptions,
+    mut on_item: impl FnMut(ImportItem),
+) -> ReadStats {
     let mut stats = ReadStats::default();
     let mut counting = |item: ImportItem| {
         match &item {
@@ -30,7 +39,7 @@ pub fn read_inputs(inputs: &[PathBuf], mut on_item: impl FnMut(ImportItem)) -> R
     };
     let mut opened = 0;
     for input in inputs {
-        opened += read_input(input, &mut counting);
+        opened += read_input_with(input, options, &mut counting);
     }
     stats.inputs = opened;
     stats
@@ -38,8 +47,17 @@ pub fn read_inputs(inputs: &[PathBuf], mut on_item: impl FnMut(ImportItem)) -> R
 
 /// Reads one input (file, directory or `-`); returns the number of files (or stdin) read.
 pub fn read_input(input: &Path, on_item: &mut dyn FnMut(ImportItem)) -> u64 {
+    read_input_with(input, &ImportOptions::default(), on_item)
+}
+
+/// [`read_input`] with explicit limits.
+pub fn read_input_with(
+    input: &Path,
+    options: &ImportOptions,
+    on_item: &mut dyn FnMut(ImportItem),
+) -> u64 {
     if input.as_os_str() == STDIN {
-        read_reader(STDIN, io::stdin().lock(), on_item);
+        read_reader_with(STDIN, io::stdin().lock(), options, on_item);
         return 1;
     }
     let source = input.display().to_string();
@@ -56,7 +74,7 @@ pub fn read_input(input: &Path, on_item: &mut dyn FnMut(ImportItem)) -> u64 {
         }
     };
     if !meta.is_dir() {
-        return read_file(input, on_item);
+        return read_file(input, options, on_item);
     }
     let mut files = 0;
     let walk = walkdir::WalkDir::new(input)
@@ -71,7 +89,7 @@ pub fn read_input(input: &Path, on_item: &mut dyn FnMut(ImportItem)) -> u64 {
                     tracing::debug!(path = %entry.path().display(), "skipped: not a finding file");
                     continue;
                 }
-                files += read_file(entry.path(), on_item);
+                files += read_file(entry.path(), options, on_item);
             }
             Ok(_) => {}
             Err(e) => {
@@ -90,11 +108,11 @@ pub fn read_input(input: &Path, on_item: &mut dyn FnMut(ImportItem)) -> u64 {
     files
 }
 
-fn read_file(path: &Path, on_item: &mut dyn FnMut(ImportItem)) -> u64 {
+fn read_file(path: &Path, options: &ImportOptions, on_item: &mut dyn FnMut(ImportItem)) -> u64 {
     let source = path.display().to_string();
     match File::open(path) {
         Ok(file) => {
-            read_reader(&source, file, on_item);
+            read_reader_with(&source, file, options, on_item);
             1
         }
         Err(e) => {
@@ -111,6 +129,16 @@ fn read_file(path: &Path, on_item: &mut dyn FnMut(ImportItem)) -> u64 {
 
 /// Reads one byte stream named `source` (gzip sniffed by its magic bytes).
 pub fn read_reader(source: &str, reader: impl Read, on_item: &mut dyn FnMut(ImportItem)) {
+    read_reader_with(source, reader, &ImportOptions::default(), on_item);
+}
+
+/// [`read_reader`] with explicit limits.
+pub fn read_reader_with(
+    source: &str,
+    reader: impl Read,
+    options: &ImportOptions,
+    on_item: &mut dyn FnMut(ImportItem),
+) {
     let mut buffered = BufReader::with_capacity(BUFFER, reader);
     let gzip = match buffered.fill_buf() {
         Ok(head) => head.starts_with(&[0x1f, 0x8b]),
@@ -128,9 +156,10 @@ pub fn read_reader(source: &str, reader: impl Read, on_item: &mut dyn FnMut(Impo
         read_stream(
             BufReader::with_capacity(BUFFER, MultiGzDecoder::new(buffered)),
             source,
+            options,
             on_item,
         );
     } else {
-        read_stream(buffered, source, on_item);
+        read_stream(buffered, source, options, on_item);
     }
 }

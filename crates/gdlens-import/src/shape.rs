@@ -18,10 +18,16 @@ struct Nested<'a> {
     findings_pascal: Option<Vec<&'a RawValue>>,
 }
 
-/// Whether an object is an EventBridge event carrying a finding in `detail`.
+/// Whether an object is an EventBridge event carrying a finding in `detail`: `detail` is an
+/// object and the event says so (`detail-type` or `source`), or the object is no finding itself
+/// (no `type`). Hand-written Lambda test events often keep only `region` and `detail`.
 pub(crate) fn is_event(obj: &JsonRef<'_>) -> bool {
     obj.member("detail").is_some_and(JsonRef::is_object)
-        && (obj.member("detail-type").is_some() || obj.member("source").is_some())
+        && (obj.member("detail-type").is_some()
+            || obj.member("source").is_some()
+            || (obj.member("type").is_none()
+                && obj.member("Type").is_none()
+                && wrapper_key(obj).is_none()))
 }
 
 /// The wrapper key (`findings` or `Findings`) if the object is GetFindings / CLI output.
@@ -35,11 +41,7 @@ pub(crate) fn wrapper_key(obj: &JsonRef<'_>) -> Option<&'static str> {
 }
 
 fn normalize_reject(source: &str, line: u64, value: &JsonRef<'_>, e: NormalizeError) -> ImportItem {
-    let code = match e {
-        NormalizeError::NotAnObject => RejectCode::NotAnObject,
-        NormalizeError::Missing(_) => RejectCode::MissingField,
-        NormalizeError::Invalid { .. } => RejectCode::InvalidField,
-    };
+    let code = RejectCode::of_normalize_error(&e);
     let id = value
         .member("id")
         .or_else(|| value.member("Id"))

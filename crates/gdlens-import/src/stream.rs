@@ -10,10 +10,18 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::shape::classify;
-use crate::{reject, ImportItem, RejectCode};
+use crate::{reject, ImportItem, ImportOptions, RejectCode};
 
-/// A standalone object (not a `findings` wrapper) larger than this is rejected.
-const MAX_DOCUMENT: usize = 64 << 20;
+/// What [`Tracked::read_line`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Line {
+    /// A whole line (the last one may lack its newline).
+    Complete,
+    /// The line is longer than the cap: the cap's worth is in the buffer, the rest unread.
+    TooLong,
+    /// End of input, nothing read.
+    End,
+}
 
 /// A reader that counts consumed lines and can record the bytes it hands out, with an optional
 /// prefix (a line already read while sniffing) served first.
@@ -25,11 +33,19 @@ struct Tracked<R> {
     newlines: u64,
     recording: Rc<Cell<bool>>,
     recorded: Vec<u8>,
+    /// Recording stops (and `overflow` is set) past this many bytes.
+    record_limit: usize,
     overflow: bool,
+    /// Bytes handed to serde since the current array element or object member began (`None`:
+    /// no budget). Past `options.max_document_bytes`, reads fail and `budget_exceeded` is set, so
+    /// serde never buffers a larger single value.
+    since_mark: Rc<Cell<Option<usize>>>,
+    budget_exceeded: bool,
+    options: ImportOptions,
 }
 
 impl<R: BufRead> Tracked<R> {
-    fn new(inner: R) -> Self {
+    fn new(inner: R, options: ImportOptions) -> Self {
         Tracked {
             prefix: Vec::new(),
             prefix_pos: 0,
@@ -37,7 +53,11 @@ impl<R: BufRead> Tracked<R> {
             newlines: 0,
             recording: Rc::new(Cell::new(false)),
             recorded: Vec::new(),
+            record_limit: options.max_document_bytes,
             overflow: false,
+            since_mark: Rc::new(Cell::new(None)),
+            budget_exceeded: false,
+            options,
         }
     }
 
@@ -72,7 +92,7 @@ impl<R: BufRead> Tracked<R> {
             self.newlines +=
                 newlines.unwrap_or_else(|| memchr::memchr_iter(b'\n', bytes).count() as u64);
             if self.recording.get() {
-                if self.recorded.len() + n > MAX_DOCUMENT {
+                if self.recorded.len() + n > self.record_limit {
                     self.overflow = true;
                     self.recording.set(false);
                     self.recorded = Vec::new();
@@ -112,20 +132,29 @@ impl<R: BufRead> Tracked<R> {
         }
     }
 
-    /// Appends one line (without its `\n`) to `out`; false at end of input.
-    fn read_line(&mut self, out: &mut Vec<u8>) -> io::Result<bool> {
+    /// Appends one line (without its `\n`) to `out`, at most `max` bytes of it: a longer line
+    /// stops at `max` bytes with the rest unread ([`Line::TooLong`]), so it is never all in memory.
+    fn read_line(&mut self, out: &mut Vec<u8>, max: usize) -> io::Result<Line> {
         let mut any = false;
         loop {
+            let room = max.saturating_sub(out.len());
             let buf = self.fill()?;
             if buf.is_empty() {
-                return Ok(any);
+                return Ok(if any { Line::Complete } else { Line::End });
             }
             any = true;
-            match memchr::memchr(b'\n', buf) {
+            // A newline right after `room` bytes still ends a line of exactly `max` bytes.
+            let window = &buf[..buf.len().min(room.saturating_add(1))];
+            match memchr::memchr(b'\n', window) {
                 Some(i) => {
                     out.extend_from_slice(&buf[..i]);
                     self.advance_known(i + 1, Some(1));
-                    return Ok(true);
+                    return Ok(Line::Complete);
+                }
+                None if buf.len() > room => {
+                    out.extend_from_slice(&buf[..room]);
+                    self.advance_known(room, Some(0));
+                    return Ok(Line::TooLong);
                 }
                 None => {
                     let n = buf.len();
@@ -135,12 +164,42 @@ impl<R: BufRead> Tracked<R> {
             }
         }
     }
+
+    /// Consumes the rest of the current line and its `\n` without keeping it.
+    fn skip_line(&mut self) -> io::Result<()> {
+        loop {
+            let buf = self.fill()?;
+            if buf.is_empty() {
+                return Ok(());
+            }
+            match memchr::memchr(b'\n', buf) {
+                Some(i) => {
+                    self.advance_known(i + 1, Some(1));
+                    return Ok(());
+                }
+                None => {
+                    let n = buf.len();
+                    self.advance_known(n, Some(0));
+                }
+            }
+        }
+    }
 }
 
 impl<R: BufRead> Read for Tracked<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let max = self.options.max_document_bytes;
+        let n = self.fill()?.len().min(out.len());
+        if let Some(since) = self.since_mark.get() {
+            if since.saturating_add(n) > max {
+                self.budget_exceeded = true;
+                return Err(io::Error::other(format!(
+                    "a single value larger than {max} bytes"
+                )));
+            }
+            self.since_mark.set(Some(since + n));
+        }
         let buf = self.fill()?;
-        let n = buf.len().min(out.len());
         out[..n].copy_from_slice(&buf[..n]);
         self.advance(n);
         Ok(n)
@@ -148,8 +207,13 @@ impl<R: BufRead> Read for Tracked<R> {
 }
 
 /// Reads one decompressed input to the end, yielding records and rejects.
-pub(crate) fn read_stream(reader: impl BufRead, source: &str, sink: &mut dyn FnMut(ImportItem)) {
-    let mut t = Tracked::new(reader);
+pub(crate) fn read_stream(
+    reader: impl BufRead,
+    source: &str,
+    options: &ImportOptions,
+    sink: &mut dyn FnMut(ImportItem),
+) {
+    let mut t = Tracked::new(reader, *options);
     if let Err(e) = read_tracked(&mut t, source, sink) {
         sink(reject(
             source,
@@ -170,7 +234,7 @@ fn read_tracked<R: BufRead>(
         match t.peek()? {
             None => return Ok(()),
             Some(b'[') => {
-                if !read_document(t, source, sink, false) {
+                if read_document(t, source, sink, Document::Array).is_some() {
                     return Ok(());
                 }
             }
@@ -179,7 +243,20 @@ fn read_tracked<R: BufRead>(
                 // document, which may be a `findings` wrapper of any size.
                 let start = t.line();
                 let mut first = Vec::new();
-                t.read_line(&mut first)?;
+                let max_line = t.options.max_line_bytes;
+                if t.read_line(&mut first, max_line)? == Line::TooLong {
+                    // One line over the cap: a compact `findings` wrapper streams element by
+                    // element; any other object is `line_too_long`, as on any later line.
+                    t.prefix = first;
+                    t.prefix_pos = 0;
+                    match read_document(t, source, sink, Document::LongLine) {
+                        None => {}
+                        // Corrupt on its own line: the lines after it are still NDJSON.
+                        Some(line) if line == start => t.skip_line()?,
+                        Some(_) => return Ok(()),
+                    }
+                    continue;
+                }
                 if serde_json::from_slice::<IgnoredAny>(&first).is_ok() {
                     handle_line(&first, source, start, sink);
                     return read_ndjson(t, source, sink);
@@ -188,7 +265,7 @@ fn read_tracked<R: BufRead>(
                 t.prefix = first;
                 t.prefix_pos = 0;
                 t.newlines = start - 1;
-                if !read_document(t, source, sink, true) {
+                if read_document(t, source, sink, Document::Object).is_some() {
                     return Ok(());
                 }
             }
@@ -219,32 +296,63 @@ fn read_ndjson<R: BufRead>(
     sink: &mut dyn FnMut(ImportItem),
 ) -> io::Result<()> {
     let mut buf = Vec::with_capacity(8 << 10);
+    let max = t.options.max_line_bytes;
     loop {
         buf.clear();
         let line = t.line();
-        if !t.read_line(&mut buf)? {
-            return Ok(());
+        match t.read_line(&mut buf, max)? {
+            Line::End => return Ok(()),
+            Line::Complete => handle_line(&buf, source, line, sink),
+            Line::TooLong => {
+                t.skip_line()?;
+                sink(reject(
+                    source,
+                    line,
+                    RejectCode::LineTooLong,
+                    format!("line longer than {max} bytes: skipped to the next newline"),
+                ));
+            }
         }
-        handle_line(&buf, source, line, sink);
         if buf.capacity() > 1 << 20 {
             buf = Vec::with_capacity(8 << 10); // one huge line must not pin its memory
         }
     }
 }
 
-/// Streams one JSON document starting at the current position. Returns false when the document
-/// is corrupt (one reject with its position has been yielded and the input cannot be resynced).
+/// What kind of document [`read_document`] streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Document {
+    /// A top-level array.
+    Array,
+    /// A top-level object spanning lines (pretty-printed).
+    Object,
+    /// A top-level object on one line longer than the line cap.
+    LongLine,
+}
+
+/// Streams one JSON document starting at the current position. Returns the line of the error
+/// when the document is corrupt (one reject with its position has been yielded and the input
+/// cannot be resynced there), `None` when it was read to its end.
 fn read_document<R: BufRead>(
     t: &mut Tracked<R>,
     source: &str,
     sink: &mut dyn FnMut(ImportItem),
-    object: bool,
-) -> bool {
+    kind: Document,
+) -> Option<u64> {
     let start = t.line();
+    let object = kind != Document::Array;
+    let (record_limit, overflow_code) = match kind {
+        Document::LongLine => (t.options.max_line_bytes, RejectCode::LineTooLong),
+        _ => (t.options.max_document_bytes, RejectCode::TooLarge),
+    };
     t.recorded.clear();
+    t.record_limit = record_limit;
     t.overflow = false;
+    t.budget_exceeded = false;
     t.recording.set(object);
+    t.since_mark.set(Some(0));
     let recording = t.recording.clone();
+    let mark = t.since_mark.clone();
     let result = {
         let mut de = serde_json::Deserializer::from_reader(&mut *t);
         if object {
@@ -252,28 +360,32 @@ fn read_document<R: BufRead>(
                 source,
                 sink: &mut *sink,
                 recording,
+                mark,
             }
             .deserialize(&mut de)
         } else {
             Elements {
                 source,
                 sink: &mut *sink,
+                mark,
             }
             .deserialize(&mut de)
             .map(|()| true)
         }
     };
     t.recording.set(false);
+    t.since_mark.set(None);
     match result {
-        Ok(true) => true,
+        Ok(true) => None,
         Ok(false) if t.overflow => {
-            sink(reject(
-                source,
-                start,
-                RejectCode::TooLarge,
-                format!("object larger than {MAX_DOCUMENT} bytes"),
-            ));
-            true
+            let reason = match overflow_code {
+                RejectCode::LineTooLong => format!(
+                    "line longer than {record_limit} bytes (and not a `findings` list): skipped"
+                ),
+                _ => format!("object larger than {record_limit} bytes"),
+            };
+            sink(reject(source, start, overflow_code, reason));
+            None
         }
         Ok(false) => {
             let bytes = std::mem::take(&mut t.recorded);
@@ -286,11 +398,31 @@ fn read_document<R: BufRead>(
                     format!("not UTF-8: {e}"),
                 )),
             }
-            true
+            None
         }
         Err(e) => {
             let line = start + e.line().saturating_sub(1) as u64;
-            if e.is_io() {
+            if kind == Document::LongLine && line == start {
+                // Over the cap and no valid `findings` list: the line is not parsed further.
+                sink(reject(
+                    source,
+                    start,
+                    RejectCode::LineTooLong,
+                    format!(
+                        "line longer than {record_limit} bytes (and not a `findings` list): skipped"
+                    ),
+                ));
+            } else if t.budget_exceeded {
+                sink(reject(
+                    source,
+                    line,
+                    RejectCode::TooLarge,
+                    format!(
+                        "a single element or member larger than {} bytes: the rest of this input is skipped",
+                        t.options.max_document_bytes
+                    ),
+                ));
+            } else if e.is_io() {
                 sink(reject(
                     source,
                     line,
@@ -308,7 +440,7 @@ fn read_document<R: BufRead>(
                     ),
                 ));
             }
-            false
+            Some(line)
         }
     }
 }
@@ -319,6 +451,8 @@ struct TopObject<'s> {
     source: &'s str,
     sink: &'s mut dyn FnMut(ImportItem),
     recording: Rc<Cell<bool>>,
+    /// Reset at each member: the size budget is per member.
+    mark: Rc<Cell<Option<usize>>>,
 }
 
 impl<'de> DeserializeSeed<'de> for TopObject<'_> {
@@ -336,13 +470,18 @@ impl<'de> Visitor<'de> for TopObject<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
         let mut wrapper = false;
         let mut has_id = false;
-        while let Some(key) = map.next_key::<String>()? {
+        loop {
+            self.mark.set(Some(0));
+            let Some(key) = map.next_key::<String>()? else {
+                break;
+            };
             if !has_id && !wrapper && (key == "findings" || key == "Findings") {
                 // Stop recording: the wrapper's bytes are not needed and may be huge.
                 self.recording.set(false);
                 map.next_value_seed(Elements {
                     source: self.source,
                     sink: &mut *self.sink,
+                    mark: self.mark.clone(),
                 })?;
                 wrapper = true;
             } else {
@@ -358,6 +497,8 @@ impl<'de> Visitor<'de> for TopObject<'_> {
 struct Elements<'s> {
     source: &'s str,
     sink: &'s mut dyn FnMut(ImportItem),
+    /// Reset at each element: the size budget is per element.
+    mark: Rc<Cell<Option<usize>>>,
 }
 
 impl<'de> DeserializeSeed<'de> for Elements<'_> {
@@ -374,7 +515,11 @@ impl<'de> Visitor<'de> for Elements<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0u64;
-        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+        loop {
+            self.mark.set(Some(0));
+            let Some(raw) = seq.next_element::<Box<RawValue>>()? else {
+                break;
+            };
             classify(raw.get(), self.source, index, false, &mut *self.sink);
             index += 1;
         }

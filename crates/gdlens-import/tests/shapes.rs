@@ -339,3 +339,22 @@ fn unreadable_inputs_are_rejects_not_failures() {
     assert_eq!(rejects[0].code, "io_error");
     assert_eq!(rejects[0].line, 0);
 }
+
+/// Hand-written Lambda test events keep only `region` and `detail` (or just `detail`): still
+/// events, whose finding is the `detail`.
+#[test]
+fn eventbridge_events_without_detail_type_or_source() {
+    for (name, count) in [
+        ("eventbridge-lambda-test.json", 1),
+        ("eventbridge-lambda-test.jsonl", 2),
+    ] {
+        let (records, rejects) = read(name);
+        assert!(rejects.is_empty(), "{name}: {rejects:?}");
+        assert_eq!(records.len(), count, "{name}");
+        assert_raw_exact(&records, &text(name));
+    }
+    let (records, _) = read("eventbridge-lambda-test.json");
+    let (full, _) = read("eventbridge-single.json");
+    assert_eq!(records[0].finding, full[0].finding);
+    assert_eq!(records[0].raw, full[0].raw);
+}

@@ -3,7 +3,8 @@
 //! API's `scoringFeatures` and the browser agree.
 
 use gdlens_domain::time::EpochMillis;
-use gdlens_scoring::{FeatureColumns, NO_RESOURCE};
+use gdlens_scoring::{CodeColumns, Dictionaries, FeatureColumns, NO_RESOURCE};
+use rustc_hash::FxHashMap;
 
 use crate::index::FindingIndex;
 
@@ -62,6 +63,54 @@ impl FindingIndex {
         columns.resource_distinct_types = resource_distinct_types;
         columns
     }
+    /// The scoring crate's filter input for `rows`, in that order: dictionary codes and
+    /// `updatedAt` per row, with dictionaries holding only the strings these rows use (in order
+    /// of first use), as `scoringFeatures` sends them to the browser. With [`FindingIndex::features`]
+    /// of the same rows, `gdlens_scoring::CompiledFilter` selects what [`FindingIndex::filter`]
+    /// selects (checked by the `filter_compile` fuzz target).
+    pub fn code_columns(&self, rows: &[u32]) -> (CodeColumns, Dictionaries) {
+        /// Strings in order of first use, and their codes.
+        #[derive(Default)]
+        struct Local<'a> {
+            codes: FxHashMap<&'a str, u32>,
+            list: Vec<String>,
+        }
+        impl<'a> Local<'a> {
+            fn code(&mut self, s: &'a str) -> u32 {
+                let next = self.list.len() as u32;
+                *self.codes.entry(s).or_insert_with(|| {
+                    self.list.push(s.to_string());
+                    next
+                })
+            }
+        }
+        let (mut accounts, mut regions, mut types, mut titles, mut resource_types) = (
+            Local::default(),
+            Local::default(),
+            Local::default(),
+            Local::default(),
+            Local::default(),
+        );
+        let mut codes = CodeColumns::default();
+        for &r in rows {
+            codes.account.push(accounts.code(self.account_id(r)));
+            codes.region.push(regions.code(self.region(r)));
+            codes.finding_type.push(types.code(self.finding_type(r)));
+            codes.title.push(titles.code(self.title(r)));
+            codes
+                .resource_type
+                .push(resource_types.code(self.resource_type(r)));
+            codes.updated_at.push(self.updated_at(r) as f64);
+        }
+        let dictionaries = Dictionaries {
+            accounts: accounts.list,
+            regions: regions.list,
+            types: types.list,
+            titles: titles.list,
+            resource_types: resource_types.list,
+        };
+        (codes, dictionaries)
+    }
 }
 
 #[cfg(test)]
@@ -116,5 +165,21 @@ mod tests {
         let cols = index.features(&[1, 3], 7_200_000, |_| None);
         assert_eq!(cols.type_count, vec![1, 1]);
         assert_eq!(cols.resource_findings, vec![1, 0]);
+    }
+
+    #[test]
+    fn code_columns_use_row_local_dictionaries_in_first_use_order() {
+        let mut index = FindingIndex::build([
+            finding("a", "T1", Some("i-1"), 1_000),
+            finding("b", "T2", None, 2_000),
+            finding("c", "T1", Some("i-2"), 3_000),
+        ]);
+        index.set_triage("a", TriageStatus::Resolved).unwrap();
+        let (codes, dictionaries) = index.code_columns(&[2, 1]);
+        assert_eq!(dictionaries.types, ["T1", "T2"]);
+        assert_eq!(codes.finding_type, [0, 1]);
+        assert_eq!(dictionaries.accounts, ["111"]);
+        assert_eq!(codes.updated_at, [3_000.0, 2_000.0]);
+        assert_eq!(codes.validate(2, &dictionaries), Ok(()));
     }
 }

@@ -11,6 +11,8 @@
 
 mod dictionary;
 mod features;
+#[doc(hidden)]
+pub mod fuzzing;
 mod index;
 mod order;
 mod query;

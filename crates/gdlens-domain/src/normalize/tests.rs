@@ -173,3 +173,62 @@ fn borrowed_parse_matches_value_normalize() {
     let d = normalize_json(&JsonRef::parse(&texts[2]).unwrap()).unwrap();
     assert_eq!((d.id.as_str(), d.count), ("d2", 1));
 }
+
+/// Nanoseconds read as milliseconds, pre-2000 instants and garbage in the event times are
+/// rejected naming the field and the value, never imported as 1970-01-01.
+#[test]
+fn out_of_range_timestamps_are_rejected_with_field_and_value() {
+    let cases = [
+        (
+            "updatedAt",
+            json!(198_285_174_417_600_000_i64),
+            "field `updatedAt`: timestamp 198285174417600000 is outside 2000-01-01T00:00:00Z..2200-01-01T00:00:00Z",
+        ),
+        (
+            "createdAt",
+            json!("1970-01-01T00:00:00Z"),
+            "field `createdAt`: timestamp \"1970-01-01T00:00:00Z\" is outside 2000-01-01T00:00:00Z..2200-01-01T00:00:00Z",
+        ),
+        (
+            "updatedAt",
+            json!("2200-01-01T00:00:00Z"),
+            "field `updatedAt`: timestamp \"2200-01-01T00:00:00Z\" is outside 2000-01-01T00:00:00Z..2200-01-01T00:00:00Z",
+        ),
+        (
+            "updatedAt",
+            json!(-5),
+            "field `updatedAt`: timestamp -5 is outside 2000-01-01T00:00:00Z..2200-01-01T00:00:00Z",
+        ),
+    ];
+    for (field, value, message) in cases {
+        let mut v = ssh_brute_force();
+        v[field] = value;
+        let e = normalize(&v).unwrap_err();
+        assert_eq!(e.code(), "timestamp_out_of_range");
+        assert_eq!(e.to_string(), message);
+    }
+    let mut v = ssh_brute_force();
+    v["service"]["eventFirstSeen"] = json!(1e15);
+    let e = normalize(&v).unwrap_err();
+    assert_eq!(e.code(), "timestamp_out_of_range");
+    assert!(e.to_string().contains("`service.eventFirstSeen`"), "{e}");
+    let mut v = ssh_brute_force();
+    v["service"]["eventLastSeen"] = json!("last tuesday");
+    assert_eq!(
+        normalize(&v).unwrap_err().to_string(),
+        "field `service.eventLastSeen`: not a timestamp"
+    );
+    // The range ends are 2000-01-01 inclusive and 2200-01-01 exclusive; null event times are absent.
+    let mut v = ssh_brute_force();
+    v["createdAt"] = json!("2000-01-01T00:00:00Z");
+    v["updatedAt"] = json!("2199-12-31T23:59:59.999Z");
+    v["service"]["eventFirstSeen"] = json!(null);
+    let f = normalize(&v).unwrap();
+    assert_eq!(f.created_at, crate::time::MIN_TIMESTAMP_MS);
+    assert_eq!(f.updated_at, crate::time::MAX_TIMESTAMP_MS - 1);
+    assert_eq!(f.event_first_seen, None);
+    // A long value is cut short in the message.
+    let mut v = ssh_brute_force();
+    v["updatedAt"] = json!(format!("1900-01-01T00:00:00Z{}", "x".repeat(500)));
+    assert!(normalize(&v).unwrap_err().to_string().len() < 200);
+}
