@@ -10,8 +10,12 @@ use sha2::{Digest, Sha256};
 use crate::config::{AccountsScope, TokenConfig};
 use crate::scope::ScopeKey;
 
-/// What a token may do. Ordered: each role includes the ones before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+/// What a token may do. `viewer` < `triager` < `admin`, each including the ones before it;
+/// `metrics` stands apart: it may read `/metrics` and nothing else.
+///
+/// Deliberately only `PartialOrd`: `metrics` is incomparable with the other roles, so a check
+/// written `caller.role >= Role::Viewer` is false for it. Prefer the `can_*` methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Read everything in scope.
@@ -20,6 +24,8 @@ pub enum Role {
     Triager,
     /// + archive, unarchive, feedback (write-back to GuardDuty).
     Admin,
+    /// Only `GET /metrics` (a Prometheus scraper): no GraphQL at all.
+    Metrics,
 }
 
 impl Role {
@@ -29,7 +35,49 @@ impl Role {
             Role::Viewer => "viewer",
             Role::Triager => "triager",
             Role::Admin => "admin",
+            Role::Metrics => "metrics",
         }
+    }
+
+    /// Position in the viewer < triager < admin chain; `None` for roles outside it.
+    fn rank(self) -> Option<u8> {
+        match self {
+            Role::Viewer => Some(0),
+            Role::Triager => Some(1),
+            Role::Admin => Some(2),
+            Role::Metrics => None,
+        }
+    }
+
+    /// May use `/graphql` and read findings in scope (viewer, triager, admin).
+    pub fn can_read_findings(self) -> bool {
+        self.rank().is_some()
+    }
+
+    /// May `setTriage` and `linkTicket` (triager, admin).
+    pub fn can_triage(self) -> bool {
+        matches!(self, Role::Triager | Role::Admin)
+    }
+
+    /// May archive, unarchive and send feedback to GuardDuty (admin).
+    pub fn can_write_back(self) -> bool {
+        self == Role::Admin
+    }
+
+    /// May read `GET /metrics` when tokens are configured (admin, metrics).
+    pub fn can_read_metrics(self) -> bool {
+        matches!(self, Role::Admin | Role::Metrics)
+    }
+}
+
+impl PartialOrd for Role {
+    /// The viewer < triager < admin chain; `metrics` equals itself and is incomparable with the
+    /// others, so every `<`, `<=`, `>`, `>=` between it and another role is false.
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        if self == other {
+            return Some(std::cmp::Ordering::Equal);
+        }
+        self.rank()?.partial_cmp(&other.rank()?)
     }
 }
 
@@ -93,6 +141,8 @@ impl TokenTable {
                 continue; // validated earlier; never reached with a validated config
             }
             let scope = match &t.accounts {
+                // A scraper sees no findings even if a check upstream were missed.
+                _ if t.role == Role::Metrics => Scope::Accounts(BTreeSet::new()),
                 AccountsScope::Star(_) => Scope::All,
                 AccountsScope::List(ids) => {
                     Scope::Accounts(ids.iter().cloned().collect::<BTreeSet<_>>())
@@ -157,6 +207,52 @@ mod tests {
         assert_eq!(t.authenticate(None), Err(AuthError::Missing));
         assert_eq!(t.authenticate(Some("Basic x")), Err(AuthError::Malformed));
         assert_eq!(t.authenticate(Some("Bearer nope")), Err(AuthError::Unknown));
+    }
+
+    #[test]
+    fn metrics_role_is_outside_the_chain() {
+        use Role::*;
+        assert!(Viewer < Triager && Triager < Admin && Admin >= Viewer);
+        for other in [Viewer, Triager, Admin] {
+            // The comparisons resolvers write must never let a scraper through.
+            assert_eq!(Metrics.partial_cmp(&other), None);
+            let comparisons = [Metrics >= other, Metrics > other, other <= Metrics];
+            assert_eq!(comparisons, [false; 3]);
+        }
+        assert!(Metrics >= Metrics);
+        let reads: Vec<_> = [Viewer, Triager, Admin, Metrics]
+            .into_iter()
+            .map(|r| {
+                (
+                    r.can_read_findings(),
+                    r.can_triage(),
+                    r.can_write_back(),
+                    r.can_read_metrics(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            reads,
+            [
+                (true, false, false, false),
+                (true, true, false, false),
+                (true, true, true, true),
+                (false, false, false, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn metrics_tokens_see_no_account() {
+        let t = TokenTable::new(&[TokenConfig {
+            name: "prometheus".into(),
+            sha256: token_sha256_hex("scrape"),
+            role: Role::Metrics,
+            accounts: AccountsScope::Star("*".into()),
+        }]);
+        let c = t.authenticate(Some("Bearer scrape")).unwrap();
+        assert_eq!(c.role, Role::Metrics);
+        assert!(!c.scope.allows("111111111111"));
     }
 
     #[test]

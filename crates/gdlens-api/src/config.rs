@@ -30,13 +30,55 @@ pub enum ConfigError {
         message: String,
     },
     /// A value is well-formed TOML but not acceptable.
-    #[error("invalid config value `{key}`: {message}")]
+    #[error("invalid config value `{key}`{}: {message}", in_file(.path.as_deref()))]
     Invalid {
+        /// The file, once known ([`Config::load`] fills it in; [`Config::validate`] cannot).
+        path: Option<PathBuf>,
         /// The dotted key, e.g. `tokens[2].sha256`.
         key: String,
         /// What is wrong.
         message: String,
     },
+}
+
+fn in_file(path: Option<&Path>) -> String {
+    path.map(|p| format!(" in {}", p.display()))
+        .unwrap_or_default()
+}
+
+impl ConfigError {
+    /// Stable machine code (the same spelling as the `[aws]` config errors of gdlens-aws).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Read { .. } => "config_unreadable",
+            Self::Parse { .. } => "config_invalid",
+            Self::Invalid { .. } => "config_invalid_value",
+        }
+    }
+
+    fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            path: None,
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Names the file in a value error that did not know it.
+    fn in_file(self, file: &Path) -> Self {
+        match self {
+            ConfigError::Invalid {
+                path: None,
+                key,
+                message,
+            } => ConfigError::Invalid {
+                path: Some(file.to_owned()),
+                key,
+                message,
+            },
+            other => other,
+        }
+    }
 }
 
 /// `[server]`.
@@ -67,6 +109,94 @@ pub struct ServerConfig {
     pub request_cpu_budget_ms: u64,
     /// Largest response body in bytes; a larger one is replaced by a `RESPONSE_TOO_LARGE` error.
     pub max_response_bytes: usize,
+    /// Extra `Host` names (or IP addresses) the server answers to, besides loopback ones. Without
+    /// tokens the `Host` check always runs (DNS-rebinding defence); with tokens only when set.
+    pub allowed_hosts: Vec<String>,
+    /// Time a client has to send a complete request head (request line and headers).
+    pub header_read_timeout_seconds: u64,
+    /// Concurrent connections served; further ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// Whether HTTP/1.1 connections are kept open between requests.
+    pub keep_alive: bool,
+    /// A kept-alive connection with no request in flight is closed after this long.
+    pub keep_alive_idle_seconds: u64,
+}
+
+impl ServerConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (key, value) in [
+            (
+                "server.header_read_timeout_seconds",
+                self.header_read_timeout_seconds,
+            ),
+            (
+                "server.keep_alive_idle_seconds",
+                self.keep_alive_idle_seconds,
+            ),
+            ("server.max_connections", self.max_connections as u64),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::invalid(key, "must be at least 1"));
+            }
+        }
+        // hyper's header-read timer also runs while a kept-alive connection waits for its next
+        // request, so a longer idle timeout would silently never apply.
+        if self.keep_alive_idle_seconds > self.header_read_timeout_seconds {
+            return Err(ConfigError::invalid(
+                "server.keep_alive_idle_seconds",
+                format!(
+                    "{} is longer than server.header_read_timeout_seconds ({}), which also closes \
+                     idle connections; raise header_read_timeout_seconds too",
+                    self.keep_alive_idle_seconds, self.header_read_timeout_seconds
+                ),
+            ));
+        }
+        for (i, host) in self.allowed_hosts.iter().enumerate() {
+            if !is_host_name(host) {
+                return Err(ConfigError::invalid(
+                    format!("server.allowed_hosts[{i}]"),
+                    format!(
+                        "`{host}` is not a host name or IP address (write it without scheme, \
+                         port or path, e.g. \"gdlens.example.com\")"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A bare host name or IP address: no scheme, port, path or wildcard.
+fn is_host_name(host: &str) -> bool {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if bare.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+/// Whether `id` is an AWS account id: exactly 12 ASCII digits.
+pub fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Checks `[[accounts]] id` values.
+fn validate_accounts(accounts: &[AccountConfig]) -> Result<(), ConfigError> {
+    for (i, a) in accounts.iter().enumerate() {
+        if !is_account_id(&a.id) {
+            return Err(ConfigError::invalid(
+                format!("accounts[{i}].id"),
+                format!("`{}` is not an AWS account id (12 digits)", a.id),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl Default for ServerConfig {
@@ -84,6 +214,11 @@ impl Default for ServerConfig {
             max_root_fields: 20,
             request_cpu_budget_ms: 10_000,
             max_response_bytes: 64 << 20,
+            allowed_hosts: Vec::new(),
+            header_read_timeout_seconds: 10,
+            max_connections: 1024,
+            keep_alive: true,
+            keep_alive_idle_seconds: 5,
         }
     }
 }
@@ -96,9 +231,9 @@ pub struct TokenConfig {
     pub name: String,
     /// Lower-case hex SHA-256 of the bearer token.
     pub sha256: String,
-    /// `viewer`, `triager` or `admin`.
+    /// `viewer`, `triager`, `admin` or `metrics`.
     pub role: Role,
-    /// Account ids the token may see, or `"*"` for all.
+    /// Account ids the token may see, or `"*"` for all (ignored for `metrics` tokens: they see none).
     #[serde(default = "AccountsScope::all")]
     pub accounts: AccountsScope,
 }
@@ -136,9 +271,10 @@ pub struct AccountConfig {
     pub criticality: Criticality,
 }
 
-/// The whole configuration file.
+/// The whole configuration file. Every table refuses unknown keys: a typo such as `[[tokenz]]`
+/// must not start a server with authentication off.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// `[server]`.
     pub server: ServerConfig,
@@ -154,6 +290,7 @@ pub struct Config {
 
 /// The accounts file format (`[[accounts]]` tables).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AccountsFile {
     #[serde(default)]
     accounts: Vec<AccountConfig>,
@@ -167,6 +304,8 @@ impl Config {
             source,
         })?;
         let mut config = Self::parse(&text, path)?;
+        // Validated before the accounts file is merged, so every error names the file it is in.
+        config.validate().map_err(|e| e.in_file(path))?;
         if let Some(file) = &config.accounts_file {
             let file = if file.is_relative() {
                 path.parent().unwrap_or(Path::new(".")).join(file)
@@ -176,7 +315,6 @@ impl Config {
             config.accounts.extend(load_accounts_file(&file)?);
             config.accounts_file = Some(file);
         }
-        config.validate()?;
         Ok(config)
     }
 
@@ -188,40 +326,67 @@ impl Config {
         })
     }
 
-    /// Checks tokens (hex hashes, unique names) and the listen address.
+    /// Checks tokens (hex hashes, unique names, account ids), `[[accounts]]` ids, the listen
+    /// address and the `[server]` limits. Errors name the key; [`Config::load`] adds the file.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut names = std::collections::BTreeSet::new();
         for (i, t) in self.tokens.iter().enumerate() {
             if t.sha256.len() != 64 || !t.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(ConfigError::Invalid {
-                    key: format!("tokens[{i}].sha256"),
-                    message: "expected 64 hex digits (the SHA-256 of the token)".into(),
-                });
+                return Err(ConfigError::invalid(
+                    format!("tokens[{i}].sha256"),
+                    "expected 64 hex digits (the SHA-256 of the token)",
+                ));
             }
             if t.name.trim().is_empty() || !names.insert(t.name.clone()) {
-                return Err(ConfigError::Invalid {
-                    key: format!("tokens[{i}].name"),
-                    message: format!("empty or duplicate token name `{}`", t.name),
-                });
+                return Err(ConfigError::invalid(
+                    format!("tokens[{i}].name"),
+                    format!("empty or duplicate token name `{}`", t.name),
+                ));
             }
-            if let AccountsScope::Star(s) = &t.accounts {
-                if s != "*" {
-                    return Err(ConfigError::Invalid {
-                        key: format!("tokens[{i}].accounts"),
-                        message: format!("expected \"*\" or a list of account ids, got `{s}`"),
-                    });
+            let key = || format!("tokens[{i}].accounts");
+            match &t.accounts {
+                AccountsScope::Star(s) if s != "*" => {
+                    return Err(ConfigError::invalid(
+                        key(),
+                        format!(
+                            "token `{}`: expected \"*\" or a list of account ids, got `{s}`",
+                            t.name
+                        ),
+                    ));
+                }
+                AccountsScope::Star(_) => {}
+                AccountsScope::List(ids) => {
+                    for id in ids {
+                        if id.trim() == "*" {
+                            return Err(ConfigError::invalid(
+                                key(),
+                                format!(
+                                    "token `{}`: `[\"*\"]` is a list holding one id named \"*\"; \
+                                     write `accounts = \"*\"` (without brackets) for all accounts",
+                                    t.name
+                                ),
+                            ));
+                        }
+                        if !is_account_id(id) {
+                            return Err(ConfigError::invalid(
+                                key(),
+                                format!(
+                                    "token `{}`: `{id}` is not an AWS account id (12 digits)",
+                                    t.name
+                                ),
+                            ));
+                        }
+                    }
                 }
             }
         }
+        validate_accounts(&self.accounts)?;
         if let Some(listen) = &self.server.listen {
             listen
                 .parse::<SocketAddr>()
-                .map_err(|e| ConfigError::Invalid {
-                    key: "server.listen".into(),
-                    message: format!("`{listen}`: {e}"),
-                })?;
+                .map_err(|e| ConfigError::invalid("server.listen", format!("`{listen}`: {e}")))?;
         }
-        Ok(())
+        self.server.validate()
     }
 
     /// The configured accounts as domain accounts (later entries override earlier ones by id).
@@ -252,6 +417,7 @@ pub fn load_accounts_file(path: &Path) -> Result<Vec<AccountConfig>, ConfigError
         path: path.to_owned(),
         message: e.to_string(),
     })?;
+    validate_accounts(&file.accounts).map_err(|e| e.in_file(path))?;
     Ok(file.accounts)
 }
 
@@ -306,5 +472,184 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("t.toml") && err.contains("god"), "{err}");
+    }
+
+    const HASH: &str = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+
+    fn token(name: &str, accounts: &str) -> String {
+        format!("[[tokens]]\nname = \"{name}\"\nsha256 = \"{HASH}\"\nrole = \"viewer\"\naccounts = {accounts}\n")
+    }
+
+    /// Writes `text` as `gdlens.toml` in a temp dir and loads it.
+    fn load(text: &str) -> (tempfile::TempDir, Result<Config, ConfigError>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gdlens.toml");
+        std::fs::write(&path, text).unwrap();
+        let result = Config::load(&path);
+        (dir, result)
+    }
+
+    #[test]
+    fn unknown_top_level_table_is_refused_naming_key_and_file() {
+        // The typo that used to start a server with authentication off.
+        let text = format!("[[tokenz]]\nname = \"ci\"\nsha256 = \"{HASH}\"\nrole = \"admin\"\n");
+        let (_dir, result) = load(&text);
+        let err = result.unwrap_err();
+        assert_eq!(err.code(), "config_invalid");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("tokenz") && msg.contains("gdlens.toml"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_inside_every_table_are_refused() {
+        let cases = [
+            (format!("{}rol = \"admin\"\n", token("ci", "\"*\"")), "rol"),
+            (
+                "[[accounts]]\nid = \"111111111111\"\nowner_team = \"x\"\n".to_string(),
+                "owner_team",
+            ),
+            (
+                "[server]\nlisten_addr = \"127.0.0.1:1\"\n".to_string(),
+                "listen_addr",
+            ),
+            ("accounts_fil = \"a.toml\"\n".to_string(), "accounts_fil"),
+        ];
+        for (text, key) in cases {
+            let err = Config::parse(&text, Path::new("gdlens.toml")).unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.contains(key) && msg.contains("gdlens.toml"),
+                "{key}: {msg}"
+            );
+        }
+        // `[aws]` is passed through here and checked strictly by gdlens-aws (`AwsConfig`).
+        Config::parse("[aws]\nregionz = []\n", Path::new("gdlens.toml")).unwrap();
+    }
+
+    #[test]
+    fn unknown_key_in_the_accounts_file_names_that_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("accounts.toml"),
+            "[[accounts]]\nid = \"111111111111\"\ncritical = \"high\"\n",
+        )
+        .unwrap();
+        let path = dir.path().join("gdlens.toml");
+        std::fs::write(&path, "accounts_file = \"accounts.toml\"\n").unwrap();
+        let msg = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            msg.contains("accounts.toml") && msg.contains("critical"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn star_inside_a_list_is_refused_with_the_fix() {
+        let text = format!("{}{}", token("root", "\"*\""), token("ci", "[\"*\"]"));
+        let (_dir, result) = load(&text);
+        let err = result.unwrap_err();
+        assert_eq!(err.code(), "config_invalid_value");
+        let msg = err.to_string();
+        assert!(msg.contains("tokens[1].accounts"), "{msg}");
+        assert!(msg.contains("`ci`") && msg.contains("gdlens.toml"), "{msg}");
+        assert!(msg.contains("accounts = \"*\""), "{msg}");
+    }
+
+    #[test]
+    fn token_account_ids_must_be_12_digits() {
+        for bad in [
+            "\"11111111111\"",
+            "\"1111111111111\"",
+            "\"11111111111a\"",
+            "\"\"",
+        ] {
+            let text = format!(
+                "{}{}",
+                token("ok", "[\"111111111111\"]"),
+                token("ci", &format!("[\"222222222222\", {bad}]"))
+            );
+            let (_dir, result) = load(&text);
+            let msg = result.unwrap_err().to_string();
+            assert!(
+                msg.contains("tokens[1].accounts") && msg.contains("`ci`"),
+                "{msg}"
+            );
+            assert!(
+                msg.contains("gdlens.toml") && msg.contains("12 digits"),
+                "{msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn account_table_ids_must_be_12_digits_in_either_file() {
+        let (_dir, result) = load("[[accounts]]\nid = \"prod\"\n");
+        let msg = result.unwrap_err().to_string();
+        assert!(
+            msg.contains("accounts[0].id") && msg.contains("gdlens.toml"),
+            "{msg}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("accounts.toml"),
+            "[[accounts]]\nid = \"111111111111\"\n[[accounts]]\nid = \"1234\"\n",
+        )
+        .unwrap();
+        let path = dir.path().join("gdlens.toml");
+        std::fs::write(&path, "accounts_file = \"accounts.toml\"\n").unwrap();
+        let msg = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            msg.contains("accounts[1].id") && msg.contains("accounts.toml"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn server_limits_and_allowed_hosts_are_checked() {
+        let bad = [
+            ("[server]\nmax_connections = 0\n", "server.max_connections"),
+            (
+                "[server]\nheader_read_timeout_seconds = 0\n",
+                "server.header_read_timeout_seconds",
+            ),
+            (
+                "[server]\nkeep_alive_idle_seconds = 60\n",
+                "server.keep_alive_idle_seconds",
+            ),
+            (
+                "[server]\nallowed_hosts = [\"https://gdlens.example\"]\n",
+                "server.allowed_hosts[0]",
+            ),
+            (
+                "[server]\nallowed_hosts = [\"gdlens.example:8080\"]\n",
+                "server.allowed_hosts[0]",
+            ),
+        ];
+        for (text, key) in bad {
+            let msg = Config::parse(text, Path::new("t.toml"))
+                .unwrap()
+                .validate()
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains(key), "{msg}");
+        }
+        let ok = "[server]\nallowed_hosts = [\"gdlens.example\", \"10.0.0.7\", \"::1\"]\nheader_read_timeout_seconds = 60\nkeep_alive_idle_seconds = 60\n";
+        Config::parse(ok, Path::new("t.toml"))
+            .unwrap()
+            .validate()
+            .unwrap();
+        let defaults = ServerConfig::default();
+        assert_eq!(
+            (
+                defaults.header_read_timeout_seconds,
+                defaults.max_connections,
+                defaults.keep_alive_idle_seconds
+            ),
+            (10, 1024, 5)
+        );
     }
 }

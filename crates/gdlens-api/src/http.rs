@@ -77,17 +77,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         })
     };
 
+    let guard = Arc::new(crate::guard::RequestGuard::new(
+        server,
+        state.tokens.enabled(),
+    ));
     let mut app = app
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
-        ))
-        .layer(middleware::from_fn_with_state(state.clone(), observe));
+        ));
     if let Some(cors) = cors_layer(&state.config.server.cors_origins) {
         app = app.layer(cors);
     }
-    app
+    // Outside CORS (a refused origin gets no preflight answer either), inside `observe` (refusals
+    // are counted in the request metrics).
+    app.layer(middleware::from_fn_with_state(guard, crate::guard::guard))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
 }
 
 fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
@@ -154,8 +160,35 @@ async fn readyz(State(http): State<Http>) -> Response {
     }
 }
 
-async fn metrics(State(http): State<Http>) -> Response {
+async fn metrics(State(http): State<Http>, headers: HeaderMap) -> Response {
     let st = &http.state;
+    // Open in loopback mode (the local caller is admin); with tokens: admin or metrics.
+    match authenticate(st, &headers) {
+        Ok(caller) if caller.role.can_read_metrics() => {}
+        Ok(caller) => {
+            return error_response(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                &format!(
+                    "/metrics needs the admin or metrics role; token `{}` is {}",
+                    caller.name,
+                    caller.role.as_str()
+                ),
+                false,
+            )
+        }
+        Err(e) => {
+            let mut r = error_response(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                &e.to_string(),
+                false,
+            );
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return r;
+        }
+    }
     let mut out = String::with_capacity(4096);
     st.metrics.render(&mut out);
     st.caches.render(&mut out);
@@ -295,13 +328,16 @@ async fn graphql_get(
 
 async fn graphql_post(State(http): State<Http>, headers: HeaderMap, body: Bytes) -> Response {
     let gr = wants_graphql_response(&headers);
+    // The media type without parameters (`application/json; charset=utf-8`).
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let wire = if ct.starts_with("application/graphql")
-        && !ct.starts_with("application/graphql-response")
-    {
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    // No or a "simple" content type (text/plain, forms) is what a cross-site page can send
+    // without a CORS preflight: refused, so only a JSON or GraphQL body runs anything.
+    let wire = if ct == "application/graphql" {
         match std::str::from_utf8(&body) {
             Ok(q) => Wire {
                 query: q.to_string(),
@@ -317,7 +353,7 @@ async fn graphql_post(State(http): State<Http>, headers: HeaderMap, body: Bytes)
                 )
             }
         }
-    } else if ct.is_empty() || ct.starts_with("application/json") {
+    } else if ct == "application/json" || ct == GRAPHQL_RESPONSE_JSON {
         match serde_json::from_slice::<PostBody>(&body) {
             Ok(PostBody {
                 query: Some(query),
@@ -348,8 +384,8 @@ async fn graphql_post(State(http): State<Http>, headers: HeaderMap, body: Bytes)
     } else {
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "BAD_REQUEST",
-            "Content-Type must be application/json or application/graphql",
+            "UNSUPPORTED_MEDIA_TYPE",
+            "POST /graphql needs Content-Type: application/json (or application/graphql)",
             gr,
         );
     };
@@ -393,6 +429,19 @@ async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> 
             return r;
         }
     };
+    // A scraper token (role `metrics`) reads /metrics only.
+    if !caller.role.can_read_findings() {
+        return error_response(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            &format!(
+                "token `{}` has the {} role, which cannot use GraphQL",
+                caller.name,
+                caller.role.as_str()
+            ),
+            gr,
+        );
+    }
     if wire.query.len() > http.state.config.server.max_body_bytes {
         return error_response(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -696,6 +696,7 @@ async fn ops_routes_and_web_fallback() {
     let m = s
         .client
         .get(s.url("/metrics"))
+        .bearer_auth(ADMIN)
         .send()
         .await
         .unwrap()

@@ -167,7 +167,13 @@ mod tests {
         let err = AwsConfig::from_toml("[aws]\nconcurrency = 0\n", "f.toml").unwrap_err();
         assert_eq!(err.code(), "config_invalid");
         assert!(err.to_string().contains("f.toml") && err.to_string().contains("concurrency"));
+        // Unknown keys are refused (`deny_unknown_fields`), naming the key and the file.
         let err = AwsConfig::from_toml("[aws]\nregion = \"us-east-1\"\n", "f.toml").unwrap_err();
-        assert!(err.to_string().contains("region"), "{err}");
+        assert_eq!(err.code(), "config_invalid");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("`region`") && msg.contains("f.toml") && msg.contains("[aws]"),
+            "{msg}"
+        );
     }
 }

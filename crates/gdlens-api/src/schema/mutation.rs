@@ -17,7 +17,13 @@ use crate::writeback::{detector_id_from_arn, Feedback, WriteBackTarget};
 pub const MAX_MUTATION_FINDINGS: usize = 5_000;
 
 fn require(caller: &Caller, role: Role, what: &str) -> ApiResult<()> {
-    if caller.role >= role {
+    let allowed = match role {
+        Role::Triager => caller.role.can_triage(),
+        Role::Admin => caller.role.can_write_back(),
+        Role::Viewer => caller.role.can_read_findings(),
+        Role::Metrics => false,
+    };
+    if allowed {
         Ok(())
     } else {
         Err(ApiError::forbidden(format!(
