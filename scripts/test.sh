@@ -7,7 +7,11 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "Rust: unit, property, snapshot and end-to-end tests (cargo test --workspace)"
+step "Rust: formatting and lints (cargo fmt --check, cargo clippy -D warnings)"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust: unit, property, snapshot and end-to-end tests (cargo test --workspace), fuzz corpus replay included"
 cargo test --workspace --locked
 
 step "WASM: build the scoring package and check native/WASM parity under Node"
