@@ -203,6 +203,43 @@ pub fn page(
     }
 }
 
+/// A page from a precomputed order (descending by `key`, ties by id ascending): skip to the
+/// cursor by binary search, then test rows in order until the page is full. Costs about
+/// page size ÷ selectivity row tests instead of a sort of every match; `total` is counted apart.
+pub fn walk(
+    index: &FindingIndex,
+    order: &[u32],
+    key: &dyn Fn(u32) -> f64,
+    filter: &gdlens_index::CompiledFilter<'_>,
+    total: usize,
+    after: Option<&Cursor>,
+    first: usize,
+) -> FindingPage {
+    let start = match after {
+        None => 0,
+        Some(c) => order.partition_point(|&r| {
+            compare(OrderDirection::Desc, (key(r), index.id(r)), (c.key, &c.id))
+                != Ordering::Greater
+        }),
+    };
+    let mut rows = Vec::with_capacity(first.min(total));
+    let mut has_next = false;
+    for &r in &order[start..] {
+        if filter.matches(r) {
+            if rows.len() == first {
+                has_next = true;
+                break;
+            }
+            rows.push((r, key(r)));
+        }
+    }
+    FindingPage {
+        total,
+        rows,
+        has_next,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

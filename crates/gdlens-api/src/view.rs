@@ -6,12 +6,12 @@
 //! cached by bytes; the all-accounts view reuses the snapshot's groups as they are.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use gdlens_domain::time::EpochMillis;
 use gdlens_domain::Scope;
 use gdlens_groups::{restrict_group, FindingGroup};
-use gdlens_index::GroupInfo;
+use gdlens_index::{CompiledFilter, FindingIndex, GroupInfo};
 use gdlens_scoring::{FeatureColumns, Weights};
 use rustc_hash::FxHashMap;
 
@@ -37,6 +37,12 @@ pub struct ScopeView {
     pub features: FeatureColumns,
     /// Scores under the default weights, aligned likewise.
     pub default_scores: Vec<f64>,
+    /// Index rows of each visible group's members (same order as `groups`).
+    member_rows: Vec<Vec<u32>>,
+    /// Regions that hold a finding in scope, sorted.
+    pub regions: Vec<String>,
+    /// Rows in scope by default score, highest first, ties by finding id (built on first use).
+    priority_order: OnceLock<Vec<u32>>,
 }
 
 impl ScopeView {
@@ -58,13 +64,18 @@ impl ScopeView {
         };
         let mut group_by_id = HashMap::with_capacity(groups.len());
         let mut group_of_row = FxHashMap::default();
+        let mut member_rows = Vec::with_capacity(groups.len());
         for (i, g) in groups.iter().enumerate() {
             group_by_id.insert(g.id.clone(), i as u32);
-            for m in &g.finding_ids {
-                if let Some(row) = index.row_id(m) {
-                    group_of_row.insert(row, i as u32);
-                }
+            let rows: Vec<u32> = g
+                .finding_ids
+                .iter()
+                .filter_map(|m| index.row_id(m))
+                .collect();
+            for &row in &rows {
+                group_of_row.insert(row, i as u32);
             }
+            member_rows.push(rows);
         }
         let group_info = |row: u32| {
             group_of_row.get(&row).map(|&i| {
@@ -97,7 +108,50 @@ impl ScopeView {
             rows,
             features,
             default_scores,
+            member_rows,
+            regions: index.regions_in_scope(scope),
+            priority_order: OnceLock::new(),
         }
+    }
+
+    /// Visible groups with at least one member matching `filter`, in the view's order.
+    pub fn groups_matching(
+        &self,
+        index: &FindingIndex,
+        filter: &CompiledFilter<'_>,
+    ) -> Vec<Arc<FindingGroup>> {
+        let _ = index;
+        self.groups
+            .iter()
+            .zip(&self.member_rows)
+            .filter(|(_, rows)| rows.iter().any(|&r| filter.matches(r)))
+            .map(|(g, _)| g.clone())
+            .collect()
+    }
+
+    /// Rows in scope by default score, highest first, ties by finding id ascending: the default
+    /// order of the findings list, so a page walks it instead of sorting every match.
+    pub fn priority_order(&self, index: &FindingIndex) -> &[u32] {
+        self.priority_order.get_or_init(|| {
+            let mut order: Vec<(f64, u32)> = match &self.rows {
+                Some(rows) => rows
+                    .iter()
+                    .zip(&self.default_scores)
+                    .map(|(&r, &s)| (s, r))
+                    .collect(),
+                None => self
+                    .default_scores
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &s)| (s, r as u32))
+                    .collect(),
+            };
+            order.sort_unstable_by(|a, b| {
+                b.0.total_cmp(&a.0)
+                    .then_with(|| index.id(a.1).cmp(index.id(b.1)))
+            });
+            order.into_iter().map(|(_, r)| r).collect()
+        })
     }
 
     /// The position of an index row in the feature columns, if the row is in scope.
@@ -149,6 +203,12 @@ impl ScopeView {
         };
         n * 48
             + self.default_scores.capacity() * 8
+            + n * 4
+            + self
+                .member_rows
+                .iter()
+                .map(|r| r.capacity() * 4 + 24)
+                .sum::<usize>()
             + self.rows.as_ref().map_or(0, |r| r.capacity() * 4)
             + self.group_of_row.capacity() * 9
             + self.group_by_id.capacity() * 48

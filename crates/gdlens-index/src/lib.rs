@@ -22,6 +22,7 @@ pub use dictionary::Dictionary;
 pub use features::GroupInfo;
 pub use index::{FindingIndex, IndexError, UpsertOutcome};
 pub use order::{OrderDirection, OrderField};
+pub use query::CompiledFilter;
 pub use summary::{
     AccountStat, FindingTypeStat, NewType, Period, PeriodChange, ResourceStat, SeverityCounts,
     SeverityDelta, SeverityTrendPoint, Summary, SummaryOptions,

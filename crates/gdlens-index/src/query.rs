@@ -207,6 +207,50 @@ impl FindingIndex {
     }
 }
 
+/// A filter compiled against one index: test single rows without scanning the whole index.
+pub struct CompiledFilter<'a> {
+    index: &'a FindingIndex,
+    predicate: RowPredicate,
+}
+
+impl CompiledFilter<'_> {
+    /// Whether `row` matches the filter within the scope.
+    #[inline]
+    pub fn matches(&self, row: u32) -> bool {
+        let r = row as usize;
+        !self.predicate.impossible
+            && self.predicate.in_time_range(self.index.updated_at[r])
+            && self.predicate.matches_except_time(self.index, r)
+    }
+}
+
+impl FindingIndex {
+    /// Compiles `filter` within `scope` for row-at-a-time tests ([`CompiledFilter::matches`]).
+    pub fn compile(
+        &self,
+        filter: &gdlens_domain::FindingFilter,
+        scope: &Scope,
+    ) -> CompiledFilter<'_> {
+        CompiledFilter {
+            index: self,
+            predicate: RowPredicate::compile(self, filter, scope),
+        }
+    }
+
+    /// How many rows match `filter` within `scope` (a scan that allocates nothing per row).
+    pub fn count_matching(&self, filter: &gdlens_domain::FindingFilter, scope: &Scope) -> usize {
+        let p = RowPredicate::compile(self, filter, scope);
+        if p.impossible {
+            return 0;
+        }
+        (0..self.len())
+            .filter(|&row| {
+                p.in_time_range(self.updated_at[row]) && p.matches_except_time(self, row)
+            })
+            .count()
+    }
+}
+
 impl FindingIndex {
     /// Every row of an account `scope` allows (archived and sample findings included), ascending.
     pub fn scope_rows(&self, scope: &Scope) -> Vec<u32> {

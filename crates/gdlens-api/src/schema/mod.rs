@@ -134,20 +134,8 @@ pub(crate) fn visible_groups(
     filter: &FindingFilter,
     scope: &Scope,
 ) -> Vec<Arc<FindingGroup>> {
-    let index = &snapshot.index;
-    let mut mask = vec![false; index.len()];
-    for r in index.filter(filter, scope) {
-        mask[r as usize] = true;
-    }
-    view.groups
-        .iter()
-        .filter(|g| {
-            g.finding_ids
-                .iter()
-                .any(|id| index.row_id(id).is_some_and(|r| mask[r as usize]))
-        })
-        .cloned()
-        .collect()
+    let compiled = snapshot.index.compile(filter, scope);
+    view.groups_matching(&snapshot.index, &compiled)
 }
 
 /// Runs CPU-bound resolver work on the blocking pool, off the async workers, within the
@@ -224,26 +212,57 @@ impl Query {
             .caches
             .finding_pages
             .get_or_compute(cache_key, async move {
-                blocking(budget, move |budget| {
+                blocking(budget, move |_budget| {
                     let index = &snap2.index;
-                    let rows = index.filter(&f, &scope);
-                    budget.check()?;
+                    let rows = || index.filter(&f, &scope);
                     let p = match (&view2, &w2) {
                         (Some(v), Some(w)) => {
                             let scores = v
                                 .scores_with(w)
                                 .map_err(|e| ApiError::bad_input("weights", e))?;
                             let key = |r: u32| v.position(r).map_or(0.0, |p| scores[p]);
-                            query::page(index, &key, rows, order.direction, cursor.as_ref(), first)
+                            query::page(
+                                index,
+                                &key,
+                                rows(),
+                                order.direction,
+                                cursor.as_ref(),
+                                first,
+                            )
+                        }
+                        (Some(v), None) if order.direction == query::OrderDirection::Desc => {
+                            query::walk(
+                                index,
+                                v.priority_order(index),
+                                &|r: u32| v.default_score(r),
+                                &index.compile(&f, &scope),
+                                index.count_matching(&f, &scope),
+                                cursor.as_ref(),
+                                first,
+                            )
                         }
                         (Some(v), None) => {
                             let key = |r: u32| v.default_score(r);
-                            query::page(index, &key, rows, order.direction, cursor.as_ref(), first)
+                            query::page(
+                                index,
+                                &key,
+                                rows(),
+                                order.direction,
+                                cursor.as_ref(),
+                                first,
+                            )
                         }
                         (None, _) => {
                             let key =
                                 |r: u32| query::column_key(index, order.field, r).unwrap_or(0.0);
-                            query::page(index, &key, rows, order.direction, cursor.as_ref(), first)
+                            query::page(
+                                index,
+                                &key,
+                                rows(),
+                                order.direction,
+                                cursor.as_ref(),
+                                first,
+                            )
                         }
                     };
                     Ok(Arc::new(p))
@@ -314,7 +333,7 @@ impl Query {
                     Ok(Arc::new(SummaryData {
                         summary: s,
                         finding_groups: groups,
-                        regions: snap.index.regions_in_scope(&scope),
+                        regions: view.regions.clone(),
                     }))
                 })
                 .await
