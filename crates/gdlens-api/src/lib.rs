@@ -12,6 +12,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod error;
+mod features_ipc;
 mod http;
 pub mod metrics;
 pub mod ports;
