@@ -371,7 +371,7 @@ async fn errors_carry_stable_codes() {
 }
 
 #[tokio::test]
-async fn gzip_when_the_client_accepts_it() {
+async fn compressed_when_the_client_accepts_it() {
     let s = TestServer::start().await;
     let (_, _, plain) = post_ipc(&s, Some(ADMIN), &json!({}), None).await;
     let (status, headers, gz) = post_ipc(&s, Some(ADMIN), &json!({}), Some("gzip")).await;
@@ -386,6 +386,12 @@ async fn gzip_when_the_client_accepts_it() {
         .read_to_end(&mut unzipped)
         .unwrap();
     assert_eq!(unzipped, plain);
+    // zstd when accepted too (as browsers send), smaller than gzip.
+    let (status, headers, zst) =
+        post_ipc(&s, Some(ADMIN), &json!({}), Some("gzip, deflate, br, zstd")).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-encoding"], "zstd");
+    assert_eq!(zstd::decode_all(&zst[..]).unwrap(), plain);
 }
 
 /// Writes the Node parity test's fixture: the stream and the GraphQL JSON of the same data.
