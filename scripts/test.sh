@@ -16,11 +16,13 @@ cargo test --workspace --locked
 
 step "WASM: build the scoring package and check native/WASM parity under Node"
 ./scripts/build-wasm.sh
+# The Arrow IPC parity test decodes with web's pinned apache-arrow.
+(cd web && npm ci --no-audit --no-fund --loglevel=error)
 node --test tests/wasm/
 
 step "Web: build the frontend and test it in headless Chromium against a real server"
 ./scripts/ensure-chromium.sh
 cargo build -p gdlens --locked
 # The WASM package was built above; the Vite bundle picks it up.
-(cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+(cd web && npm run build)
 GDLENS_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/gdlens" WEB_TEST_SKIP_BUILD=1 ./scripts/web-test.sh

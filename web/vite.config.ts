@@ -1,7 +1,7 @@
 import { defineConfig } from 'vite';
 
 // The built assets land in web/dist, which `gdlens serve` serves at `/`.
-// `GDLENS_API` lets `npm run dev` proxy /graphql to a running server.
+// `GDLENS_API` lets `npm run dev` proxy /graphql and /api to a running server.
 export default defineConfig({
   base: './',
   build: {
@@ -13,6 +13,7 @@ export default defineConfig({
   server: {
     proxy: {
       '/graphql': process.env.GDLENS_API ?? 'http://127.0.0.1:8080',
+      '/api': process.env.GDLENS_API ?? 'http://127.0.0.1:8080',
     },
   },
 });

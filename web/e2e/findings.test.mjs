@@ -36,6 +36,33 @@ test('default order equals the server PRIORITY order', async () => {
   assert.deepEqual(errors, []);
 });
 
+test('the columns arrive as one compressed Arrow IPC stream, not as GraphQL JSON', async () => {
+  const { page, errors } = b;
+  const features = [];
+  const graphqlFeatures = [];
+  const onResponse = (r) => {
+    if (r.url().endsWith('/api/scoring-features')) features.push(r);
+  };
+  const onRequest = (r) => {
+    if (r.url().includes('/graphql') && (r.postData() ?? '').includes('scoringFeatures')) graphqlFeatures.push(r);
+  };
+  page.on('response', onResponse);
+  page.on('request', onRequest);
+  await open(page, '#/findings');
+  await page.waitForSelector('body[data-ready-findings="1"]');
+  page.off('response', onResponse);
+  page.off('request', onRequest);
+  assert.equal(features.length, 1);
+  const r = features[0];
+  assert.equal(r.status(), 200);
+  assert.equal(r.request().method(), 'POST');
+  const h = await r.allHeaders();
+  assert.equal(h['content-type'], 'application/vnd.apache.arrow.stream');
+  assert.ok(['zstd', 'gzip'].includes(h['content-encoding']), h['content-encoding']);
+  assert.equal(graphqlFeatures.length, 0, 'no scoringFeatures over GraphQL');
+  assert.deepEqual(errors, []);
+});
+
 test('moving weight sliders reorders the list exactly as the server does for those weights', async () => {
   const { page } = b;
   await open(page, '#/findings');

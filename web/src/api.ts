@@ -18,8 +18,13 @@ export class ApiError extends Error {
   }
 }
 
-/** Where the GraphQL endpoint lives (same origin as the page, as `gdlens serve` serves both). */
-export const GRAPHQL_URL = new URL('graphql', new URL('/', window.location.href)).toString();
+/** A server route's URL (same origin as the page, as `gdlens serve` serves both). */
+export function apiUrl(path: string): string {
+  return new URL(path, new URL('/', window.location.href)).toString();
+}
+
+/** Where the GraphQL endpoint lives. */
+export const GRAPHQL_URL = apiUrl('graphql');
 
 /** Runs one GraphQL operation and returns its `data`, or throws an ApiError. */
 export async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {

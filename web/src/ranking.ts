@@ -1,10 +1,13 @@
-// Local ranking: the server's `scoringFeatures` columns fed once into the WASM `Ranker`
+// Local ranking: the server's scoring features (Arrow IPC, see features.ts) fed once into the WASM `Ranker`
 // (crates/gdlens-scoring-wasm), re-ranked and filtered in the page on every slider or filter
 // change, with exactly the server's scores and order.
 
-import { gql } from './api';
-import type { FindingFilterInput, SeverityLabel } from './api';
+import type { SeverityLabel } from './api';
+import type { FeaturePayload } from './features';
 import init, * as wasm from './wasm/gdlens_scoring_wasm.js';
+
+export { fetchFeatures, tilePayload } from './features';
+export type { FeaturePayload } from './features';
 
 /** The factor weights the sliders control (names as in `WeightsInput` and the scoring crate). */
 export const FACTORS: { key: WeightKey; label: string }[] = [
@@ -30,59 +33,6 @@ export const DEFAULT_WEIGHTS: WeightSet = {
   group: 10,
 };
 
-/** The columnar payload of `scoringFeatures(filter)` (the scoring crate's `FindingColumns` + ids). */
-export interface FeaturePayload {
-  ids: string[];
-  features: Record<string, (number | null)[]>;
-  codes: Record<string, number[]>;
-  dictionaries: {
-    accounts: string[];
-    regions: string[];
-    types: string[];
-    titles: string[];
-    resourceTypes: string[];
-  };
-  /** Stable tie key per row; absent → the row number (the server sends rows in id order). */
-  tieKey?: number[];
-  nowMs?: number;
-  [extra: string]: unknown;
-}
-
-/** Typed-array constructor of each feature column (as `FeatureArrays` in the WASM typings). */
-const FEATURE_TYPES: Record<string, Float64ArrayConstructor | Uint32ArrayConstructor | Uint8ArrayConstructor> = {
-  severity: Float64Array,
-  criticality: Uint8Array,
-  typeCount: Uint32Array,
-  ageHours: Float64Array,
-  count: Uint32Array,
-  resourceFindings: Uint32Array,
-  resourceDistinctTypes: Uint32Array,
-  groupTactics: Uint8Array,
-  groupSeverity: Float64Array,
-  archived: Uint8Array,
-  triage: Uint8Array,
-  sample: Uint8Array,
-};
-const CODE_TYPES: Record<string, Float64ArrayConstructor | Uint32ArrayConstructor> = {
-  account: Uint32Array,
-  region: Uint32Array,
-  findingType: Uint32Array,
-  title: Uint32Array,
-  resourceType: Uint32Array,
-  updatedAt: Float64Array,
-};
-
-/** JSON columns → typed arrays. JSON has no Infinity: a `null` age means "never seen" (+∞). */
-function typed<T>(cols: Record<string, (number | null)[]>, types: Record<string, { from(a: ArrayLike<number>): unknown }>, owner: string): T {
-  const out: Record<string, unknown> = {};
-  for (const [name, ctor] of Object.entries(types)) {
-    const col = cols[name];
-    if (!Array.isArray(col)) throw new Error(`scoringFeatures: ${owner}.${name} is missing`);
-    out[name] = ctor.from(col.map((v) => (v === null ? Infinity : v)));
-  }
-  return out as T;
-}
-
 /** What the local filter can restrict (in strings; translated to dictionary codes here). */
 export interface LocalFilter {
   search?: string;
@@ -105,37 +55,12 @@ export interface RankResult {
   ms: number;
 }
 
-const FEATURES_QUERY = `
-query ScoringFeatures($filter: FindingFilter) { scoringFeatures(filter: $filter) }`;
-
 let ready: Promise<unknown> | null = null;
 
 /** Loads and instantiates the WASM module once. */
 export function loadWasm(): Promise<unknown> {
   ready ??= init();
   return ready;
-}
-
-/** Fetches the scoring features of the findings matching `filter` (up to the server's cap). */
-export async function fetchFeatures(filter: FindingFilterInput): Promise<FeaturePayload> {
-  const d = await gql<{ scoringFeatures: FeaturePayload | string }>(FEATURES_QUERY, { filter });
-  const p = d.scoringFeatures;
-  return typeof p === 'string' ? (JSON.parse(p) as FeaturePayload) : p;
-}
-
-/** The payload repeated row-wise up to `rows` rows (benchmark input of a given size). */
-export function tilePayload(p: FeaturePayload, rows: number): FeaturePayload {
-  const n = p.ids.length;
-  const pick = <T,>(col: T[]): T[] => Array.from({ length: rows }, (_, i) => col[i % n]);
-  const map = (cols: Record<string, number[]>) =>
-    Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, Array.isArray(v) && v.length === n ? pick(v) : v]));
-  return {
-    ...p,
-    ids: Array.from({ length: rows }, (_, i) => `${p.ids[i % n]}#${Math.floor(i / n)}`),
-    features: map(p.features as Record<string, number[]>),
-    codes: map(p.codes),
-    tieKey: Array.from({ length: rows }, (_, i) => i),
-  };
 }
 
 /** The loaded findings and the WASM ranker over them. */
@@ -148,12 +73,13 @@ export class LocalRanking {
 
   constructor(payload: FeaturePayload) {
     this.payload = payload;
-    this.n = payload.ids.length;
+    this.n = payload.n;
+    // The typed arrays view the Arrow response buffer; the Ranker copies them into WASM memory.
     this.ranker = new wasm.Ranker(
-      typed<wasm.FeatureArrays>(payload.features, FEATURE_TYPES, 'features'),
-      typed<wasm.CodeArrays>(payload.codes, CODE_TYPES, 'codes'),
+      payload.features,
+      payload.codes,
       payload.dictionaries,
-      payload.tieKey ? Uint32Array.from(payload.tieKey) : Uint32Array.from({ length: this.n }, (_, i) => i),
+      payload.tieKey ?? Uint32Array.from({ length: this.n }, (_, i) => i),
     );
   }
 
@@ -182,12 +108,12 @@ export class LocalRanking {
   row(i: number) {
     const { codes, dictionaries: d, features } = this.payload;
     return {
-      id: this.payload.ids[i],
+      id: this.payload.id(i),
       account: d.accounts[codes.account[i]],
       region: d.regions[codes.region[i]],
       type: d.types[codes.findingType[i]],
       title: d.titles[codes.title[i]],
-      severity: features.severity[i] ?? 0,
+      severity: features.severity[i],
       updatedAt: codes.updatedAt[i],
     };
   }

@@ -60,6 +60,10 @@ pub fn router(state: Arc<AppState>) -> Router {
 
     let api = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route(
+            "/api/scoring-features",
+            crate::features_ipc::route(state.clone()),
+        )
         .route("/graphiql", get(graphiql))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))

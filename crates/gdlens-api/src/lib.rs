@@ -13,6 +13,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod error;
+mod features_ipc;
 mod guard;
 mod http;
 pub mod limits;

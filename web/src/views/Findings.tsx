@@ -71,7 +71,7 @@ export function Findings(props: { filter: ViewFilter; onFilter: (f: ViewFilter) 
     perf.topIds = () => {
       const r = rankingRef.current;
       if (!r) return [];
-      return Array.from(order.subarray(0, 1000), (i) => r.payload.ids[i]);
+      return Array.from(order.subarray(0, 1000), (i) => r.payload.id(i));
     };
     perf.rerank = (w) => {
       const r = rankingRef.current!;
