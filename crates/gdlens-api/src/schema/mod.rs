@@ -339,7 +339,7 @@ impl Query {
                 .await
             })
             .await?;
-        let sync = sync_status(&st).await?;
+        let sync = sync_status(&st, &c.scope).await?;
         Ok(SummaryGql {
             coverage: CoverageGql {
                 regions: data.regions.clone(),
@@ -507,7 +507,7 @@ impl Query {
 
     /// Sync state per region (empty when AWS is not configured).
     async fn sync_status(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SyncStatusGql>> {
-        Ok(sync_status(state(ctx)).await?)
+        Ok(sync_status(state(ctx), &caller(ctx).scope).await?)
     }
 
     /// The caller as the server sees it.
@@ -549,18 +549,22 @@ pub struct Viewer {
     pub accounts: Option<Vec<String>>,
 }
 
-async fn sync_status(st: &Arc<AppState>) -> ApiResult<Vec<SyncStatusGql>> {
+/// Sync state per region. The sync runs for the whole organization, so a scoped caller sees only
+/// what says whether its view is complete (region, last success, error code, data age); the
+/// detector id, the error text and the org-wide `findingsSynced` count are withheld (null / 0).
+async fn sync_status(st: &Arc<AppState>, scope: &Scope) -> ApiResult<Vec<SyncStatusGql>> {
     let list = st.with_store(|s| s.sync_status()).await?;
     let now = now_ms();
+    let whole_org = matches!(scope, Scope::All);
     Ok(list
         .into_iter()
         .map(|s| SyncStatusGql {
             region: s.region,
-            detector_id: s.detector_id,
+            detector_id: s.detector_id.filter(|_| whole_org),
             last_success_at: s.last_success_at.map(types::dt),
             last_error_code: s.last_error_code,
-            last_error: s.last_error,
-            findings_synced: s.findings_synced,
+            last_error: s.last_error.filter(|_| whole_org),
+            findings_synced: if whole_org { s.findings_synced } else { 0 },
             data_age_seconds: s.last_success_at.map(|t| (now - t) / 1000),
         })
         .collect())
