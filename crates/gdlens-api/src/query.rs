@@ -145,6 +145,25 @@ pub struct FindingPage {
     pub has_next: bool,
 }
 
+/// The index's order of an API order field (`None` for PRIORITY, which needs scores).
+pub fn index_order(
+    field: OrderField,
+    direction: OrderDirection,
+) -> Option<(gdlens_index::OrderField, gdlens_index::OrderDirection)> {
+    let field = match field {
+        OrderField::Priority => return None,
+        OrderField::Severity => gdlens_index::OrderField::Severity,
+        OrderField::UpdatedAt => gdlens_index::OrderField::UpdatedAt,
+        OrderField::FirstSeen => gdlens_index::OrderField::FirstSeen,
+        OrderField::Count => gdlens_index::OrderField::Count,
+    };
+    let direction = match direction {
+        OrderDirection::Asc => gdlens_index::OrderDirection::Asc,
+        OrderDirection::Desc => gdlens_index::OrderDirection::Desc,
+    };
+    Some((field, direction))
+}
+
 /// The sort key of a row for the index's own columns (`None` for PRIORITY, which needs scores).
 pub fn column_key(index: &FindingIndex, field: OrderField, row: u32) -> Option<f64> {
     Some(match field {
@@ -203,13 +222,14 @@ pub fn page(
     }
 }
 
-/// A page from a precomputed order (descending by `key`, ties by id ascending): skip to the
+/// A page from a precomputed order (by `key` in `direction`, ties by id ascending): skip to the
 /// cursor by binary search, then test rows in order until the page is full. Costs about
 /// page size ÷ selectivity row tests instead of a sort of every match; `total` is counted apart.
 pub fn walk(
     index: &FindingIndex,
     order: &[u32],
     key: &dyn Fn(u32) -> f64,
+    direction: OrderDirection,
     filter: &gdlens_index::CompiledFilter<'_>,
     total: usize,
     after: Option<&Cursor>,
@@ -218,8 +238,7 @@ pub fn walk(
     let start = match after {
         None => 0,
         Some(c) => order.partition_point(|&r| {
-            compare(OrderDirection::Desc, (key(r), index.id(r)), (c.key, &c.id))
-                != Ordering::Greater
+            compare(direction, (key(r), index.id(r)), (c.key, &c.id)) != Ordering::Greater
         }),
     };
     let mut rows = Vec::with_capacity(first.min(total));

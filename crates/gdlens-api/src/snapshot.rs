@@ -14,11 +14,11 @@
 //! snapshot with the generation bumped.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use gdlens_domain::{Account, Finding, TriageStatus};
 use gdlens_groups::{Correlator, FindingGroup, GroupDelta};
-use gdlens_index::FindingIndex;
+use gdlens_index::{FindingIndex, OrderDirection, OrderField};
 use rustc_hash::FxHashMap;
 
 /// The finding groups of one generation.
@@ -105,9 +105,18 @@ pub struct Snapshot {
     pub groups: Arc<GroupSet>,
     /// Known accounts by id (config, ListMembers, demo).
     pub accounts: Arc<BTreeMap<String, Account>>,
+    /// Every row in each column order, built on first use (see [`Snapshot::order`]).
+    orders: Arc<[OnceLock<Vec<u32>>; 8]>,
 }
 
 impl Snapshot {
+    /// Every row ordered by `field` in `direction` (ties by id ascending), built once per
+    /// snapshot on first use: a page walks it instead of sorting every matching row.
+    pub fn order(&self, field: OrderField, direction: OrderDirection) -> &[u32] {
+        let slot = field as usize * 2 + usize::from(direction == OrderDirection::Desc);
+        self.orders[slot].get_or_init(|| self.index.ordered_rows(field, direction))
+    }
+
     /// The first, empty snapshot.
     pub(crate) fn empty(accounts: BTreeMap<String, Account>) -> Self {
         Snapshot {
@@ -115,6 +124,7 @@ impl Snapshot {
             index: Arc::new(FindingIndex::new()),
             groups: Arc::new(GroupSet::default()),
             accounts: Arc::new(accounts),
+            orders: Arc::default(),
         }
     }
 }
@@ -193,6 +203,7 @@ impl Writer {
             index: self.index.clone(),
             groups: self.groups.clone(),
             accounts: self.accounts.clone(),
+            orders: Arc::default(),
         }
     }
 }

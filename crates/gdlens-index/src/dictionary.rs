@@ -15,6 +15,10 @@ pub struct Dictionary {
     bytes: String,
     /// `ends[code]` is the end offset of string `code` in `bytes`; its start is `ends[code - 1]` (or 0).
     ends: Vec<u32>,
+    /// Lower-cased copies of the strings back to back (ASCII-lowered when ASCII, Unicode-lowered
+    /// otherwise), kept only once [`Dictionary::keep_folded`] asked: one substring search over
+    /// this arena finds every code containing a needle.
+    folded: Option<(String, Vec<u32>)>,
     table: HashTable<u32>,
     hasher: FxBuildHasher,
 }
@@ -70,6 +74,9 @@ impl Dictionary {
         self.bytes.push_str(s);
         let end = u32::try_from(self.bytes.len()).expect("dictionary arena over 4 GiB");
         self.ends.push(end);
+        if let Some((arena, ends)) = &mut self.folded {
+            push_folded(arena, ends, s);
+        }
         // Borrow the fields separately: rehashing needs the arena while the table is mutated.
         let (bytes, ends, hasher) = (&self.bytes, &self.ends, &self.hasher);
         self.table.insert_unique(hash, code, |&c| {
@@ -78,6 +85,66 @@ impl Dictionary {
             hasher.hash_one(&bytes[start..ends[c] as usize])
         });
         code
+    }
+
+    /// Keeps a lower-cased arena from now on (built from the strings already interned), so
+    /// [`Dictionary::codes_containing`] is one substring search instead of one per string.
+    pub fn keep_folded(&mut self) {
+        if self.folded.is_some() {
+            return;
+        }
+        let mut arena = String::with_capacity(self.bytes.len());
+        let mut ends = Vec::with_capacity(self.ends.len());
+        for c in 0..self.ends.len() as u32 {
+            let (bytes, starts) = (&self.bytes, &self.ends);
+            let start = if c == 0 {
+                0
+            } else {
+                starts[c as usize - 1] as usize
+            };
+            push_folded(
+                &mut arena,
+                &mut ends,
+                &bytes[start..starts[c as usize] as usize],
+            );
+        }
+        self.folded = Some((arena, ends));
+    }
+
+    /// A table by code: whether the string contains `needle` (already lower-cased)
+    /// case-insensitively, exactly as `haystack.to_lowercase().contains(needle)`. One memmem
+    /// pass over the folded arena when it is kept, else one test per string.
+    pub fn codes_containing(
+        &self,
+        needle: &str,
+        fallback: impl Fn(&str, &str) -> bool,
+    ) -> Vec<bool> {
+        let Some((arena, ends)) = &self.folded else {
+            return self.iter().map(|(_, s)| fallback(s, needle)).collect();
+        };
+        let mut hit = vec![needle.is_empty(); self.ends.len()];
+        if needle.is_empty() {
+            return hit;
+        }
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let hay = arena.as_bytes();
+        let mut from = 0usize;
+        while let Some(i) = finder.find(&hay[from..]) {
+            let at = from + i;
+            // The string the match starts in: the first whose end lies beyond `at`.
+            let code = ends.partition_point(|&e| e as usize <= at);
+            let end = ends[code] as usize;
+            if at + needle.len() <= end {
+                hit[code] = true;
+                from = end; // one hit per string is enough
+            } else {
+                from = at + 1; // the match crosses into the next string
+            }
+            if from >= hay.len() {
+                break;
+            }
+        }
+        hit
     }
 
     /// Every `(code, string)` pair in code order.
@@ -89,6 +156,10 @@ impl Dictionary {
     pub fn memory_bytes(&self) -> usize {
         self.bytes.capacity()
             + self.ends.capacity() * 4
+            + self
+                .folded
+                .as_ref()
+                .map_or(0, |(a, e)| a.capacity() + e.capacity() * 4)
             // hashbrown: one u32 slot plus one control byte per bucket.
             + self.table.capacity() * 5
     }
@@ -96,6 +167,15 @@ impl Dictionary {
     fn hash<T: Hash + ?Sized>(&self, s: &T) -> u64 {
         self.hasher.hash_one(s)
     }
+}
+
+fn push_folded(arena: &mut String, ends: &mut Vec<u32>, s: &str) {
+    if s.is_ascii() {
+        arena.extend(s.chars().map(|c| c.to_ascii_lowercase()));
+    } else {
+        arena.push_str(&s.to_lowercase());
+    }
+    ends.push(u32::try_from(arena.len()).expect("folded arena over 4 GiB"));
 }
 
 #[cfg(test)]
@@ -115,6 +195,24 @@ mod tests {
         assert_eq!(d.get(2), "");
         assert_eq!(d.code("a"), Some(1));
         assert_eq!(d.code("c"), None);
+    }
+
+    #[test]
+    fn folded_search_finds_each_string_once_and_never_across_two() {
+        let mut d = Dictionary::new();
+        for s in ["SSH Brute", "force", "ÜBER tor", "abc", "bru"] {
+            d.intern(s);
+        }
+        let naive = |h: &str, n: &str| h.to_lowercase().contains(n);
+        let before = d.codes_containing("brute", naive);
+        d.keep_folded();
+        d.intern("BRUTE late");
+        for needle in ["brute", "über", "ebru", "cb", "", "late", "tor", "x"] {
+            let fast = d.codes_containing(needle, naive);
+            let slow: Vec<bool> = d.iter().map(|(_, s)| naive(s, needle)).collect();
+            assert_eq!(fast, slow, "{needle}");
+        }
+        assert_eq!(&d.codes_containing("brute", naive)[..5], &before[..]);
     }
 
     #[test]

@@ -116,9 +116,12 @@ pub struct FindingIndex {
 }
 
 impl FindingIndex {
-    /// An empty index (generation 0).
+    /// An empty index (generation 0). Types and titles keep a lower-cased copy for `search`.
     pub fn new() -> Self {
-        Self::default()
+        let mut index = Self::default();
+        index.types.keep_folded();
+        index.titles.keep_folded();
+        index
     }
 
     /// Builds the index from findings, e.g. the store's `scan_latest`. When an id repeats, the

@@ -53,12 +53,100 @@ impl FindingIndex {
     pub fn sort_rows(&self, rows: &mut [u32], field: OrderField, direction: OrderDirection) {
         rows.sort_unstable_by(|&a, &b| self.compare_rows(a, b, field, direction));
     }
+
+    /// Every row in the order of [`FindingIndex::compare_rows`]. Sorts fixed-width keys (the
+    /// column value mapped to an order-preserving `u64`, then the id's first 16 bytes) and
+    /// compares whole ids only where those tie, so a million rows sort in a fraction of a second.
+    pub fn ordered_rows(&self, field: OrderField, direction: OrderDirection) -> Vec<u32> {
+        let value = |row: usize| -> u64 {
+            let v = match field {
+                OrderField::Severity => {
+                    let bits = self.severity[row].to_bits();
+                    // total_cmp order as an unsigned integer.
+                    if bits >> 63 == 1 {
+                        !bits
+                    } else {
+                        bits ^ (1 << 63)
+                    }
+                }
+                OrderField::UpdatedAt => (self.updated_at[row] as u64) ^ (1 << 63),
+                OrderField::FirstSeen => (self.first_seen[row] as u64) ^ (1 << 63),
+                OrderField::Count => u64::from(self.count[row]),
+            };
+            match direction {
+                OrderDirection::Asc => v,
+                OrderDirection::Desc => !v,
+            }
+        };
+        let prefix = |row: u32| -> u128 {
+            let id = self.id(row).as_bytes();
+            let mut b = [0u8; 16];
+            let n = id.len().min(16);
+            b[..n].copy_from_slice(&id[..n]);
+            u128::from_be_bytes(b)
+        };
+        let mut keyed: Vec<(u64, u128, u32)> = (0..self.len() as u32)
+            .map(|r| (value(r as usize), prefix(r), r))
+            .collect();
+        keyed.sort_unstable();
+        // Equal value and equal 16-byte prefix: order those runs by the whole id.
+        let mut i = 0;
+        while i < keyed.len() {
+            let mut j = i + 1;
+            while j < keyed.len() && keyed[j].0 == keyed[i].0 && keyed[j].1 == keyed[i].1 {
+                j += 1;
+            }
+            if j - i > 1 {
+                keyed[i..j].sort_unstable_by(|a, b| self.id(a.2).cmp(self.id(b.2)));
+            }
+            i = j;
+        }
+        keyed.into_iter().map(|(_, _, r)| r).collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use gdlens_domain::Finding;
+
+    #[test]
+    fn ordered_rows_equals_sorting_with_compare_rows() {
+        let mk = |id: String, sev: f64, count: u64, t: i64| Finding {
+            id,
+            account_id: "1".into(),
+            severity: sev,
+            count,
+            updated_at: t,
+            created_at: t - 5,
+            ..Finding::default()
+        };
+        let sev = [5.0, -0.0, 0.0, 8.5, 5.0, 1.0e-9];
+        let findings: Vec<Finding> = (0..300)
+            .map(|i| {
+                // Ids share 16-byte prefixes in places, and differ in length.
+                let id = format!("{:0>18}{}", i % 7, "x".repeat(i % 3));
+                mk(id, sev[i % sev.len()], (i % 4) as u64, (i % 5) as i64 - 2)
+            })
+            .collect();
+        let index = FindingIndex::build(findings);
+        for field in [
+            OrderField::Severity,
+            OrderField::UpdatedAt,
+            OrderField::FirstSeen,
+            OrderField::Count,
+        ] {
+            for direction in [OrderDirection::Asc, OrderDirection::Desc] {
+                let mut expected: Vec<u32> = (0..index.len() as u32).collect();
+                index.sort_rows(&mut expected, field, direction);
+                assert_eq!(
+                    index.ordered_rows(field, direction),
+                    expected,
+                    "{field:?} {direction:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn sorts_by_field_then_id() {

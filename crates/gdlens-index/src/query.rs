@@ -97,16 +97,8 @@ impl RowPredicate {
         };
         let search = filter.search.as_ref().map(|needle| {
             (
-                index
-                    .types
-                    .iter()
-                    .map(|(_, t)| contains_folded(t, needle))
-                    .collect(),
-                index
-                    .titles
-                    .iter()
-                    .map(|(_, t)| contains_folded(t, needle))
-                    .collect(),
+                index.types.codes_containing(needle, contains_folded),
+                index.titles.codes_containing(needle, contains_folded),
             )
         });
         RowPredicate {

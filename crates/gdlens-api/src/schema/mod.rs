@@ -235,6 +235,7 @@ impl Query {
                                 index,
                                 v.priority_order(index),
                                 &|r: u32| v.default_score(r),
+                                order.direction,
                                 &index.compile(&f, &scope),
                                 index.count_matching(&f, &scope),
                                 cursor.as_ref(),
