@@ -133,20 +133,39 @@ impl AppState {
     pub async fn build(self: &Arc<Self>) -> ApiResult<usize> {
         let st = self.clone();
         let n = tokio::task::spawn_blocking(move || -> Result<usize, PortError> {
+            // Two stages on two threads: the store's reader decodes batches (SQLite, zstd,
+            // postcard) while this thread adds the previous batch to the index and the groups.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Finding>>(2);
+            let store = st.store.clone();
+            let reader = std::thread::Builder::new()
+                .name("gdlens-build-reader".into())
+                .spawn(move || {
+                    let mut batch = Vec::with_capacity(BUILD_BATCH);
+                    let scanned = store.scan_latest(&mut |f| {
+                        batch.push(f);
+                        if batch.len() == BUILD_BATCH {
+                            // A closed channel means the builder failed; stop sending.
+                            let _ = tx.send(std::mem::replace(
+                                &mut batch,
+                                Vec::with_capacity(BUILD_BATCH),
+                            ));
+                        }
+                    });
+                    if !batch.is_empty() {
+                        let _ = tx.send(batch);
+                    }
+                    scanned
+                })
+                .map_err(|e| PortError::Internal(format!("cannot start the build reader: {e}")))?;
             let mut w = st.writer.lock().unwrap_or_else(|e| e.into_inner());
-            let mut batch = Vec::with_capacity(BUILD_BATCH);
             let mut n = 0usize;
-            st.store.scan_latest(&mut |f| {
-                batch.push(f);
-                if batch.len() == BUILD_BATCH {
-                    n += batch.len();
-                    w.add_findings(&batch);
-                    batch.clear();
-                }
-            })?;
-            n += batch.len();
-            w.add_findings(&batch);
-            drop(batch);
+            for batch in rx {
+                n += batch.len();
+                w.add_findings(&batch);
+            }
+            reader
+                .join()
+                .map_err(|_| PortError::Internal("the build reader panicked".into()))??;
             let triage = st.store.all_triage()?;
             w.set_triage(&triage);
             w.shrink();
