@@ -256,14 +256,26 @@ impl Query {
                         (None, _) => {
                             let key =
                                 |r: u32| query::column_key(index, order.field, r).unwrap_or(0.0);
-                            query::page(
-                                index,
-                                &key,
-                                rows(),
-                                order.direction,
-                                cursor.as_ref(),
-                                first,
-                            )
+                            match query::index_order(order.field, order.direction) {
+                                Some((field, direction)) => query::walk(
+                                    index,
+                                    snap2.order(field, direction),
+                                    &key,
+                                    order.direction,
+                                    &index.compile(&f, &scope),
+                                    index.count_matching(&f, &scope),
+                                    cursor.as_ref(),
+                                    first,
+                                ),
+                                None => query::page(
+                                    index,
+                                    &key,
+                                    rows(),
+                                    order.direction,
+                                    cursor.as_ref(),
+                                    first,
+                                ),
+                            }
                         }
                     };
                     Ok(Arc::new(p))
