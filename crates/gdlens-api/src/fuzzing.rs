@@ -192,18 +192,29 @@ fn check_scope(h: &Harness, server: &Server, scope: &Scope, named: &str, respons
                 .is_some_and(|b| b.lock().unwrap_or_else(|e| e.into_inner()).contains(id))
     };
     for account in &h.accounts {
-        if !scope.allows(account) && response.contains(account.as_str()) && !excused(account) {
+        if !scope.allows(account) && names(response, account) && !excused(account) {
             panic!("out-of-scope account {account} in a response to {named:?}: {response}");
         }
     }
     for (id, account) in &h.findings {
-        if !scope.allows(account) && response.contains(id.as_str()) && !excused(id) {
+        if !scope.allows(account) && names(response, id) && !excused(id) {
             panic!("out-of-scope finding {id} ({account}) in a response to {named:?}: {response}");
         }
     }
     if let Some(before) = &server.named_before {
         remember(h, before, named);
     }
+}
+
+/// Whether `text` holds `id` as a word of its own: not inside a longer number or name
+/// (`0.3333333333333333` holds no account `333333333333`; an ARN or a JSON string does).
+fn names(text: &str, id: &str) -> bool {
+    let bytes = text.as_bytes();
+    let part_of_word = |i: usize| bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.';
+    text.match_indices(id).any(|(at, _)| {
+        let end = at + id.len();
+        (at == 0 || !part_of_word(at - 1)) && (end == bytes.len() || !part_of_word(end))
+    })
 }
 
 /// Remembers the fixture ids `named` holds.
