@@ -10,7 +10,7 @@ test:
 	./scripts/test.sh
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= import_sniff normalize filter_compile
+FUZZ_TARGETS ?= import_sniff normalize filter_compile graphql_request
 # New inputs libFuzzer finds go here (git-ignored); fuzz/corpus/<target> holds the committed seeds.
 FUZZ_WORK ?= fuzz/work
 fuzz:

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use async_graphql::http::GraphiQLSource;
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -290,9 +291,14 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, AuthErr
 async fn graphql_get(
     State(http): State<Http>,
     headers: HeaderMap,
-    Query(params): Query<GetParams>,
+    params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
     let gr = wants_graphql_response(&headers);
+    // A query string serde refuses (e.g. `query` twice) gets a JSON error with a code too.
+    let params = match params {
+        Ok(Query(params)) => params,
+        Err(e) => return error_response(e.status(), "BAD_REQUEST", &e.body_text(), gr),
+    };
     let accept_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -330,8 +336,17 @@ async fn graphql_get(
     execute(&http, &headers, wire, true).await
 }
 
-async fn graphql_post(State(http): State<Http>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post(
+    State(http): State<Http>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let gr = wants_graphql_response(&headers);
+    // A body over `max_body_bytes` (413) or one that fails to arrive: a JSON error with a code.
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return error_response(e.status(), "BAD_REQUEST", &e.body_text(), gr),
+    };
     // The media type without parameters (`application/json; charset=utf-8`).
     let ct = headers
         .get(header::CONTENT_TYPE)

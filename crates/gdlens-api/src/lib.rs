@@ -14,6 +14,8 @@ pub mod cache;
 pub mod config;
 pub mod error;
 mod features_ipc;
+#[doc(hidden)]
+pub mod fuzzing;
 mod guard;
 mod http;
 pub mod limits;

@@ -400,6 +400,20 @@ async fn limits_page_size_depth_and_body() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 413);
+    // ...with a JSON error and a code, like every refusal of /graphql (found by fuzzing).
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST");
+    // So is a query string the extractor refuses (`query` twice).
+    let resp = s
+        .client
+        .get(s.url("/graphql?query=%7B__typename%7D&query=x"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST");
     // Bad filter input names the argument.
     let (_, body) = s
         .post(
