@@ -43,11 +43,17 @@ pub enum ErrorCode {
     BudgetExceeded,
     /// The response would be larger than `max_response_bytes`.
     ResponseTooLarge,
+    /// A POST whose `Content-Type` is not JSON or GraphQL (a "simple" cross-site request).
+    UnsupportedMediaType,
+    /// The `Host` header is not loopback nor in `server.allowed_hosts` (DNS rebinding).
+    HostNotAllowed,
+    /// A cross-site `Origin` that CORS does not allow.
+    ForbiddenOrigin,
 }
 
 impl ErrorCode {
     /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
@@ -67,8 +73,36 @@ impl ErrorCode {
             Self::TooManyRootFields => "TOO_MANY_ROOT_FIELDS",
             Self::BudgetExceeded => "BUDGET_EXCEEDED",
             Self::ResponseTooLarge => "RESPONSE_TOO_LARGE",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::HostNotAllowed => "HOST_NOT_ALLOWED",
+            Self::ForbiddenOrigin => "FORBIDDEN_ORIGIN",
         }
     }
+
+    /// Every code, in declaration order (for docs, tests and the fuzz harness).
+    pub const ALL: [ErrorCode; 21] = [
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::BadUserInput,
+        Self::NotFound,
+        Self::StaleVersion,
+        Self::PageTooLarge,
+        Self::NotConfigured,
+        Self::UpstreamError,
+        Self::Internal,
+        Self::BadRequest,
+        Self::GraphqlParseFailed,
+        Self::GraphqlValidationFailed,
+        Self::QueryTooComplex,
+        Self::QueryTooDeep,
+        Self::TooManyAliases,
+        Self::TooManyRootFields,
+        Self::BudgetExceeded,
+        Self::ResponseTooLarge,
+        Self::UnsupportedMediaType,
+        Self::HostNotAllowed,
+        Self::ForbiddenOrigin,
+    ];
 }
 
 /// An error returned to a GraphQL client. Deliberately not `Display`: that keeps async-graphql's

@@ -14,6 +14,7 @@
 //! hold nothing). A request without `Host` (HTTP/1.0) passes it: browsers always send one.
 //! The `Content-Type` rule for `POST /graphql` lives in the handler (see `http.rs`).
 
+use crate::error::ErrorCode;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -26,9 +27,9 @@ use axum::response::{IntoResponse, Response};
 use crate::config::ServerConfig;
 
 /// Stable code: the `Host` header names neither a loopback address nor an allowed host.
-pub const HOST_NOT_ALLOWED: &str = "HOST_NOT_ALLOWED";
+pub const HOST_NOT_ALLOWED: &str = ErrorCode::HostNotAllowed.as_str();
 /// Stable code: the `Origin` header is neither the request's own origin nor an allowed one.
-pub const FORBIDDEN_ORIGIN: &str = "FORBIDDEN_ORIGIN";
+pub const FORBIDDEN_ORIGIN: &str = ErrorCode::ForbiddenOrigin.as_str();
 
 /// Which origins pass.
 #[derive(Debug, Clone, PartialEq, Eq)]

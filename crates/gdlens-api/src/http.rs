@@ -173,7 +173,7 @@ async fn metrics(State(http): State<Http>, headers: HeaderMap) -> Response {
         Ok(caller) => {
             return error_response(
                 StatusCode::FORBIDDEN,
-                "FORBIDDEN",
+                ErrorCode::Forbidden.as_str(),
                 &format!(
                     "/metrics needs the admin or metrics role; token `{}` is {}",
                     caller.name,
@@ -185,7 +185,7 @@ async fn metrics(State(http): State<Http>, headers: HeaderMap) -> Response {
         Err(e) => {
             let mut r = error_response(
                 StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
+                ErrorCode::Unauthenticated.as_str(),
                 &e.to_string(),
                 false,
             );
@@ -297,7 +297,14 @@ async fn graphql_get(
     // A query string serde refuses (e.g. `query` twice) gets a JSON error with a code too.
     let params = match params {
         Ok(Query(params)) => params,
-        Err(e) => return error_response(e.status(), "BAD_REQUEST", &e.body_text(), gr),
+        Err(e) => {
+            return error_response(
+                e.status(),
+                ErrorCode::BadRequest.as_str(),
+                &e.body_text(),
+                gr,
+            )
+        }
     };
     let accept_html = headers
         .get(header::ACCEPT)
@@ -309,7 +316,7 @@ async fn graphql_get(
         }
         return error_response(
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            ErrorCode::BadRequest.as_str(),
             "missing `query` parameter",
             gr,
         );
@@ -321,7 +328,7 @@ async fn graphql_get(
             Err(e) => {
                 return error_response(
                     StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
+                    ErrorCode::BadRequest.as_str(),
                     &format!("`variables` is not JSON: {e}"),
                     gr,
                 )
@@ -345,7 +352,14 @@ async fn graphql_post(
     // A body over `max_body_bytes` (413) or one that fails to arrive: a JSON error with a code.
     let body = match body {
         Ok(body) => body,
-        Err(e) => return error_response(e.status(), "BAD_REQUEST", &e.body_text(), gr),
+        Err(e) => {
+            return error_response(
+                e.status(),
+                ErrorCode::BadRequest.as_str(),
+                &e.body_text(),
+                gr,
+            )
+        }
     };
     // The media type without parameters (`application/json; charset=utf-8`).
     let ct = headers
@@ -366,7 +380,7 @@ async fn graphql_post(
             Err(_) => {
                 return error_response(
                     StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
+                    ErrorCode::BadRequest.as_str(),
                     "body is not UTF-8",
                     gr,
                 )
@@ -386,7 +400,7 @@ async fn graphql_post(
             Ok(_) => {
                 return error_response(
                     StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
+                    ErrorCode::BadRequest.as_str(),
                     "missing `query`",
                     gr,
                 )
@@ -394,7 +408,7 @@ async fn graphql_post(
             Err(e) => {
                 return error_response(
                     StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
+                    ErrorCode::BadRequest.as_str(),
                     &format!("body is not a GraphQL request: {e}"),
                     gr,
                 )
@@ -403,7 +417,7 @@ async fn graphql_post(
     } else {
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            ErrorCode::UnsupportedMediaType.as_str(),
             "POST /graphql needs Content-Type: application/json (or application/graphql)",
             gr,
         );
@@ -439,7 +453,7 @@ async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> 
         Err(e) => {
             let mut r = error_response(
                 StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
+                ErrorCode::Unauthenticated.as_str(),
                 &e.to_string(),
                 gr,
             );
@@ -452,7 +466,7 @@ async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> 
     if !caller.role.can_read_findings() {
         return error_response(
             StatusCode::FORBIDDEN,
-            "FORBIDDEN",
+            ErrorCode::Forbidden.as_str(),
             &format!(
                 "token `{}` has the {} role, which cannot use GraphQL",
                 caller.name,
@@ -464,7 +478,7 @@ async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> 
     if wire.query.len() > http.state.config.server.max_body_bytes {
         return error_response(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "BAD_REQUEST",
+            ErrorCode::BadRequest.as_str(),
             "query too large",
             gr,
         );
@@ -494,14 +508,19 @@ async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> 
             } else {
                 StatusCode::OK
             };
-            return error_response(status, "GRAPHQL_PARSE_FAILED", &e.to_string(), gr);
+            return error_response(
+                status,
+                ErrorCode::GraphqlParseFailed.as_str(),
+                &e.to_string(),
+                gr,
+            );
         }
     };
     let mutation = is_mutation(&doc, wire.operation_name.as_deref());
     if is_get && mutation {
         let mut r = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
-            "BAD_REQUEST",
+            ErrorCode::BadRequest.as_str(),
             "mutations need POST",
             gr,
         );
@@ -546,7 +565,7 @@ async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> 
             tracing::error!(error = %e, "cannot serialize GraphQL response");
             return error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
+                ErrorCode::Internal.as_str(),
                 "internal error",
                 gr,
             );

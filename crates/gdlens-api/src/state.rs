@@ -26,7 +26,7 @@ use crate::view::{ScopeView, FEATURE_REFRESH_MS};
 use crate::writeback::WriteBack;
 
 /// Findings decoded per step of the start-up build: bounds its transient memory.
-const BUILD_BATCH: usize = 25_000;
+const BUILD_BATCH: usize = 100_000;
 
 /// Everything a request needs. Shared as `Arc<AppState>`.
 pub struct AppState {
@@ -135,7 +135,7 @@ impl AppState {
         let n = tokio::task::spawn_blocking(move || -> Result<usize, PortError> {
             // Two stages on two threads: the store's reader decodes batches (SQLite, zstd,
             // postcard) while this thread adds the previous batch to the index and the groups.
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Finding>>(2);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Finding>>(1);
             let store = st.store.clone();
             let reader = std::thread::Builder::new()
                 .name("gdlens-build-reader".into())
