@@ -417,17 +417,7 @@ fn feature_rows(
     limit: usize,
 ) -> FeatureRows {
     let index = &snapshot.index;
-    let mut rows = index.filter(filter, scope);
-    rows.retain(|&r| view.position(r).is_some());
-    if rows.len() > limit {
-        let by = |a: &u32, b: &u32| {
-            view.default_score(*b)
-                .total_cmp(&view.default_score(*a))
-                .then_with(|| index.id(*a).cmp(index.id(*b)))
-        };
-        rows.select_nth_unstable_by(limit, by);
-        rows.truncate(limit);
-    }
+    let rows = view.top_rows(index, filter, scope, limit);
     // Ids are unique, so an unstable sort gives the order `features_json` gives. Each id is
     // looked up once, not at every comparison (the lookups were most of the time).
     let mut by_id: Vec<(&str, u32)> = rows.iter().map(|&r| (index.id(r), r)).collect();

@@ -176,6 +176,29 @@ impl ScopeView {
         Ok(out)
     }
 
+    /// The rows matching `filter` in scope, cut to the `limit` best by default score (ties by
+    /// id): what the browser's ranker receives (`scoringFeatures`, `/api/scoring-features`).
+    pub fn top_rows(
+        &self,
+        index: &FindingIndex,
+        filter: &gdlens_domain::FindingFilter,
+        scope: &Scope,
+        limit: usize,
+    ) -> Vec<u32> {
+        let mut rows = index.filter(filter, scope);
+        rows.retain(|&r| self.position(r).is_some());
+        if rows.len() > limit {
+            let by = |a: &u32, b: &u32| {
+                self.default_score(*b)
+                    .total_cmp(&self.default_score(*a))
+                    .then_with(|| index.id(*a).cmp(index.id(*b)))
+            };
+            rows.select_nth_unstable_by(limit, by);
+            rows.truncate(limit);
+        }
+        rows
+    }
+
     /// The visible group holding the row.
     pub fn group_of(&self, row: u32) -> Option<&Arc<FindingGroup>> {
         self.group_of_row

@@ -500,18 +500,8 @@ impl Query {
         let scope = c.scope.clone();
         let json = blocking(budget(ctx), move |budget| {
             let index = &snap.index;
-            let mut rows = index.filter(&f, &scope);
+            let rows = view.top_rows(index, &f, &scope, limit);
             budget.check()?;
-            if rows.len() > limit {
-                let by = |a: &u32, b: &u32| {
-                    view.default_score(*b)
-                        .total_cmp(&view.default_score(*a))
-                        .then_with(|| index.id(*a).cmp(index.id(*b)))
-                };
-                rows.select_nth_unstable_by(limit, by);
-                rows.truncate(limit);
-                budget.check()?;
-            }
             Ok(crate::priority::features_json(index, &view, &rows))
         })
         .await?;
