@@ -3,6 +3,8 @@
 use gdlens_domain::time::{utc_day, EpochMillis};
 use gdlens_domain::{Account, Criticality, Finding, SeverityLabel, TriageStatus};
 use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
 use thiserror::Error;
 
 use crate::dictionary::Dictionary;
@@ -63,18 +65,21 @@ pub(crate) struct AccountInfo {
 
 /// The in-memory columnar index over the latest version of every finding.
 ///
+/// Cloning it (what a writer does while readers hold the previous snapshot) shares the string
+/// dictionaries, the largest part, until a new string is interned.
+///
 /// Rows are numbered `0..len()` in order of first insertion and never move: a newer version of a
 /// finding overwrites its row in place, so row numbers held by a caller stay valid across updates.
 #[derive(Debug, Default, Clone)]
 pub struct FindingIndex {
     /// Finding ids; the code of an id is its row.
-    pub(crate) ids: Dictionary,
-    pub(crate) accounts: Dictionary,
-    pub(crate) regions: Dictionary,
-    pub(crate) types: Dictionary,
-    pub(crate) resource_types: Dictionary,
-    pub(crate) resource_keys: Dictionary,
-    pub(crate) titles: Dictionary,
+    pub(crate) ids: Arc<Dictionary>,
+    pub(crate) accounts: Arc<Dictionary>,
+    pub(crate) regions: Arc<Dictionary>,
+    pub(crate) types: Arc<Dictionary>,
+    pub(crate) resource_types: Arc<Dictionary>,
+    pub(crate) resource_keys: Arc<Dictionary>,
+    pub(crate) titles: Arc<Dictionary>,
 
     /// By type code: whether the type is an `AttackSequence:*` type.
     pub(crate) type_is_attack_sequence: Vec<bool>,
@@ -119,8 +124,8 @@ impl FindingIndex {
     /// An empty index (generation 0). Types and titles keep a lower-cased copy for `search`.
     pub fn new() -> Self {
         let mut index = Self::default();
-        index.types.keep_folded();
-        index.titles.keep_folded();
+        Arc::make_mut(&mut index.types).keep_folded();
+        Arc::make_mut(&mut index.titles).keep_folded();
         index
     }
 
@@ -415,7 +420,7 @@ impl FindingIndex {
     }
 
     fn account_code_or_insert(&mut self, id: &str) -> u32 {
-        let code = self.accounts.intern(id);
+        let code = intern(&mut self.accounts, id);
         if code as usize >= self.account_info.len() {
             self.account_info
                 .resize(code as usize + 1, AccountInfo::default());
@@ -425,8 +430,8 @@ impl FindingIndex {
 
     fn insert_or_replace(&mut self, f: &Finding) -> UpsertOutcome {
         let account = self.account_code_or_insert(&f.account_id);
-        let region = self.regions.intern(&f.region);
-        let finding_type = self.types.intern(&f.finding_type);
+        let region = intern(&mut self.regions, &f.region);
+        let finding_type = intern(&mut self.types, &f.finding_type);
         if finding_type as usize >= self.type_is_attack_sequence.len() {
             self.type_is_attack_sequence.push(f.is_attack_sequence());
         }
@@ -437,14 +442,14 @@ impl FindingIndex {
                 self.pairs.push((account, finding_type));
                 self.pairs.len() as u32 - 1
             });
-        let title = self.titles.intern(&f.title);
+        let title = intern(&mut self.titles, &f.title);
         let entry = ResourceEntry {
             account,
-            resource_type: self.resource_types.intern(&f.resource_type),
+            resource_type: intern(&mut self.resource_types, &f.resource_type),
             key: f
                 .resource_key
                 .as_deref()
-                .map_or(NO_KEY, |k| self.resource_keys.intern(k)),
+                .map_or(NO_KEY, |k| intern(&mut self.resource_keys, k)),
         };
         let resource = *self.resource_codes.entry(entry).or_insert_with(|| {
             self.resources.push(entry);
@@ -496,7 +501,7 @@ impl FindingIndex {
                 UpsertOutcome::Replaced
             }
             None => {
-                self.ids.intern(&f.id);
+                intern(&mut self.ids, &f.id);
                 self.account.push(account);
                 self.region.push(region);
                 self.finding_type.push(finding_type);
@@ -521,6 +526,15 @@ impl FindingIndex {
 impl FromIterator<Finding> for FindingIndex {
     fn from_iter<I: IntoIterator<Item = Finding>>(iter: I) -> Self {
         Self::build(iter)
+    }
+}
+
+/// Interns into a dictionary shared with older snapshots: copies it only when the string is new
+/// (a triage change or a re-sent finding copies no dictionary).
+fn intern(dictionary: &mut Arc<Dictionary>, s: &str) -> u32 {
+    match dictionary.code(s) {
+        Some(code) => code,
+        None => Arc::make_mut(dictionary).intern(s),
     }
 }
 
