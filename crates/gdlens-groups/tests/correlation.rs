@@ -340,3 +340,31 @@ fn groups_serialize_camel_case() {
         Some(true)
     );
 }
+
+#[test]
+fn a_group_restricted_to_some_members_is_rebuilt_from_them_alone() {
+    let c = correlate(&load("ec2_story.json"));
+    let g = c.groups()[0].clone();
+    // Everyone visible: the group itself.
+    assert_eq!(
+        gdlens_groups::restrict_group(&g, &|_| true).as_ref(),
+        Some(&*g)
+    );
+    // Nobody visible: nothing.
+    assert!(gdlens_groups::restrict_group(&g, &|_| false).is_none());
+    // Only the exfiltration finding hidden: no trace of it anywhere in the rebuilt group.
+    let r = gdlens_groups::restrict_group(&g, &|m| m.id != "ec2-exfil").unwrap();
+    assert_eq!((r.id.as_str(), r.active), (g.id.as_str(), g.active));
+    assert_eq!(members(&r), set(&["ec2-probe", "ec2-ssh"]));
+    let tactics: Vec<&str> = r.tactics.iter().map(|t| t.name).collect();
+    assert_eq!(tactics, ["Reconnaissance", "Initial Access"]);
+    assert!(!r.title.contains("exfiltration"), "{}", r.title);
+    assert!(r.severity <= g.severity && r.score <= g.score);
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(!json.contains("ec2-exfil"), "{json}");
+    assert!(r.timeline.iter().all(|t| t.finding_id != "ec2-exfil"));
+    assert!(r
+        .entities
+        .iter()
+        .all(|e| e.finding_ids.iter().all(|f| f != "ec2-exfil")));
+}
