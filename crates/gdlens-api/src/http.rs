@@ -182,17 +182,7 @@ async fn metrics(State(http): State<Http>, headers: HeaderMap) -> Response {
                 false,
             )
         }
-        Err(e) => {
-            let mut r = error_response(
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::Unauthenticated.as_str(),
-                &e.to_string(),
-                false,
-            );
-            r.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return r;
-        }
+        Err(e) => return unauthenticated(&e, false),
     }
     let mut out = String::with_capacity(4096);
     st.metrics.render(&mut out);
@@ -279,6 +269,19 @@ fn error_response(
     };
     // With application/json the spec keeps 200 for GraphQL errors, except auth and transport failures.
     (status, [(header::CONTENT_TYPE, ct)], body.to_string()).into_response()
+}
+
+/// 401 `UNAUTHENTICATED` with `WWW-Authenticate: Bearer`.
+fn unauthenticated(e: &AuthError, graphql_response: bool) -> Response {
+    let mut r = error_response(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthenticated.as_str(),
+        &e.to_string(),
+        graphql_response,
+    );
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    r
 }
 
 fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, AuthError> {
@@ -450,17 +453,7 @@ async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> 
     };
     let caller = match authenticate(&http.state, headers) {
         Ok(c) => c,
-        Err(e) => {
-            let mut r = error_response(
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::Unauthenticated.as_str(),
-                &e.to_string(),
-                gr,
-            );
-            r.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return r;
-        }
+        Err(e) => return unauthenticated(&e, gr),
     };
     // A scraper token (role `metrics`) reads /metrics only.
     if !caller.role.can_read_findings() {

@@ -224,17 +224,18 @@ pub fn page(
 
 /// A page from a precomputed order (by `key` in `direction`, ties by id ascending): skip to the
 /// cursor by binary search, then test rows in order until the page is full. Costs about
-/// page size ÷ selectivity row tests instead of a sort of every match; `total` is counted apart.
+/// page size ÷ selectivity row tests instead of a sort of every match; the total is one
+/// allocation-free count with the same compiled filter.
 pub fn walk(
     index: &FindingIndex,
     order: &[u32],
     key: &dyn Fn(u32) -> f64,
     direction: OrderDirection,
     filter: &gdlens_index::CompiledFilter<'_>,
-    total: usize,
     after: Option<&Cursor>,
     first: usize,
 ) -> FindingPage {
+    let total = filter.count();
     let start = match after {
         None => 0,
         Some(c) => order.partition_point(|&r| {

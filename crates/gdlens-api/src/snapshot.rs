@@ -87,11 +87,6 @@ impl GroupSet {
                 .sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
         }
     }
-
-    /// Estimated heap bytes held by the lookup tables (the groups are shared with the writer).
-    pub fn memory_bytes(&self) -> usize {
-        self.active.capacity() * 8 + self.by_id.capacity() * 40 + self.by_row.capacity() * 17
-    }
 }
 
 /// Everything a read sees, at one generation. Immutable; shared as `Arc<Snapshot>`.

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use gdlens_domain::time::EpochMillis;
 use gdlens_domain::Scope;
 use gdlens_groups::{restrict_group, FindingGroup};
-use gdlens_index::{CompiledFilter, FindingIndex, GroupInfo};
+use gdlens_index::{f64_order_key, CompiledFilter, FindingIndex, GroupInfo};
 use gdlens_scoring::{FeatureColumns, Weights};
 use rustc_hash::FxHashMap;
 
@@ -115,12 +115,7 @@ impl ScopeView {
     }
 
     /// Visible groups with at least one member matching `filter`, in the view's order.
-    pub fn groups_matching(
-        &self,
-        index: &FindingIndex,
-        filter: &CompiledFilter<'_>,
-    ) -> Vec<Arc<FindingGroup>> {
-        let _ = index;
+    pub fn groups_matching(&self, filter: &CompiledFilter<'_>) -> Vec<Arc<FindingGroup>> {
         self.groups
             .iter()
             .zip(&self.member_rows)
@@ -133,24 +128,11 @@ impl ScopeView {
     /// order of the findings list, so a page walks it instead of sorting every match.
     pub fn priority_order(&self, index: &FindingIndex) -> &[u32] {
         self.priority_order.get_or_init(|| {
-            let mut order: Vec<(f64, u32)> = match &self.rows {
-                Some(rows) => rows
-                    .iter()
-                    .zip(&self.default_scores)
-                    .map(|(&r, &s)| (s, r))
-                    .collect(),
-                None => self
-                    .default_scores
-                    .iter()
-                    .enumerate()
-                    .map(|(r, &s)| (s, r as u32))
-                    .collect(),
-            };
-            order.sort_unstable_by(|a, b| {
-                b.0.total_cmp(&a.0)
-                    .then_with(|| index.id(a.1).cmp(index.id(b.1)))
-            });
-            order.into_iter().map(|(_, r)| r).collect()
+            let score = |row: u32| !f64_order_key(self.default_score(row));
+            match &self.rows {
+                Some(rows) => index.order_by_key(rows.iter().copied(), score),
+                None => index.order_by_key(0..self.default_scores.len() as u32, score),
+            }
         })
     }
 

@@ -21,7 +21,7 @@ mod summary;
 pub use dictionary::Dictionary;
 pub use features::GroupInfo;
 pub use index::{FindingIndex, IndexError, UpsertOutcome};
-pub use order::{OrderDirection, OrderField};
+pub use order::{f64_order_key, OrderDirection, OrderField};
 pub use query::CompiledFilter;
 pub use summary::{
     AccountStat, FindingTypeStat, NewType, Period, PeriodChange, ResourceStat, SeverityCounts,

@@ -214,6 +214,19 @@ impl CompiledFilter<'_> {
             && self.predicate.in_time_range(self.index.updated_at[r])
             && self.predicate.matches_except_time(self.index, r)
     }
+
+    /// How many rows of the index match (a scan that allocates nothing per row).
+    pub fn count(&self) -> usize {
+        if self.predicate.impossible {
+            return 0;
+        }
+        (0..self.index.len())
+            .filter(|&row| {
+                self.predicate.in_time_range(self.index.updated_at[row])
+                    && self.predicate.matches_except_time(self.index, row)
+            })
+            .count()
+    }
 }
 
 impl FindingIndex {
@@ -227,19 +240,6 @@ impl FindingIndex {
             index: self,
             predicate: RowPredicate::compile(self, filter, scope),
         }
-    }
-
-    /// How many rows match `filter` within `scope` (a scan that allocates nothing per row).
-    pub fn count_matching(&self, filter: &gdlens_domain::FindingFilter, scope: &Scope) -> usize {
-        let p = RowPredicate::compile(self, filter, scope);
-        if p.impossible {
-            return 0;
-        }
-        (0..self.len())
-            .filter(|&row| {
-                p.in_time_range(self.updated_at[row]) && p.matches_except_time(self, row)
-            })
-            .count()
     }
 }
 

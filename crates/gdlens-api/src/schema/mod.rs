@@ -135,7 +135,7 @@ pub(crate) fn visible_groups(
     scope: &Scope,
 ) -> Vec<Arc<FindingGroup>> {
     let compiled = snapshot.index.compile(filter, scope);
-    view.groups_matching(&snapshot.index, &compiled)
+    view.groups_matching(&compiled)
 }
 
 /// Runs CPU-bound resolver work on the blocking pool, off the async workers, within the
@@ -214,69 +214,54 @@ impl Query {
             .get_or_compute(cache_key, async move {
                 blocking(budget, move |_budget| {
                     let index = &snap2.index;
-                    let rows = || index.filter(&f, &scope);
-                    let p = match (&view2, &w2) {
-                        (Some(v), Some(w)) => {
-                            let scores = v
-                                .scores_with(w)
-                                .map_err(|e| ApiError::bad_input("weights", e))?;
-                            let key = |r: u32| v.position(r).map_or(0.0, |p| scores[p]);
-                            query::page(
-                                index,
-                                &key,
-                                rows(),
-                                order.direction,
-                                cursor.as_ref(),
-                                first,
-                            )
-                        }
-                        (Some(v), None) if order.direction == query::OrderDirection::Desc => {
-                            query::walk(
-                                index,
-                                v.priority_order(index),
-                                &|r: u32| v.default_score(r),
-                                order.direction,
-                                &index.compile(&f, &scope),
-                                index.count_matching(&f, &scope),
-                                cursor.as_ref(),
-                                first,
-                            )
-                        }
-                        (Some(v), None) => {
-                            let key = |r: u32| v.default_score(r);
-                            query::page(
-                                index,
-                                &key,
-                                rows(),
-                                order.direction,
-                                cursor.as_ref(),
-                                first,
-                            )
-                        }
-                        (None, _) => {
-                            let key =
-                                |r: u32| query::column_key(index, order.field, r).unwrap_or(0.0);
-                            match query::index_order(order.field, order.direction) {
-                                Some((field, direction)) => query::walk(
-                                    index,
-                                    snap2.order(field, direction),
-                                    &key,
-                                    order.direction,
-                                    &index.compile(&f, &scope),
-                                    index.count_matching(&f, &scope),
-                                    cursor.as_ref(),
-                                    first,
-                                ),
-                                None => query::page(
-                                    index,
-                                    &key,
-                                    rows(),
-                                    order.direction,
-                                    cursor.as_ref(),
-                                    first,
-                                ),
+                    // PRIORITY ranks by the scope view's scores (custom weights scored here);
+                    // the other fields by their index column.
+                    let custom = match (&view2, &w2) {
+                        (Some(v), Some(w)) => Some(
+                            v.scores_with(w)
+                                .map_err(|e| ApiError::bad_input("weights", e))?,
+                        ),
+                        _ => None,
+                    };
+                    let by_score = |r: u32| {
+                        view2.as_ref().map_or(0.0, |v| match &custom {
+                            Some(scores) => v.position(r).map_or(0.0, |p| scores[p]),
+                            None => v.default_score(r),
+                        })
+                    };
+                    let by_column =
+                        |r: u32| query::column_key(index, order.field, r).unwrap_or(0.0);
+                    // A precomputed order to walk, where one exists for this order.
+                    let (key, sorted): (&dyn Fn(u32) -> f64, Option<&[u32]>) =
+                        match (&view2, query::index_order(order.field, order.direction)) {
+                            (Some(v), _) => {
+                                let walkable = custom.is_none()
+                                    && order.direction == query::OrderDirection::Desc;
+                                (&by_score, walkable.then(|| v.priority_order(index)))
                             }
-                        }
+                            (None, Some((field, direction))) => {
+                                (&by_column, Some(snap2.order(field, direction)))
+                            }
+                            (None, None) => (&by_column, None),
+                        };
+                    let p = match sorted {
+                        Some(sorted) => query::walk(
+                            index,
+                            sorted,
+                            key,
+                            order.direction,
+                            &index.compile(&f, &scope),
+                            cursor.as_ref(),
+                            first,
+                        ),
+                        None => query::page(
+                            index,
+                            key,
+                            index.filter(&f, &scope),
+                            order.direction,
+                            cursor.as_ref(),
+                            first,
+                        ),
                     };
                     Ok(Arc::new(p))
                 })
