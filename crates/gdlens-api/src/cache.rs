@@ -232,6 +232,30 @@ pub struct Caches {
     pub responses: NamedCache<ResponseKey, bytes::Bytes>,
     /// Per-scope views (visible groups, scoped features and scores).
     pub views: NamedCache<ViewKey, Arc<ScopeView>>,
+    /// Type and title codes a `search` needle hits, by generation and needle (not by scope: the
+    /// hits name dictionary codes, and every query still applies its own scope).
+    pub search_hits: NamedCache<SearchKey, Arc<gdlens_index::SearchHits>>,
+}
+
+/// The key of a needle's [`gdlens_index::SearchHits`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SearchKey {
+    /// The needle, normalized (trimmed, lower-cased).
+    pub needle: String,
+    /// Data generation.
+    pub generation: u64,
+}
+
+impl Weigh for SearchKey {
+    fn weigh(&self) -> usize {
+        self.needle.len() + 32
+    }
+}
+
+impl Weigh for Arc<gdlens_index::SearchHits> {
+    fn weigh(&self) -> usize {
+        self.memory_bytes()
+    }
 }
 
 impl Caches {
@@ -246,7 +270,8 @@ impl Caches {
             groups: NamedCache::new("finding_groups", part(1)),
             finding_pages: NamedCache::new("finding_pages", part(2)),
             responses: NamedCache::new("responses", part(3)),
-            views: NamedCache::new("scope_views", part(8)),
+            views: NamedCache::new("scope_views", part(7)),
+            search_hits: NamedCache::new("search_hits", part(1)),
         }
     }
 
@@ -257,6 +282,7 @@ impl Caches {
             + self.finding_pages.weighted_bytes()
             + self.responses.weighted_bytes()
             + self.views.weighted_bytes()
+            + self.search_hits.weighted_bytes()
     }
 
     /// Renders hit/miss/entry/byte metrics for every cache.
@@ -276,6 +302,7 @@ impl Caches {
         self.finding_pages.render(out);
         self.responses.render(out);
         self.views.render(out);
+        self.search_hits.render(out);
     }
 }
 

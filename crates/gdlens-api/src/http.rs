@@ -194,6 +194,7 @@ async fn metrics(State(http): State<Http>, headers: HeaderMap) -> Response {
     let _ = writeln!(out, "# HELP gdlens_findings Latest findings held in the index.\n# TYPE gdlens_findings gauge\ngdlens_findings {findings}");
     let _ = writeln!(out, "# HELP gdlens_finding_groups Finding groups.\n# TYPE gdlens_finding_groups gauge\ngdlens_finding_groups {groups}");
     let _ = writeln!(out, "# HELP gdlens_index_bytes Index memory.\n# TYPE gdlens_index_bytes gauge\ngdlens_index_bytes {index_bytes}");
+    let _ = writeln!(out, "# HELP gdlens_cells_bytes Memory of the cells summaries and counts are pre-aggregated in (0 until built).\n# TYPE gdlens_cells_bytes gauge\ngdlens_cells_bytes {}", snap.cells_bytes());
     let _ = writeln!(out, "# HELP gdlens_data_generation Data generation.\n# TYPE gdlens_data_generation gauge\ngdlens_data_generation {}", snap.generation);
     let _ = writeln!(out, "# HELP gdlens_cache_bytes_total Estimated bytes held by every cache together.\n# TYPE gdlens_cache_bytes_total gauge\ngdlens_cache_bytes_total {}", st.caches.weighted_bytes());
     if let Some(bytes) = st.store.size_bytes() {

@@ -14,11 +14,12 @@
 //! snapshot with the generation bumped.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use gdlens_domain::{Account, Finding, TriageStatus};
 use gdlens_groups::{Correlator, FindingGroup, GroupDelta};
-use gdlens_index::{FindingIndex, OrderDirection, OrderField};
+use gdlens_index::{Cells, FindingIndex, OrderDirection, OrderField};
 use rustc_hash::FxHashMap;
 
 /// The finding groups of one generation.
@@ -102,6 +103,15 @@ pub struct Snapshot {
     pub accounts: Arc<BTreeMap<String, Account>>,
     /// Every row in each column order, built on first use (see [`Snapshot::order`]).
     orders: Arc<[OnceLock<Vec<u32>>; 8]>,
+    /// The rows grouped into cells for summaries and counts (see [`Snapshot::cells`]).
+    cells: Arc<CellsSlot>,
+}
+
+/// A snapshot's [`Cells`], built once, in the background, on first use.
+#[derive(Debug, Default)]
+struct CellsSlot {
+    cells: OnceLock<Cells>,
+    started: AtomicBool,
 }
 
 impl Snapshot {
@@ -112,6 +122,34 @@ impl Snapshot {
         self.orders[slot].get_or_init(|| self.index.ordered_rows(field, direction))
     }
 
+    /// The rows grouped into cells, once built. The first call starts building them on a thread
+    /// of their own (tens of milliseconds at 1M findings) and returns `None`: until they are
+    /// ready, summaries and counts scan rows, with the same results. So a write is visible at
+    /// once and never waits for its cells.
+    pub fn cells(&self) -> Option<&Cells> {
+        if let Some(cells) = self.cells.cells.get() {
+            return Some(cells);
+        }
+        if !self.cells.started.swap(true, Ordering::AcqRel) {
+            let (slot, index) = (self.cells.clone(), self.index.clone());
+            let spawned = std::thread::Builder::new()
+                .name("gdlens-cells".into())
+                .spawn(move || {
+                    let _ = slot.cells.set(Cells::build(&index));
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot start building cells; summaries scan rows");
+                self.cells.started.store(false, Ordering::Release);
+            }
+        }
+        None
+    }
+
+    /// Heap bytes of the cells, when built.
+    pub fn cells_bytes(&self) -> usize {
+        self.cells.cells.get().map_or(0, Cells::memory_bytes)
+    }
+
     /// The first, empty snapshot.
     pub(crate) fn empty(accounts: BTreeMap<String, Account>) -> Self {
         Snapshot {
@@ -120,6 +158,7 @@ impl Snapshot {
             groups: Arc::new(GroupSet::default()),
             accounts: Arc::new(accounts),
             orders: Arc::default(),
+            cells: Arc::default(),
         }
     }
 }
@@ -199,6 +238,7 @@ impl Writer {
             groups: self.groups.clone(),
             accounts: self.accounts.clone(),
             orders: Arc::default(),
+            cells: Arc::default(),
         }
     }
 }

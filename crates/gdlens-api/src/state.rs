@@ -170,6 +170,8 @@ impl AppState {
             w.set_triage(&triage);
             w.shrink();
             let next = Arc::new(w.publish());
+            // Start pre-aggregating the first snapshot now, not on the first dashboard request.
+            let _ = next.cells();
             st.snapshot.store(next);
             Ok(n)
         })

@@ -37,8 +37,10 @@ pub struct ScopeView {
     pub features: FeatureColumns,
     /// Scores under the default weights, aligned likewise.
     pub default_scores: Vec<f64>,
-    /// Index rows of each visible group's members (same order as `groups`).
-    member_rows: Vec<Vec<u32>>,
+    /// Index rows of every visible group's members, group after group (same order as
+    /// `groups`): group `i` holds `member_rows[member_start[i]..member_start[i + 1]]`.
+    member_rows: Vec<u32>,
+    member_start: Vec<u32>,
     /// Regions that hold a finding in scope, sorted.
     pub regions: Vec<String>,
     /// Rows in scope by default score, highest first, ties by finding id (built on first use).
@@ -64,19 +66,18 @@ impl ScopeView {
         };
         let mut group_by_id = HashMap::with_capacity(groups.len());
         let mut group_of_row = FxHashMap::default();
-        let mut member_rows = Vec::with_capacity(groups.len());
+        let mut member_rows = Vec::new();
+        let mut member_start = Vec::with_capacity(groups.len() + 1);
+        member_start.push(0);
         for (i, g) in groups.iter().enumerate() {
             group_by_id.insert(g.id.clone(), i as u32);
-            let rows: Vec<u32> = g
-                .finding_ids
-                .iter()
-                .filter_map(|m| index.row_id(m))
-                .collect();
-            for &row in &rows {
+            for row in g.finding_ids.iter().filter_map(|m| index.row_id(m)) {
                 group_of_row.insert(row, i as u32);
+                member_rows.push(row);
             }
-            member_rows.push(rows);
+            member_start.push(member_rows.len() as u32);
         }
+        member_rows.shrink_to_fit();
         let group_info = |row: u32| {
             group_of_row.get(&row).map(|&i| {
                 let g = &groups[i as usize];
@@ -109,6 +110,7 @@ impl ScopeView {
             features,
             default_scores,
             member_rows,
+            member_start,
             regions: index.regions_in_scope(scope),
             priority_order: OnceLock::new(),
         }
@@ -118,10 +120,24 @@ impl ScopeView {
     pub fn groups_matching(&self, filter: &CompiledFilter<'_>) -> Vec<Arc<FindingGroup>> {
         self.groups
             .iter()
-            .zip(&self.member_rows)
-            .filter(|(_, rows)| rows.iter().any(|&r| filter.matches(r)))
-            .map(|(g, _)| g.clone())
+            .enumerate()
+            .filter(|&(i, _)| self.any_member_matches(i, filter))
+            .map(|(_, g)| g.clone())
             .collect()
+    }
+
+    /// How many visible groups have at least one member matching `filter`.
+    pub fn count_groups_matching(&self, filter: &CompiledFilter<'_>) -> usize {
+        (0..self.groups.len())
+            .filter(|&i| self.any_member_matches(i, filter))
+            .count()
+    }
+
+    fn any_member_matches(&self, group: usize, filter: &CompiledFilter<'_>) -> bool {
+        let (s, e) = (self.member_start[group], self.member_start[group + 1]);
+        self.member_rows[s as usize..e as usize]
+            .iter()
+            .any(|&r| filter.matches(r))
     }
 
     /// Rows in scope by default score, highest first, ties by finding id ascending: the default
@@ -209,11 +225,8 @@ impl ScopeView {
         n * 48
             + self.default_scores.capacity() * 8
             + n * 4
-            + self
-                .member_rows
-                .iter()
-                .map(|r| r.capacity() * 4 + 24)
-                .sum::<usize>()
+            + self.member_rows.capacity() * 4
+            + self.member_start.capacity() * 4
             + self.rows.as_ref().map_or(0, |r| r.capacity() * 4)
             + self.group_of_row.capacity() * 9
             + self.group_by_id.capacity() * 48

@@ -9,6 +9,7 @@
 //! [`FindingIndex::upsert`] after each committed batch; [`FindingIndex::generation`] changes with
 //! every change so caches can key on it. No I/O, no async.
 
+mod cells;
 mod dictionary;
 mod features;
 #[doc(hidden)]
@@ -18,11 +19,12 @@ mod order;
 mod query;
 mod summary;
 
+pub use cells::Cells;
 pub use dictionary::Dictionary;
 pub use features::GroupInfo;
 pub use index::{FindingIndex, IndexError, UpsertOutcome};
 pub use order::{f64_order_key, OrderDirection, OrderField};
-pub use query::CompiledFilter;
+pub use query::{CompiledFilter, Precomputed, SearchHits};
 pub use summary::{
     AccountStat, FindingTypeStat, NewType, Period, PeriodChange, ResourceStat, SeverityCounts,
     SeverityDelta, SeverityTrendPoint, Summary, SummaryOptions,

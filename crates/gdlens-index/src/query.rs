@@ -4,6 +4,9 @@
 use gdlens_domain::time::EpochMillis;
 use gdlens_domain::{FindingFilter, Scope, TriageStatus};
 
+use std::sync::Arc;
+
+use crate::cells::{CellVerdict, Cells};
 use crate::dictionary::Dictionary;
 use crate::index::{FindingIndex, FLAG_ARCHIVED, FLAG_SAMPLE};
 
@@ -19,6 +22,10 @@ pub(crate) struct RowPredicate {
     type_ok: Option<Vec<bool>>,
     /// By resource code: `resourceTypes` ∩ `resourceKey`.
     resource_ok: Option<Vec<bool>>,
+    /// By resource type code: `resourceTypes` (what cells test; rows test `resource_ok`).
+    pub(crate) resource_type_ok: Option<Vec<bool>>,
+    /// The code of `resourceKey`.
+    pub(crate) resource_key: Option<u32>,
     severity_min: Option<f64>,
     /// Bit `1 << label index` set for accepted labels.
     label_mask: u8,
@@ -27,7 +34,7 @@ pub(crate) struct RowPredicate {
     want_archived: bool,
     include_samples: bool,
     /// Search hits by type code and by title code; a row passes when either hits.
-    search: Option<(Vec<bool>, Vec<bool>)>,
+    pub(crate) search: Option<Arc<SearchHits>>,
     /// Some condition can match no row at all (e.g. an unknown resource key).
     pub(crate) impossible: bool,
     /// `[since, before)` on `updatedAt`.
@@ -37,7 +44,12 @@ pub(crate) struct RowPredicate {
 
 impl RowPredicate {
     /// Compiles `filter` (normalized first: lists deduplicated, search trimmed and lower-cased).
-    pub(crate) fn compile(index: &FindingIndex, filter: &FindingFilter, scope: &Scope) -> Self {
+    pub(crate) fn compile(
+        index: &FindingIndex,
+        filter: &FindingFilter,
+        scope: &Scope,
+        search: Option<&Arc<SearchHits>>,
+    ) -> Self {
         let filter = filter.normalized();
         let mut account_ok: Vec<bool> = index
             .accounts
@@ -95,17 +107,17 @@ impl RowPredicate {
             None => ALL_CODES,
             Some(statuses) => statuses.iter().fold(0u8, |m, s| m | 1 << triage_index(*s)),
         };
-        let search = filter.search.as_ref().map(|needle| {
-            (
-                index.types.codes_containing(needle, contains_folded),
-                index.titles.codes_containing(needle, contains_folded),
-            )
+        let search = filter.search.as_ref().map(|needle| match search {
+            Some(hits) if hits.answers(index, needle) => hits.clone(),
+            _ => Arc::new(index.search_hits(needle)),
         });
         RowPredicate {
             account_ok,
             region_ok,
             type_ok,
             resource_ok,
+            resource_type_ok,
+            resource_key: key_code,
             severity_min: filter.severity_min,
             label_mask,
             triage_mask,
@@ -121,49 +133,58 @@ impl RowPredicate {
     /// Whether `row` passes every condition except the time range.
     #[inline]
     pub(crate) fn matches_except_time(&self, index: &FindingIndex, row: usize) -> bool {
-        let flags = index.flags[row];
+        self.matches_values(
+            index.flags[row],
+            index.account[row],
+            index.label[row],
+            index.triage[row],
+            index.severity[row],
+            index.region[row],
+            index.finding_type[row],
+        ) && self
+            .resource_ok
+            .as_ref()
+            .is_none_or(|ok| ok[index.resource[row] as usize])
+            && self.search.as_ref().is_none_or(|hits| {
+                hits.types[index.finding_type[row] as usize]
+                    || hits.titles[index.title[row] as usize]
+            })
+    }
+
+    /// The conditions on values a row shares with its cell (everything but time, resource and
+    /// title): one definition for the row scan and the cell scan.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn matches_values(
+        &self,
+        flags: u8,
+        account: u32,
+        label: u8,
+        triage: u8,
+        severity: f64,
+        region: u32,
+        finding_type: u32,
+    ) -> bool {
         if ((flags & FLAG_ARCHIVED) != 0) != self.want_archived
             || (!self.include_samples && flags & FLAG_SAMPLE != 0)
-            || !self.account_ok[index.account[row] as usize]
+            || !self.account_ok[account as usize]
+            || self.label_mask & (1 << label) == 0
+            || self.triage_mask & (1 << triage) == 0
         {
             return false;
         }
-        // Only read the label and triage columns when the filter restricts them.
-        if (self.label_mask != ALL_CODES && self.label_mask & (1 << index.label[row]) == 0)
-            || (self.triage_mask != ALL_CODES && self.triage_mask & (1 << index.triage[row]) == 0)
+        // NaN severities never pass a minimum.
+        if self
+            .severity_min
+            .is_some_and(|min| severity.partial_cmp(&min).is_none_or(|o| o.is_lt()))
         {
             return false;
         }
-        if let Some(min) = self.severity_min {
-            // NaN severities never pass a minimum.
-            if index.severity[row]
-                .partial_cmp(&min)
-                .is_none_or(|o| o.is_lt())
-            {
-                return false;
-            }
-        }
-        if let Some(ok) = &self.region_ok {
-            if !ok[index.region[row] as usize] {
-                return false;
-            }
-        }
-        if let Some(ok) = &self.type_ok {
-            if !ok[index.finding_type[row] as usize] {
-                return false;
-            }
-        }
-        if let Some(ok) = &self.resource_ok {
-            if !ok[index.resource[row] as usize] {
-                return false;
-            }
-        }
-        if let Some((types, titles)) = &self.search {
-            if !types[index.finding_type[row] as usize] && !titles[index.title[row] as usize] {
-                return false;
-            }
-        }
-        true
+        self.region_ok.as_ref().is_none_or(|ok| ok[region as usize])
+            && self
+                .type_ok
+                .as_ref()
+                .is_none_or(|ok| ok[finding_type as usize])
     }
 
     /// Whether sample findings pass.
@@ -186,7 +207,7 @@ impl RowPredicate {
 impl FindingIndex {
     /// The rows matching `filter` within `scope`, in row order.
     pub fn filter(&self, filter: &gdlens_domain::FindingFilter, scope: &Scope) -> Vec<u32> {
-        let p = RowPredicate::compile(self, filter, scope);
+        let p = RowPredicate::compile(self, filter, scope, None);
         if p.impossible {
             return Vec::new();
         }
@@ -199,33 +220,119 @@ impl FindingIndex {
     }
 }
 
+/// The type and title codes a `search` needle hits (case-insensitively), for one index
+/// generation: computed with one pass over the folded dictionaries, and reusable by every query
+/// with the same needle at that generation (the API caches them).
+#[derive(Debug)]
+pub struct SearchHits {
+    needle: String,
+    generation: u64,
+    pub(crate) types: Vec<bool>,
+    pub(crate) titles: Vec<bool>,
+}
+
+impl SearchHits {
+    /// Estimated heap bytes.
+    pub fn memory_bytes(&self) -> usize {
+        self.needle.len() + self.types.len() + self.titles.len() + 64
+    }
+
+    /// Whether these hits are for `needle` (normalized) at the generation of `index`.
+    fn answers(&self, index: &FindingIndex, needle: &str) -> bool {
+        self.needle == needle
+            && self.generation == index.generation()
+            && self.types.len() == index.types.len()
+            && self.titles.len() == index.titles.len()
+    }
+}
+
+impl FindingIndex {
+    /// The codes `needle` hits, as a filter's `search` would normalize it (trimmed, lower-cased).
+    pub fn search_hits(&self, needle: &str) -> SearchHits {
+        let needle = needle.trim().to_lowercase();
+        SearchHits {
+            types: self.types.codes_containing(&needle, contains_folded),
+            titles: self.titles.codes_containing(&needle, contains_folded),
+            generation: self.generation(),
+            needle,
+        }
+    }
+}
+
+/// What a compiled filter may reuse: the index's [`Cells`] and the [`SearchHits`] of its needle.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Precomputed<'a> {
+    /// Cells built from the same index generation.
+    pub cells: Option<&'a Cells>,
+    /// Hits of the filter's `search` needle at the same generation.
+    pub search: Option<&'a Arc<SearchHits>>,
+}
+
 /// A filter compiled against one index: test single rows without scanning the whole index.
+///
+/// Compiled with the index's [`Cells`] (and a filter without `resourceKey`), the filter is decided
+/// once per cell up front; a row test is then its cell's verdict, its time and, when the verdict
+/// depends on the title, its title.
 pub struct CompiledFilter<'a> {
     index: &'a FindingIndex,
     predicate: RowPredicate,
+    /// The cells and, by cell, the verdict on every condition but time.
+    cells: Option<(&'a Cells, Vec<CellVerdict>)>,
 }
 
-impl CompiledFilter<'_> {
+impl<'a> CompiledFilter<'a> {
     /// Whether `row` matches the filter within the scope.
     #[inline]
     pub fn matches(&self, row: u32) -> bool {
         let r = row as usize;
-        !self.predicate.impossible
-            && self.predicate.in_time_range(self.index.updated_at[r])
-            && self.predicate.matches_except_time(self.index, r)
+        if self.predicate.impossible || !self.predicate.in_time_range(self.index.updated_at[r]) {
+            return false;
+        }
+        match &self.cells {
+            Some((cells, verdicts)) => match verdicts[cells.cell_of_row[r] as usize] {
+                CellVerdict::No => false,
+                CellVerdict::Yes => true,
+                CellVerdict::ByTitle => self.title_hits(self.index.title[r]),
+            },
+            None => self.predicate.matches_except_time(self.index, r),
+        }
     }
 
-    /// How many rows of the index match (a scan that allocates nothing per row).
+    #[inline]
+    fn title_hits(&self, title: u32) -> bool {
+        self.predicate
+            .search
+            .as_ref()
+            .is_some_and(|hits| hits.titles[title as usize])
+    }
+
+    /// How many rows of the index match: per cell (two binary searches for a time range) when
+    /// compiled with cells, else a scan that allocates nothing per row.
     pub fn count(&self) -> usize {
-        if self.predicate.impossible {
+        let p = &self.predicate;
+        if p.impossible {
             return 0;
         }
-        (0..self.index.len())
-            .filter(|&row| {
-                self.predicate.in_time_range(self.index.updated_at[row])
-                    && self.predicate.matches_except_time(self.index, row)
-            })
-            .count()
+        match &self.cells {
+            Some((cells, verdicts)) => verdicts
+                .iter()
+                .enumerate()
+                .map(|(c, v)| match v {
+                    CellVerdict::No => 0,
+                    CellVerdict::Yes => cells.entries_in(c, p.since, p.before).len(),
+                    CellVerdict::ByTitle => cells.title[cells.entries_in(c, p.since, p.before)]
+                        .iter()
+                        .filter(|&&t| self.title_hits(t))
+                        .count(),
+                })
+                .sum(),
+            None => (0..self.index.len())
+                .filter(|&row| {
+                    p.in_time_range(self.index.updated_at[row])
+                        && p.matches_except_time(self.index, row)
+                })
+                .count(),
+        }
     }
 }
 
@@ -236,9 +343,30 @@ impl FindingIndex {
         filter: &gdlens_domain::FindingFilter,
         scope: &Scope,
     ) -> CompiledFilter<'_> {
+        self.compile_with(Precomputed::default(), filter, scope)
+    }
+
+    /// [`FindingIndex::compile`], reusing what was precomputed: search hits for the same needle
+    /// and generation, and cells (used when they answer for this index and the filter has no
+    /// `resourceKey`). The same rows match either way.
+    pub fn compile_with<'a>(
+        &'a self,
+        pre: Precomputed<'a>,
+        filter: &gdlens_domain::FindingFilter,
+        scope: &Scope,
+    ) -> CompiledFilter<'a> {
+        let predicate = RowPredicate::compile(self, filter, scope, pre.search);
+        let cells = pre
+            .cells
+            .filter(|c| c.answers_for(self) && predicate.resource_key.is_none())
+            .map(|c| {
+                let verdicts = (0..c.len()).map(|i| predicate.cell_verdict(c, i)).collect();
+                (c, verdicts)
+            });
         CompiledFilter {
             index: self,
-            predicate: RowPredicate::compile(self, filter, scope),
+            predicate,
+            cells,
         }
     }
 }

@@ -9,6 +9,7 @@ use gdlens_domain::time::{format_day, utc_day, EpochMillis};
 use gdlens_domain::{Criticality, FindingFilter, Scope, SeverityLabel};
 use serde::Serialize;
 
+use crate::cells::Cells;
 use crate::index::{FindingIndex, FLAG_ATTACK_SEQUENCE, FLAG_SAMPLE};
 use crate::query::RowPredicate;
 
@@ -263,11 +264,16 @@ impl DayCounts {
 
     #[inline]
     fn add(&mut self, day: i32, label: usize) {
+        self.add_n(day, label, 1);
+    }
+
+    #[inline]
+    fn add_n(&mut self, day: i32, label: usize, n: u32) {
         match self {
             DayCounts::Dense { first_day, counts } => {
-                counts[(day - *first_day) as usize][label] += 1
+                counts[(day - *first_day) as usize][label] += n
             }
-            DayCounts::Sparse(map) => map.entry(day).or_default()[label] += 1,
+            DayCounts::Sparse(map) => map.entry(day).or_default()[label] += n,
         }
     }
 
@@ -337,8 +343,26 @@ struct Scan {
     /// By resource code.
     resource_counts: Vec<u32>,
     days: DayCounts,
-    /// Rows in the period that pass the filter, ascending.
-    matched: Vec<u32>,
+    /// What passed the filter in the period.
+    matched: Matched,
+}
+
+/// The findings a scan matched, for the second pass over the top resources.
+enum Matched {
+    /// Rows, ascending (the row scan).
+    Rows(Vec<u32>),
+    /// Entry ranges of cells, with their cell (the cell scan).
+    Entries(Vec<(u32, std::ops::Range<usize>)>),
+}
+
+impl Matched {
+    fn extend(&mut self, other: Matched) {
+        match (self, other) {
+            (Matched::Rows(a), Matched::Rows(b)) => a.extend_from_slice(&b),
+            (Matched::Entries(a), Matched::Entries(b)) => a.extend(b),
+            _ => unreachable!("two halves of one summary scan the same way"),
+        }
+    }
 }
 
 impl Scan {
@@ -352,7 +376,7 @@ impl Scan {
             pair_hits: vec![0; index.pairs.len()],
             resource_counts: vec![0; index.resources.len()],
             days: DayCounts::new(index.day_range),
-            matched: Vec::new(),
+            matched: Matched::Rows(Vec::new()),
         }
     }
 
@@ -382,7 +406,7 @@ impl Scan {
             *a += b;
         }
         self.days.merge(other.days);
-        self.matched.extend_from_slice(&other.matched);
+        self.matched.extend(other.matched);
     }
 }
 
@@ -390,6 +414,7 @@ impl FindingIndex {
     /// One pass over `rows`: the filter on dictionary codes, then dense counters by code.
     fn scan(&self, p: &RowPredicate, window: &ScanWindow, rows: std::ops::Range<usize>) -> Scan {
         let mut scan = Scan::new(self);
+        let mut matched = Vec::new();
         let (prev_since, prev_before) = window.previous;
         let floor = window.floor;
         // Without a time range every row is current: skip reading `updated_at` for rows that fail.
@@ -419,7 +444,7 @@ impl FindingIndex {
                 scan.previous_by_label[label] += 1;
                 continue;
             }
-            scan.matched.push(row as u32);
+            matched.push(row as u32);
             scan.by_label[label] += 1;
             scan.attack_sequences += u64::from(self.flags[row] & FLAG_ATTACK_SEQUENCE != 0);
             let lane = row % LANES;
@@ -467,9 +492,88 @@ impl FindingIndex {
         // Resource counters are the one large, randomly hit array: counting them in a tight loop of
         // its own lets the CPU keep many cache misses in flight instead of one per filtered row.
         let (resource, counts) = (&self.resource, &mut scan.resource_counts);
-        for &row in &scan.matched {
+        for &row in &matched {
             counts[resource[row as usize] as usize] += 1;
         }
+        scan.matched = Matched::Rows(matched);
+        scan
+    }
+
+    /// [`FindingIndex::scan`] over `cells` (built from this index, for a filter that does not
+    /// need rows): the filter and every counter keyed by what a cell's rows share take one step
+    /// per cell; only the trend day and the resource are read per row.
+    fn scan_cells(
+        &self,
+        cells: &Cells,
+        p: &RowPredicate,
+        window: &ScanWindow,
+        range: std::ops::Range<usize>,
+    ) -> Scan {
+        let mut scan = Scan::new(self);
+        let mut matched = Vec::new();
+        let (prev_since, prev_before) = window.previous;
+        let timed = p.has_time_range();
+        for c in range {
+            if !p.matches_cell(cells, c) {
+                continue;
+            }
+            let label = cells.label[c] as usize;
+            if prev_since < prev_before {
+                scan.previous_by_label[label] +=
+                    cells.entries_in(c, prev_since, prev_before).len() as u64;
+            }
+            let entries = cells.entries_in(c, p.since, p.before);
+            let n = entries.len() as u32;
+            if n == 0 {
+                continue;
+            }
+            let whole = !timed || entries.len() == cells.cell_len(c);
+            let last_seen = if whole {
+                cells.max_last_seen[c]
+            } else {
+                cells.last_seen[entries.clone()]
+                    .iter()
+                    .copied()
+                    .max()
+                    .unwrap_or(EpochMillis::MIN)
+            };
+            scan.by_label[label] += u64::from(n);
+            if cells.flags[c] & FLAG_ATTACK_SEQUENCE != 0 {
+                scan.attack_sequences += u64::from(n);
+            }
+            scan.account_labels[cells.account[c] as usize][label] += n;
+            let severity = cells.severity[c];
+            let tc = &mut scan.type_counters[cells.finding_type[c] as usize];
+            tc.count += n;
+            tc.max_severity = tc.max_severity.max(severity);
+            tc.last_seen = tc.last_seen.max(last_seen);
+            let pair = &mut scan.pair_hits[cells.pair[c] as usize];
+            *pair |= PAIR_HIT;
+            if severity >= window.floor {
+                tc.floor_count += n;
+                tc.floor_last_seen = tc.floor_last_seen.max(last_seen);
+                *pair |= PAIR_FLOOR_HIT;
+            }
+            // A cell's entries are in time order: count each day's run with one addition.
+            let times = &cells.updated_at[entries.clone()];
+            let mut day = utc_day(times[0]);
+            let mut run = 0u32;
+            for &t in times {
+                let d = utc_day(t);
+                if d != day {
+                    scan.days.add_n(day, label, run);
+                    day = d;
+                    run = 0;
+                }
+                run += 1;
+            }
+            scan.days.add_n(day, label, run);
+            for &r in &cells.resource[entries.clone()] {
+                scan.resource_counts[r as usize] += 1;
+            }
+            matched.push((c as u32, entries));
+        }
+        scan.matched = Matched::Entries(matched);
         scan
     }
 
@@ -480,7 +584,21 @@ impl FindingIndex {
         scope: &Scope,
         options: &SummaryOptions,
     ) -> Summary {
-        let p = RowPredicate::compile(self, filter, scope);
+        self.summary_with(None, filter, scope, options)
+    }
+
+    /// [`FindingIndex::summary`], from `cells` where they answer for this index and the filter
+    /// reads nothing per row but time and resource (no `search`, no `resourceKey`). The result is
+    /// the same either way.
+    pub fn summary_with(
+        &self,
+        cells: Option<&Cells>,
+        filter: &FindingFilter,
+        scope: &Scope,
+        options: &SummaryOptions,
+    ) -> Summary {
+        let p = RowPredicate::compile(self, filter, scope, None);
+        let cells = cells.filter(|c| c.answers_for(self) && !p.needs_rows());
         let period = filter.updated_since.map(|since| Period {
             since,
             before: filter.updated_before.unwrap_or(options.now_ms).max(since),
@@ -509,6 +627,18 @@ impl FindingIndex {
             matched,
         } = if p.impossible {
             Scan::new(self)
+        } else if let Some(cells) = cells {
+            if self.len() < options.parallel_min_rows.max(2) {
+                self.scan_cells(cells, &p, &window, 0..cells.len())
+            } else {
+                let (lower, upper) = cells.halves();
+                std::thread::scope(|s| {
+                    let upper = s.spawn(|| self.scan_cells(cells, &p, &window, upper));
+                    let mut lower = self.scan_cells(cells, &p, &window, lower);
+                    lower.merge(upper.join().expect("summary scan thread panicked"));
+                    lower
+                })
+            }
         } else if self.len() < options.parallel_min_rows.max(2) {
             self.scan(&p, &window, 0..self.len())
         } else {
@@ -612,7 +742,41 @@ impl FindingIndex {
         })
         .collect();
 
-        let top_resources = self.top_resources(&resource_counts, &matched, options.limit);
+        let top_resources = match (&matched, cells) {
+            (Matched::Rows(rows), _) => {
+                self.top_resources(&resource_counts, options.limit, |slot_of, record| {
+                    for &row in rows {
+                        let row = row as usize;
+                        let slot = slot_of[self.resource[row] as usize];
+                        if slot != 0 {
+                            record(
+                                usize::from(slot - 1),
+                                self.finding_type[row],
+                                self.severity[row],
+                            );
+                        }
+                    }
+                })
+            }
+            (Matched::Entries(entries), Some(cells)) => {
+                self.top_resources(&resource_counts, options.limit, |slot_of, record| {
+                    for (c, range) in entries {
+                        let c = *c as usize;
+                        for &r in &cells.resource[range.clone()] {
+                            let slot = slot_of[r as usize];
+                            if slot != 0 {
+                                record(
+                                    usize::from(slot - 1),
+                                    cells.finding_type[c],
+                                    cells.severity[c],
+                                );
+                            }
+                        }
+                    }
+                })
+            }
+            (Matched::Entries(_), None) => unreachable!("only a cell scan matches entries"),
+        };
         let new_types = match period {
             Some(period) => self.new_types(&pair_hits, &p, period, options.new_types_limit),
             None => Vec::new(),
@@ -654,15 +818,23 @@ impl FindingIndex {
         }
     }
 
-    /// The top resources by count, their distinct types and highest severity from a pass over the
-    /// matching rows restricted to those few resources.
-    fn top_resources(&self, counts: &[u32], matched: &[u32], limit: usize) -> Vec<ResourceStat> {
+    /// The top resources by count, with their distinct types and highest severity from
+    /// `each_match(slot_of, record)`: a pass over the matching findings that calls `record(slot,
+    /// type, severity)` for those whose resource `r` has `slot_of[r] = slot + 1` (0: not a top
+    /// resource).
+    fn top_resources(
+        &self,
+        counts: &[u32],
+        limit: usize,
+        each_match: impl FnOnce(&[u16], &mut dyn FnMut(usize, u32, f64)),
+    ) -> Vec<ResourceStat> {
         let top = top_by_count(
             counts
                 .iter()
                 .enumerate()
                 .map(|(c, &n)| (c as u32, u64::from(n))),
-            limit,
+            // Slots are numbered in a u16.
+            limit.min(usize::from(u16::MAX) - 1),
             CountOrder::Descending,
             |code| {
                 let r = &self.resources[code as usize];
@@ -676,29 +848,20 @@ impl FindingIndex {
         if top.is_empty() {
             return Vec::new();
         }
-        let mut is_top = vec![0u64; counts.len().div_ceil(64)];
-        for &(code, _) in &top {
-            is_top[code as usize / 64] |= 1 << (code % 64);
+        let mut slot_of = vec![0u16; counts.len()];
+        for (slot, &(code, _)) in top.iter().enumerate() {
+            slot_of[code as usize] = slot as u16 + 1;
         }
         let n_types = self.types.len();
         let mut seen_types = vec![false; top.len() * n_types];
         let mut distinct = vec![0u64; top.len()];
         let mut max_severity = vec![f64::NEG_INFINITY; top.len()];
-        for &row in matched {
-            let r = self.resource[row as usize];
-            if is_top[r as usize / 64] & (1 << (r % 64)) == 0 {
-                continue;
-            }
-            let slot = top
-                .iter()
-                .position(|&(c, _)| c == r)
-                .expect("marked resource is in top");
-            let row = row as usize;
-            max_severity[slot] = max_severity[slot].max(self.severity[row]);
-            let seen = &mut seen_types[slot * n_types + self.finding_type[row] as usize];
+        each_match(&slot_of, &mut |slot, finding_type, severity| {
+            max_severity[slot] = max_severity[slot].max(severity);
+            let seen = &mut seen_types[slot * n_types + finding_type as usize];
             distinct[slot] += u64::from(!*seen);
             *seen = true;
-        }
+        });
         top.iter()
             .enumerate()
             .map(|(slot, &(code, count))| {

@@ -9,8 +9,8 @@ use gdlens_domain::{
     Account, Criticality, Finding, FindingFilter, Scope, SeverityLabel, TriageStatus,
 };
 use gdlens_index::{
-    AccountStat, FindingIndex, FindingTypeStat, NewType, Period, PeriodChange, ResourceStat,
-    SeverityCounts, SeverityDelta, SeverityTrendPoint, Summary, SummaryOptions,
+    AccountStat, Cells, FindingIndex, FindingTypeStat, NewType, Period, PeriodChange, Precomputed,
+    ResourceStat, SeverityCounts, SeverityDelta, SeverityTrendPoint, Summary, SummaryOptions,
 };
 use proptest::prelude::*;
 
@@ -602,6 +602,18 @@ proptest! {
         got.sort();
         let mut want: Vec<&str> = latest.iter().filter(|r| naive_matches(r, &filter, &scope, true)).map(|r| r.finding.id.as_str()).collect();
         want.sort();
+        // Counting per cell and per row agree with the naive filter too.
+        let compiled = index.compile(&filter, &scope);
+        prop_assert_eq!(compiled.count(), want.len());
+        let cells = Cells::build(&index);
+        // Cells, and search hits computed ahead (as the API caches them), change nothing.
+        let hits = filter.search.as_ref().map(|n| std::sync::Arc::new(index.search_hits(n)));
+        let pre = Precomputed { cells: Some(&cells), search: hits.as_ref() };
+        let by_cells = index.compile_with(pre, &filter, &scope);
+        prop_assert_eq!(by_cells.count(), want.len());
+        for row in 0..index.len() as u32 {
+            prop_assert_eq!(by_cells.matches(row), compiled.matches(row));
+        }
         prop_assert_eq!(got, want);
     }
 
@@ -615,16 +627,57 @@ proptest! {
         floor in proptest::option::of(prop_oneof![Just(7.0), Just(4.0), 0.0..10.0f64]),
         new_types_limit in 0..8usize,
         parallel in any::<bool>(),
+        use_cells in any::<bool>(),
     ) {
         let index = build_index(&versions, &triage);
         let latest = naive_latest(&versions, &triage);
         let options = SummaryOptions { limit, now_ms: T0, least_frequent_min_severity: floor, new_types_limit,
             parallel_min_rows: if parallel { 0 } else { usize::MAX } };
-        let mut got = index.summary(&filter, &scope, &options);
+        // From cells (pre-aggregated) or from the rows: the same summary.
+        let cells = use_cells.then(|| Cells::build(&index));
+        let mut got = index.summary_with(cells.as_ref(), &filter, &scope, &options);
         prop_assert_eq!(got.generation, index.generation());
         got.generation = 0;
         let want = naive_summary(&latest, &account_config(), &filter, &scope, &options);
         prop_assert_eq!(got, want);
+    }
+
+    /// Crowded cells: findings squeezed into one account, one region, two types and two
+    /// severities, so cells hold many rows and time ranges cut through them. The cell scan must
+    /// give the row scan's summary (which the test above holds to the naive one).
+    #[test]
+    fn summary_from_crowded_cells_equals_row_scan(
+        versions in proptest::collection::vec(finding_strategy(), 0..150),
+        triage in proptest::collection::vec((0..100usize, proptest::sample::select(TRIAGE.to_vec())), 0..10),
+        filter in filter_strategy(),
+        floor in proptest::option::of(prop_oneof![Just(7.0), Just(4.0)]),
+        parallel in any::<bool>(),
+    ) {
+        let crowded: Vec<Finding> = versions
+            .into_iter()
+            .map(|mut f| {
+                f.account_id = ACCOUNTS[0].into();
+                f.region = REGIONS[0].into();
+                f.finding_type = if f.severity < 5.0 { TYPES[0] } else { TYPES[1] }.into();
+                f.severity = if f.severity < 5.0 { 4.0 } else { 8.0 };
+                f
+            })
+            .collect();
+        let index = build_index(&crowded, &triage);
+        let cells = Cells::build(&index);
+        prop_assert!(cells.len() <= index.len());
+        let options = SummaryOptions { limit: 5, now_ms: T0, least_frequent_min_severity: floor, new_types_limit: 5,
+            parallel_min_rows: if parallel { 0 } else { usize::MAX } };
+        let scope = Scope::All;
+        prop_assert_eq!(
+            index.summary_with(Some(&cells), &filter, &scope, &options),
+            index.summary(&filter, &scope, &options)
+        );
+        let (rows, by_cells) = (index.compile(&filter, &scope), index.compile_with(Precomputed { cells: Some(&cells), search: None }, &filter, &scope));
+        prop_assert_eq!(by_cells.count(), rows.count());
+        for row in 0..index.len() as u32 {
+            prop_assert_eq!(by_cells.matches(row), rows.matches(row));
+        }
     }
 
     #[test]

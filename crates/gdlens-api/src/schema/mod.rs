@@ -14,6 +14,7 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, EmptySubscription, Object, Schema, ID};
 use gdlens_domain::{FindingFilter, Scope};
 use gdlens_groups::FindingGroup;
+use gdlens_index::{CompiledFilter, Precomputed, SearchHits};
 
 pub use groups::VisibleGroup;
 pub use inputs::{FindingFilterInput, FindingOrderInput, WeightsInput};
@@ -22,7 +23,7 @@ pub use mutation::Mutation;
 pub use summary::SummaryData;
 
 use crate::auth::Caller;
-use crate::cache::CacheKey;
+use crate::cache::{CacheKey, SearchKey};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::limits::{Limits, RequestBudget, RequestLimits};
 use crate::query::{self, Cursor, OrderField};
@@ -133,9 +134,57 @@ pub(crate) fn visible_groups(
     view: &ScopeView,
     filter: &FindingFilter,
     scope: &Scope,
+    search: Option<&Arc<SearchHits>>,
 ) -> Vec<Arc<FindingGroup>> {
-    let compiled = snapshot.index.compile(filter, scope);
-    view.groups_matching(&compiled)
+    view.groups_matching(&compile(snapshot, filter, scope, search))
+}
+
+/// `filter` compiled against the snapshot's index with what is precomputed for it: the
+/// snapshot's cells (once built) and the search needle's hits.
+pub(crate) fn compile<'a>(
+    snapshot: &'a Snapshot,
+    filter: &FindingFilter,
+    scope: &Scope,
+    search: Option<&'a Arc<SearchHits>>,
+) -> CompiledFilter<'a> {
+    let pre = Precomputed {
+        cells: snapshot.cells(),
+        search,
+    };
+    snapshot.index.compile_with(pre, filter, scope)
+}
+
+/// The hits of the filter's `search` needle at the snapshot's generation, from the cache or
+/// computed on the blocking pool (one pass over the type and title dictionaries).
+pub(crate) async fn search_hits(
+    st: &AppState,
+    snapshot: &Arc<Snapshot>,
+    filter: &FindingFilter,
+    budget: Arc<RequestBudget>,
+) -> ApiResult<Option<Arc<SearchHits>>> {
+    let Some(needle) = filter
+        .search
+        .as_deref()
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok(None);
+    };
+    let key = SearchKey {
+        needle: needle.clone(),
+        generation: snapshot.generation,
+    };
+    let snap = snapshot.clone();
+    st.caches
+        .search_hits
+        .get_or_compute(key, async move {
+            blocking(budget, move |_| {
+                Ok(Arc::new(snap.index.search_hits(&needle)))
+            })
+            .await
+        })
+        .await
+        .map(Some)
 }
 
 /// Runs CPU-bound resolver work on the blocking pool, off the async workers, within the
@@ -208,6 +257,7 @@ impl Query {
         let (snap2, view2, w2, scope) =
             (snap.clone(), view.clone(), weights.clone(), c.scope.clone());
         let budget = budget(ctx);
+        let hits = search_hits(&st, &snap, &f, budget.clone()).await?;
         let page = st
             .caches
             .finding_pages
@@ -250,7 +300,7 @@ impl Query {
                             sorted,
                             key,
                             order.direction,
-                            &index.compile(&f, &scope),
+                            &compile(&snap2, &f, &scope, hits.as_ref()),
                             cursor.as_ref(),
                             first,
                         ),
@@ -317,16 +367,19 @@ impl Query {
         let view = st.scope_view(&snap, c).await?;
         let scope = c.scope.clone();
         let budget = budget(ctx);
+        let hits = search_hits(&st, &snap, &f, budget.clone()).await?;
         let data = st
             .caches
             .summaries
             .get_or_compute(cache_key, async move {
                 blocking(budget, move |budget| {
-                    let groups = visible_groups(&snap, &view, &f, &scope).len() as u64;
+                    let groups =
+                        view.count_groups_matching(&compile(&snap, &f, &scope, hits.as_ref()))
+                            as u64;
                     budget.check()?;
                     let mut options = gdlens_index::SummaryOptions::new(now_ms());
                     options.limit = summary::MAX_TOP;
-                    let mut s = snap.index.summary(&f, &scope, &options);
+                    let mut s = snap.index.summary_with(snap.cells(), &f, &scope, &options);
                     s.finding_groups = Some(groups);
                     Ok(Arc::new(SummaryData {
                         summary: s,
@@ -369,12 +422,19 @@ impl Query {
         let view = st.scope_view(&snap, c).await?;
         let (snap2, scope) = (snap.clone(), c.scope.clone());
         let budget = budget(ctx);
+        let hits = search_hits(&st, &snap, &f, budget.clone()).await?;
         let list = st
             .caches
             .groups
             .get_or_compute(cache_key, async move {
                 blocking(budget, move |_| {
-                    Ok(Arc::new(visible_groups(&snap2, &view, &f, &scope)))
+                    Ok(Arc::new(visible_groups(
+                        &snap2,
+                        &view,
+                        &f,
+                        &scope,
+                        hits.as_ref(),
+                    )))
                 })
                 .await
             })
