@@ -124,12 +124,29 @@ struct KeySet {
 }
 
 impl KeySet {
+    /// The key named `kid` for `alg`. A token without `kid` uses a key without one, or the
+    /// set's only key for `alg`.
     fn find(&self, kid: Option<&str>, alg: Algorithm) -> Option<DecodingKey> {
-        let list = match kid {
-            Some(kid) => self.by_kid.get(kid)?,
-            None => &self.unnamed,
+        let of_alg = |list: &[Key]| -> Vec<DecodingKey> {
+            list.iter()
+                .filter(|k| k.alg == alg)
+                .map(|k| k.key.clone())
+                .collect()
         };
-        list.iter().find(|k| k.alg == alg).map(|k| k.key.clone())
+        match kid {
+            Some(kid) => of_alg(self.by_kid.get(kid)?).into_iter().next(),
+            None => {
+                let unnamed = of_alg(&self.unnamed);
+                if !unnamed.is_empty() {
+                    return unnamed.into_iter().next();
+                }
+                let mut all = self.by_kid.values().flat_map(|l| of_alg(l));
+                match (all.next(), all.next()) {
+                    (Some(only), None) => Some(only),
+                    _ => None,
+                }
+            }
+        }
     }
 
     fn len(&self) -> usize {

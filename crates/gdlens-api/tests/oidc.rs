@@ -261,6 +261,15 @@ async fn every_claim_case() {
     assert_eq!(v["viewer"]["role"], "admin");
     assert_eq!(v["viewer"]["accounts"], Value::Null);
 
+    // No `kid`: the set's only key for the token's algorithm.
+    let no_kid = jsonwebtoken::encode(
+        &Header::new(Algorithm::RS256),
+        &claims("alice", &["team-payments"]),
+        &k.rsa1.encoding,
+    )
+    .unwrap();
+    s.data(&no_kid, VIEWER, json!({})).await;
+
     // Scope applies: alice sees account 111 only.
     let count = |d: Value| d["findings"]["totalCount"].as_i64().unwrap();
     let q = "{ findings(first: 1) { totalCount } }";
