@@ -281,4 +281,5 @@ test('an expiring session ends on the "session expired" screen', { skip }, async
   await page.goto('about:blank');
   await page.goto(`${server.url}/#/findings`);
   await page.waitForSelector('[data-testid="session-expired"]');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('gdlens.token')), null);
 });

@@ -32,13 +32,14 @@ export const GRAPHQL_URL = apiUrl('graphql');
 /** Runs one GraphQL operation and returns its `data`, or throws an ApiError. */
 export async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
   let res: Response;
+  const sent = authHeaders();
   try {
     res = await fetch(GRAPHQL_URL, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         accept: 'application/graphql-response+json, application/json',
-        ...authHeaders(),
+        ...sent,
       },
       body: JSON.stringify({ query, variables }),
     });
@@ -53,7 +54,7 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
   }
   if (body.errors && body.errors.length > 0) {
     const first = body.errors[0];
-    if (res.status === 401 || res.status === 403) reportAuthFailure(res.status, first.extensions?.code, first.message);
+    if (res.status === 401 || res.status === 403) reportAuthFailure(res.status, first.extensions?.code, first.message, 'authorization' in sent);
     throw new ApiError(first.message, first.extensions?.code ?? 'GRAPHQL_ERROR');
   }
   if (!res.ok || body.data === undefined) {

@@ -49,10 +49,13 @@ export function authHeaders(): Record<string, string> {
   return t ? { authorization: `Bearer ${t}` } : {};
 }
 
-/** Tells the app that the server refused the request's credentials (401 / 403 from auth). */
-export function reportAuthFailure(status: number, code: string | undefined, message: string): void {
+/**
+ * Tells the app that the server refused a request's credentials (401 / 403 from auth). `sent`:
+ * whether that request carried a token (several requests may fail at once; the first clears it).
+ */
+export function reportAuthFailure(status: number, code: string | undefined, message: string, sent: boolean): void {
   if (status === 401 || code === 'UNAUTHENTICATED') {
-    const reason = getToken() ? 'expired' : 'required';
+    const reason = sent ? 'expired' : 'required';
     window.dispatchEvent(new CustomEvent<AuthEventDetail>(AUTH_EVENT, { detail: { reason, message } }));
   } else if (status === 403 && code === 'FORBIDDEN') {
     window.dispatchEvent(new CustomEvent<AuthEventDetail>(AUTH_EVENT, { detail: { reason: 'forbidden', message } }));
@@ -79,6 +82,22 @@ export function jwtPayload(token: string): Record<string, unknown> | null {
 export function tokenExpiry(token: string): number | null {
   const exp = jwtPayload(token)?.exp;
   return typeof exp === 'number' ? exp * 1000 : null;
+}
+
+/** Asks the server who `token` is, without touching the session: null when it works, else why not. */
+export async function checkToken(token: string): Promise<string | null> {
+  try {
+    const res = await fetch(new URL('/graphql', window.location.href).toString(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ viewer { name } }' }),
+    });
+    const body = await res.json().catch(() => null);
+    if (res.ok && body?.data?.viewer) return null;
+    return body?.errors?.[0]?.message ?? `the server answered ${res.status}`;
+  } catch (e) {
+    return String(e);
+  }
 }
 
 export async function fetchAuthConfig(): Promise<AuthConfig> {

@@ -121,7 +121,8 @@ function Root() {
         clearToken();
         setGate({ kind: 'expired', message: d.message });
       } else if (d.reason === 'required') {
-        setGate({ kind: 'signin' });
+        // A request that went out without a token after another one found the session expired.
+        setGate((g) => (g.kind === 'expired' ? g : { kind: 'signin' }));
       } else {
         setGate({ kind: 'forbidden', message: d.message });
       }

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../api';
 import type { AuthConfig } from '../auth';
-import { clearToken, setToken, startLogin } from '../auth';
+import { checkToken, setToken, startLogin } from '../auth';
 
 export interface ViewerInfo {
   name: string;
@@ -40,17 +40,15 @@ export function SignIn(props: { config: AuthConfig; error?: string; onSignedIn: 
     const t = token.trim();
     if (!t) return;
     setBusy(true);
-    setToken(t);
-    try {
-      await gql(VIEWER_QUERY);
-      setTokenText('');
-      props.onSignedIn();
-    } catch (err) {
-      clearToken();
-      setError(`This token was refused: ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      setBusy(false);
+    const refused = await checkToken(t);
+    setBusy(false);
+    if (refused) {
+      setError(`This token was refused: ${refused}`);
+      return;
     }
+    setToken(t);
+    setTokenText('');
+    props.onSignedIn();
   };
   return (
     <main class="signin" data-testid="signin">
