@@ -4,8 +4,8 @@
 //! ```text
 //! import / demo / AWS sync / triage ──► AppState::write (one writer) ──► new Snapshot (ArcSwap)
 //!                                                                            │
-//! HTTP ──► auth (token → role + ScopeKey) ──► GraphQL ──► AppState::snapshot() + ScopeView
-//!                                              └─► moka caches (bytes) keyed by (query, scope, generation)
+//! HTTP ──► auth (token / OIDC / proxy → role + ScopeKey) ──► GraphQL ──► AppState::snapshot() + ScopeView
+//!                                                             └─► moka caches (bytes) keyed by (query, scope, generation)
 //! ```
 
 pub mod adapters;
