@@ -552,3 +552,100 @@ fn oidc_alone_lets_the_server_listen_beyond_loopback() {
     config.validate().unwrap();
     gdlens_api::check_listen_config(&config, public).unwrap();
 }
+
+/// An AWS ALB in front (ALB mode of `[auth.proxy]`): the signed `x-amzn-oidc-data` (ES256,
+/// padded base64url as the ALB sends it) through the real server, from the trusted address.
+#[tokio::test]
+async fn alb_identity_header_through_the_server() {
+    use gdlens_api::config::ProxyConfig;
+    use ring::signature::EcdsaKeyPair;
+    let arn = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/gd/1";
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    // SubjectPublicKeyInfo of a P-256 key: a fixed prefix, then the point.
+    let mut spki = p256_spki_prefix();
+    spki.extend_from_slice(pair.public_key().as_ref());
+    let pem = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(spki)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("alb.pem");
+    std::fs::write(&key_file, pem).unwrap();
+
+    let mut config = Config::load(&fixture("config.toml")).unwrap();
+    config.auth.proxy = Some(ProxyConfig {
+        trusted_addresses: vec!["127.0.0.1/32".into()],
+        user_header: "X-Forwarded-User".into(),
+        email_header: "X-Forwarded-Email".into(),
+        groups_header: "X-Forwarded-Groups".into(),
+        alb_public_key_file: Some(key_file),
+        alb_arn: Some(arn.into()),
+        groups_claim: "groups".into(),
+        grants: vec![grant("team-payments", Role::Triager, &["111111111111"])],
+    });
+    config.validate().unwrap();
+    let s = TestServer::start_in(
+        tempfile::tempdir().unwrap(),
+        config,
+        None,
+        "findings.ndjson",
+    )
+    .await;
+
+    let padded = |v: &Value| base64::engine::general_purpose::URL_SAFE.encode(v.to_string());
+    let alb_token = |claims: Value| {
+        let header = json!({"alg": "ES256", "kid": "k1", "signer": arn, "exp": now() + 60});
+        let message = format!("{}.{}", padded(&header), padded(&claims));
+        let sig = pair.sign(&rng, message.as_bytes()).unwrap();
+        format!(
+            "{message}.{}",
+            base64::engine::general_purpose::URL_SAFE.encode(sig.as_ref())
+        )
+    };
+    let ask = |token: String| {
+        s.client
+            .post(s.url("/graphql"))
+            .header("x-amzn-oidc-data", token)
+            .json(&json!({"query": VIEWER}))
+            .send()
+    };
+    let claims = json!({"sub": "u-42", "email": "pat@example.com", "groups": ["team-payments"], "exp": now() + 60});
+    let resp = ask(alb_token(claims.clone())).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["data"]["viewer"],
+        json!({"name": "pat@example.com", "authMethod": "proxy", "subject": "u-42",
+            "email": "pat@example.com", "role": "triager", "accounts": ["111111111111"]})
+    );
+    // Groups changed after signing: refused.
+    let good = alb_token(claims);
+    let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
+    parts[1] = padded(
+        &json!({"sub": "u-42", "groups": ["soc-admins", "team-payments"], "exp": now() + 60}),
+    );
+    let resp = ask(parts.join(".")).await.unwrap();
+    assert_eq!(resp.status(), 401);
+    // Only the unsigned identity header: refused, never trusted.
+    let resp = s
+        .client
+        .post(s.url("/graphql"))
+        .header("x-amzn-oidc-identity", "u-42")
+        .json(&json!({"query": VIEWER}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+}
+
+/// The DER prefix of a P-256 SubjectPublicKeyInfo, up to the point.
+fn p256_spki_prefix() -> Vec<u8> {
+    // 30 59 30 13 06 07 2a 86 48 ce 3d 02 01 06 08 2a 86 48 ce 3d 03 01 07 03 42 00
+    vec![
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
+        0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    ]
+}
