@@ -2,6 +2,8 @@
 # Browser tests of the web frontend: builds it (npm ci, the WASM scoring package, vite), starts
 # `gdlens serve` on generated demo data in a fresh data dir on a free loopback port, runs
 # web/e2e/*.test.mjs in Debian's headless Chromium (playwright-core), then stops the server.
+# web/e2e/auth.test.mjs runs a second server with authentication on (OIDC against a local test
+# issuer it starts) to test sign-in.
 # Screenshots land in tests/artifacts/web/. Env: GDLENS_BIN (default target/debug/gdlens),
 # WEB_TEST_SKIP_BUILD=1 to reuse an existing web/dist.
 set -euo pipefail
@@ -49,4 +51,5 @@ done
 curl -fsS "$URL/readyz" >/dev/null || { echo "web-test: $URL/readyz not ready after 300 s" >&2; tail -50 "$LOG" >&2; exit 1; }
 
 cd web
-GDLENS_URL="$URL" GDLENS_ARTIFACTS="$ROOT/tests/artifacts/web" node --test --test-concurrency=1 e2e/*.test.mjs
+# auth.test.mjs starts its own server (OIDC on, against a test issuer it runs) with this binary.
+GDLENS_BIN="$(realpath "$GDLENS_BIN")" GDLENS_URL="$URL" GDLENS_ARTIFACTS="$ROOT/tests/artifacts/web" node --test --test-concurrency=1 e2e/*.test.mjs

@@ -1,5 +1,8 @@
 // GraphQL client for gdlens serve: one POST per request to /graphql, typed results,
-// errors surfaced with their stable `extensions.code`.
+// errors surfaced with their stable `extensions.code`. Sends the session's bearer token (auth.ts);
+// a 401 or an auth 403 tells the app to show the sign-in or "session expired" screen.
+
+import { authHeaders, reportAuthFailure } from './auth';
 
 /** A GraphQL error as the server returns it. */
 export interface GraphQLErrorItem {
@@ -29,12 +32,14 @@ export const GRAPHQL_URL = apiUrl('graphql');
 /** Runs one GraphQL operation and returns its `data`, or throws an ApiError. */
 export async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
   let res: Response;
+  const sent = authHeaders();
   try {
     res = await fetch(GRAPHQL_URL, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         accept: 'application/graphql-response+json, application/json',
+        ...sent,
       },
       body: JSON.stringify({ query, variables }),
     });
@@ -49,6 +54,7 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
   }
   if (body.errors && body.errors.length > 0) {
     const first = body.errors[0];
+    if (res.status === 401 || res.status === 403) reportAuthFailure(res.status, first.extensions?.code, first.message, 'authorization' in sent);
     throw new ApiError(first.message, first.extensions?.code ?? 'GRAPHQL_ERROR');
   }
   if (!res.ok || body.data === undefined) {

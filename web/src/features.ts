@@ -5,6 +5,7 @@
 // in JS.
 
 import { ApiError, apiUrl } from './api';
+import { authHeaders, reportAuthFailure } from './auth';
 import type { FindingFilterInput } from './api';
 import type { CodeArrays, FeatureArrays } from './wasm/gdlens_scoring_wasm.js';
 
@@ -44,10 +45,11 @@ export async function fetchFeatures(filter: FindingFilterInput): Promise<Feature
   const decoder = import('./features-arrow');
   const url = apiUrl('api/scoring-features');
   let res: Response;
+  const sent = authHeaders();
   try {
     res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: `${ARROW_STREAM}, application/json` },
+      headers: { 'content-type': 'application/json', accept: `${ARROW_STREAM}, application/json`, ...sent },
       body: JSON.stringify({ filter }),
     });
   } catch (e) {
@@ -58,6 +60,7 @@ export async function fetchFeatures(filter: FindingFilterInput): Promise<Feature
     // Errors come in GraphQL's shape: {errors: [{message, extensions: {code}}]}.
     const body = await res.json().catch(() => null);
     const first = body?.errors?.[0];
+    if (res.status === 401 || res.status === 403) reportAuthFailure(res.status, first?.extensions?.code, first?.message ?? '', 'authorization' in sent);
     throw new ApiError(first?.message ?? `${url} answered ${res.status}`, first?.extensions?.code ?? 'BAD_RESPONSE');
   }
   const bytes = new Uint8Array(await res.arrayBuffer());

@@ -56,7 +56,7 @@ impl ConfigError {
         }
     }
 
-    fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
         ConfigError::Invalid {
             path: None,
             key: key.into(),
@@ -284,8 +284,349 @@ pub struct Config {
     pub accounts: Vec<AccountConfig>,
     /// Another TOML file holding `[[accounts]]` (e.g. the one `gdlens generate` writes).
     pub accounts_file: Option<PathBuf>,
+    /// `[auth]`: OIDC bearer tokens and a trusted proxy, besides `[[tokens]]`.
+    pub auth: AuthConfig,
     /// `[aws]`, passed through to the AWS sync untouched.
     pub aws: Option<toml::Value>,
+}
+
+/// `[auth]`: sign-in for people. `[[tokens]]` stay for scripts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// `[auth.oidc]`: JWT bearer tokens from an OpenID Connect issuer.
+    pub oidc: Option<OidcConfig>,
+    /// `[auth.proxy]`: identity headers from an authenticating reverse proxy.
+    pub proxy: Option<ProxyConfig>,
+}
+
+/// `[auth.oidc]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The `iss` every token must carry, exactly.
+    pub issuer: String,
+    /// The `aud` every token must carry (one of its values when a list).
+    pub audience: String,
+    /// A JWKS file (relative to the config file); re-read when a token names an unknown `kid`.
+    pub jwks_file: Option<PathBuf>,
+    /// A JWKS URL (`https://`, or `http://` on a loopback address); cached, re-fetched when a
+    /// token names an unknown `kid` (at most once per `jwks_refresh_min_seconds`).
+    pub jwks_url: Option<String>,
+    /// The claim holding the caller's groups (a list of strings, or one string); a dotted path
+    /// such as `realm_access.roles` walks nested objects.
+    #[serde(default = "default_groups_claim")]
+    pub groups_claim: String,
+    /// Leeway for `exp` and `nbf`, in seconds (default 60, at most 300).
+    #[serde(default = "default_clock_skew")]
+    pub clock_skew_seconds: u64,
+    /// Least time between two JWKS reloads triggered by unknown `kid`s (default 30).
+    #[serde(default = "default_jwks_refresh_min")]
+    pub jwks_refresh_min_seconds: u64,
+    /// A fetched JWKS is re-fetched after this long (default 3600).
+    #[serde(default = "default_jwks_cache")]
+    pub jwks_cache_seconds: u64,
+    /// The web frontend's OAuth client id (public client, authorization code + PKCE). Without
+    /// it the frontend offers only pasting a token.
+    pub client_id: Option<String>,
+    /// Authorization endpoint for the web frontend (default: from the issuer's discovery document).
+    pub authorization_endpoint: Option<String>,
+    /// Token endpoint for the web frontend (default: from the issuer's discovery document).
+    pub token_endpoint: Option<String>,
+    /// Scopes the web frontend asks for.
+    #[serde(default = "default_scopes")]
+    pub scopes: String,
+    /// `[[auth.oidc.grants]]`: group → role and accounts.
+    #[serde(default)]
+    pub grants: Vec<GrantConfig>,
+}
+
+/// `[[auth.oidc.grants]]` / `[[auth.proxy.grants]]`: members of `group` get `role` over `accounts`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantConfig {
+    /// Group name as it appears in the groups claim or header.
+    pub group: String,
+    /// `viewer`, `triager` or `admin`.
+    pub role: Role,
+    /// `"*"` or a list of account ids (required: no grant sees everything by accident).
+    pub accounts: AccountsScope,
+}
+
+/// `[auth.proxy]`: an authenticating reverse proxy (oauth2-proxy style headers, or an AWS ALB's
+/// signed `x-amzn-oidc-data`). Its headers count only on connections from `trusted_addresses`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyConfig {
+    /// The proxy's addresses: IPs or CIDRs (`10.0.0.0/8`, `::1/128`).
+    pub trusted_addresses: Vec<String>,
+    /// Header with the user name (oauth2-proxy: `X-Forwarded-User`).
+    #[serde(default = "default_user_header")]
+    pub user_header: String,
+    /// Header with the e-mail address.
+    #[serde(default = "default_email_header")]
+    pub email_header: String,
+    /// Header with the groups, comma-separated.
+    #[serde(default = "default_groups_header")]
+    pub groups_header: String,
+    /// ALB mode: the ALB's public key (PEM, ES256) for `x-amzn-oidc-data`; the plain headers are
+    /// then ignored (relative to the config file).
+    pub alb_public_key_file: Option<PathBuf>,
+    /// ALB mode: the load balancer's ARN, checked against the token's `signer` (recommended).
+    pub alb_arn: Option<String>,
+    /// ALB mode: the claim of `x-amzn-oidc-data` holding the groups.
+    #[serde(default = "default_groups_claim")]
+    pub groups_claim: String,
+    /// `[[auth.proxy.grants]]`: group → role and accounts.
+    #[serde(default)]
+    pub grants: Vec<GrantConfig>,
+}
+
+fn default_groups_claim() -> String {
+    "groups".into()
+}
+fn default_clock_skew() -> u64 {
+    60
+}
+fn default_jwks_refresh_min() -> u64 {
+    30
+}
+fn default_jwks_cache() -> u64 {
+    3600
+}
+fn default_scopes() -> String {
+    "openid email profile".into()
+}
+fn default_user_header() -> String {
+    "X-Forwarded-User".into()
+}
+fn default_email_header() -> String {
+    "X-Forwarded-Email".into()
+}
+fn default_groups_header() -> String {
+    "X-Forwarded-Groups".into()
+}
+
+/// An IP network: `10.0.0.0/8`, `192.0.2.7` (= /32), `::1/128`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Parses `addr` or `addr/prefix`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (a, p) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s.trim(), None),
+        };
+        let addr: std::net::IpAddr = a.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p.parse().ok()?,
+            Some(_) => return None,
+            None => max,
+        };
+        (prefix <= max).then_some(IpNet { addr, prefix })
+    }
+
+    /// Whether `ip` is in the network (an IPv4-mapped IPv6 address counts as its IPv4 one).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl AuthConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(o) = &self.oidc {
+            if o.issuer.trim().is_empty() {
+                return Err(ConfigError::invalid(
+                    "auth.oidc.issuer",
+                    "must not be empty",
+                ));
+            }
+            if o.audience.trim().is_empty() {
+                return Err(ConfigError::invalid(
+                    "auth.oidc.audience",
+                    "must not be empty (a token for another application must not pass)",
+                ));
+            }
+            match (&o.jwks_file, &o.jwks_url) {
+                (Some(_), None) => {}
+                (None, Some(url)) => {
+                    if !is_secure_url(url) {
+                        return Err(ConfigError::invalid(
+                            "auth.oidc.jwks_url",
+                            format!("`{url}`: expected an https:// URL (http:// only on a loopback address)"),
+                        ));
+                    }
+                }
+                _ => {
+                    return Err(ConfigError::invalid(
+                        "auth.oidc",
+                        "set exactly one of `jwks_file` and `jwks_url`",
+                    ))
+                }
+            }
+            if o.clock_skew_seconds > 300 {
+                return Err(ConfigError::invalid(
+                    "auth.oidc.clock_skew_seconds",
+                    "at most 300 (a small skew; expired tokens must not keep working)",
+                ));
+            }
+            if o.groups_claim.trim().is_empty() {
+                return Err(ConfigError::invalid(
+                    "auth.oidc.groups_claim",
+                    "must not be empty",
+                ));
+            }
+            for (key, url) in [
+                (
+                    "auth.oidc.authorization_endpoint",
+                    &o.authorization_endpoint,
+                ),
+                ("auth.oidc.token_endpoint", &o.token_endpoint),
+            ] {
+                if let Some(url) = url.as_deref().filter(|u| !is_secure_url(u)) {
+                    return Err(ConfigError::invalid(
+                        key,
+                        format!("`{url}`: expected an https:// URL (http:// only on a loopback address)"),
+                    ));
+                }
+            }
+            validate_grants("auth.oidc.grants", &o.grants)?;
+        }
+        if let Some(p) = &self.proxy {
+            if p.trusted_addresses.is_empty() {
+                return Err(ConfigError::invalid(
+                    "auth.proxy.trusted_addresses",
+                    "list the proxy's addresses (its headers count only on connections from them)",
+                ));
+            }
+            for (i, a) in p.trusted_addresses.iter().enumerate() {
+                if IpNet::parse(a).is_none() {
+                    return Err(ConfigError::invalid(
+                        format!("auth.proxy.trusted_addresses[{i}]"),
+                        format!("`{a}` is not an IP address or CIDR (e.g. \"10.0.0.0/8\")"),
+                    ));
+                }
+            }
+            for (key, h) in [
+                ("auth.proxy.user_header", &p.user_header),
+                ("auth.proxy.email_header", &p.email_header),
+                ("auth.proxy.groups_header", &p.groups_header),
+            ] {
+                if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() {
+                    return Err(ConfigError::invalid(
+                        key,
+                        format!("`{h}` is not a header name"),
+                    ));
+                }
+            }
+            validate_grants("auth.proxy.grants", &p.grants)?;
+        }
+        Ok(())
+    }
+}
+
+/// `https://…`, or `http://` on a loopback address (a local test issuer).
+fn is_secure_url(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return url.len() > "https://".len();
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn validate_grants(key: &str, grants: &[GrantConfig]) -> Result<(), ConfigError> {
+    if grants.is_empty() {
+        return Err(ConfigError::invalid(
+            key,
+            "at least one grant (group → role, accounts): without one every caller is refused",
+        ));
+    }
+    for (i, g) in grants.iter().enumerate() {
+        if g.group.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                format!("{key}[{i}].group"),
+                "must not be empty",
+            ));
+        }
+        if g.role == Role::Metrics {
+            return Err(ConfigError::invalid(
+                format!("{key}[{i}].role"),
+                "viewer, triager or admin (metrics is for [[tokens]] of scrapers)",
+            ));
+        }
+        validate_scope(
+            &format!("{key}[{i}].accounts"),
+            &format!("grant `{}`", g.group),
+            &g.accounts,
+        )?;
+    }
+    Ok(())
+}
+
+/// `"*"` or a list of 12-digit account ids.
+fn validate_scope(key: &str, who: &str, accounts: &AccountsScope) -> Result<(), ConfigError> {
+    match accounts {
+        AccountsScope::Star(s) if s != "*" => Err(ConfigError::invalid(
+            key,
+            format!("{who}: expected \"*\" or a list of account ids, got `{s}`"),
+        )),
+        AccountsScope::Star(_) => Ok(()),
+        AccountsScope::List(ids) => {
+            for id in ids {
+                if id.trim() == "*" {
+                    return Err(ConfigError::invalid(
+                        key,
+                        format!(
+                            "{who}: `[\"*\"]` is a list holding one id named \"*\"; \
+                             write `accounts = \"*\"` (without brackets) for all accounts"
+                        ),
+                    ));
+                }
+                if !is_account_id(id) {
+                    return Err(ConfigError::invalid(
+                        key,
+                        format!("{who}: `{id}` is not an AWS account id (12 digits)"),
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
 /// The accounts file format (`[[accounts]]` tables).
@@ -315,6 +656,25 @@ impl Config {
             config.accounts.extend(load_accounts_file(&file)?);
             config.accounts_file = Some(file);
         }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let relative = |file: &mut PathBuf| {
+            if file.is_relative() {
+                *file = dir.join(&*file);
+            }
+        };
+        if let Some(f) = config.auth.oidc.as_mut().and_then(|o| o.jwks_file.as_mut()) {
+            relative(f);
+        }
+        if let Some(f) = config
+            .auth
+            .proxy
+            .as_mut()
+            .and_then(|p| p.alb_public_key_file.as_mut())
+        {
+            relative(f);
+        }
+        // Key material is read now so a bad file stops the start, naming the key.
+        crate::oidc::check_key_files(&config.auth).map_err(|e| e.in_file(path))?;
         Ok(config)
     }
 
@@ -343,50 +703,26 @@ impl Config {
                     format!("empty or duplicate token name `{}`", t.name),
                 ));
             }
-            let key = || format!("tokens[{i}].accounts");
-            match &t.accounts {
-                AccountsScope::Star(s) if s != "*" => {
-                    return Err(ConfigError::invalid(
-                        key(),
-                        format!(
-                            "token `{}`: expected \"*\" or a list of account ids, got `{s}`",
-                            t.name
-                        ),
-                    ));
-                }
-                AccountsScope::Star(_) => {}
-                AccountsScope::List(ids) => {
-                    for id in ids {
-                        if id.trim() == "*" {
-                            return Err(ConfigError::invalid(
-                                key(),
-                                format!(
-                                    "token `{}`: `[\"*\"]` is a list holding one id named \"*\"; \
-                                     write `accounts = \"*\"` (without brackets) for all accounts",
-                                    t.name
-                                ),
-                            ));
-                        }
-                        if !is_account_id(id) {
-                            return Err(ConfigError::invalid(
-                                key(),
-                                format!(
-                                    "token `{}`: `{id}` is not an AWS account id (12 digits)",
-                                    t.name
-                                ),
-                            ));
-                        }
-                    }
-                }
-            }
+            validate_scope(
+                &format!("tokens[{i}].accounts"),
+                &format!("token `{}`", t.name),
+                &t.accounts,
+            )?;
         }
         validate_accounts(&self.accounts)?;
+        self.auth.validate()?;
         if let Some(listen) = &self.server.listen {
             listen
                 .parse::<SocketAddr>()
                 .map_err(|e| ConfigError::invalid("server.listen", format!("`{listen}`: {e}")))?;
         }
         self.server.validate()
+    }
+
+    /// Whether any authentication is configured (`[[tokens]]`, `[auth.oidc]` or `[auth.proxy]`):
+    /// only then may the server listen beyond loopback.
+    pub fn auth_enabled(&self) -> bool {
+        !self.tokens.is_empty() || self.auth.oidc.is_some() || self.auth.proxy.is_some()
     }
 
     /// The configured accounts as domain accounts (later entries override earlier ones by id).

@@ -127,19 +127,17 @@ impl IntoResponse for Rejection {
 
 async fn scoring_features(
     State(state): State<Arc<AppState>>,
+    crate::auth::Peer(peer): crate::auth::Peer,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     // Authenticated exactly as `/graphql` (http::execute).
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let caller = match state.tokens.authenticate(authorization) {
+    let caller = match state.auth.authenticate(&headers, peer).await {
         Ok(c) => c,
         Err(e) => {
             return Rejection {
-                status: StatusCode::UNAUTHORIZED,
-                error: ApiError::new(ErrorCode::Unauthenticated, e.to_string()),
+                status: e.status(),
+                error: ApiError::new(e.code(), e.to_string()),
             }
             .into_response()
         }

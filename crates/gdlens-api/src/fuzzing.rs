@@ -276,7 +276,8 @@ impl Harness {
                 .iter()
                 .map(|s| {
                     let caller = read_only
-                        .tokens
+                        .auth
+                        .tokens()
                         .authenticate(Some(&format!("Bearer {s}")))
                         .expect("fixture secret matches config.toml");
                     (*s, (*caller.scope).clone())

@@ -19,7 +19,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
 
-use crate::auth::{AuthError, Caller};
+use crate::auth::{AuthError, Caller, Peer};
 use crate::cache::ResponseKey;
 use crate::error::ErrorCode;
 use crate::limits::{CancelOnDrop, Limits, RequestBudget};
@@ -65,6 +65,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/scoring-features",
             crate::features_ipc::route(state.clone()),
         )
+        .route("/api/auth/config", get(auth_config))
         .route("/graphiql", get(graphiql))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
@@ -84,7 +85,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 
     let guard = Arc::new(crate::guard::RequestGuard::new(
         server,
-        state.tokens.enabled(),
+        state.auth.enabled(),
     ));
     let mut app = app
         .layer(DefaultBodyLimit::max(max_body))
@@ -165,10 +166,41 @@ async fn readyz(State(http): State<Http>) -> Response {
     }
 }
 
-async fn metrics(State(http): State<Http>, headers: HeaderMap) -> Response {
+/// `GET /api/auth/config`: what the web frontend needs to sign in (public: an issuer and a
+/// client id are no secrets). `required` is false only in loopback mode without auth.
+async fn auth_config(State(http): State<Http>) -> Response {
+    let auth = &http.state.auth;
+    let oidc = auth.oidc().map(|o| {
+        let c = o.config();
+        serde_json::json!({
+            "issuer": c.issuer,
+            "audience": c.audience,
+            "clientId": c.client_id,
+            "authorizationEndpoint": c.authorization_endpoint,
+            "tokenEndpoint": c.token_endpoint,
+            "scopes": c.scopes,
+        })
+    });
+    let body = serde_json::json!({
+        "required": auth.enabled(),
+        "tokens": auth.tokens().enabled(),
+        "proxy": auth.proxy_enabled(),
+        "oidc": oidc,
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn metrics(State(http): State<Http>, Peer(peer): Peer, headers: HeaderMap) -> Response {
     let st = &http.state;
     // Open in loopback mode (the local caller is admin); with tokens: admin or metrics.
-    match authenticate(st, &headers) {
+    match st.auth.authenticate(&headers, peer).await {
         Ok(caller) if caller.role.can_read_metrics() => {}
         Ok(caller) => {
             return error_response(
@@ -272,28 +304,25 @@ fn error_response(
     (status, [(header::CONTENT_TYPE, ct)], body.to_string()).into_response()
 }
 
-/// 401 `UNAUTHENTICATED` with `WWW-Authenticate: Bearer`.
+/// 401 `UNAUTHENTICATED` with `WWW-Authenticate: Bearer …`, or 403 `FORBIDDEN` for a valid
+/// identity without a grant.
 fn unauthenticated(e: &AuthError, graphql_response: bool) -> Response {
     let mut r = error_response(
-        StatusCode::UNAUTHORIZED,
-        ErrorCode::Unauthenticated.as_str(),
+        e.status(),
+        e.code().as_str(),
         &e.to_string(),
         graphql_response,
     );
-    r.headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    if let Some(value) = e.www_authenticate() {
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(value));
+    }
     r
-}
-
-fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, AuthError> {
-    let header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    state.tokens.authenticate(header)
 }
 
 async fn graphql_get(
     State(http): State<Http>,
+    Peer(peer): Peer,
     headers: HeaderMap,
     params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
@@ -344,11 +373,12 @@ async fn graphql_get(
         variables,
         operation_name: params.operation_name,
     };
-    execute(&http, &headers, wire, true).await
+    execute(&http, &headers, peer, wire, true).await
 }
 
 async fn graphql_post(
     State(http): State<Http>,
+    Peer(peer): Peer,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -426,7 +456,7 @@ async fn graphql_post(
             gr,
         );
     };
-    execute(&http, &headers, wire, false).await
+    execute(&http, &headers, peer, wire, false).await
 }
 
 fn is_mutation(
@@ -445,14 +475,20 @@ fn is_mutation(
     }
 }
 
-async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> Response {
+async fn execute(
+    http: &Http,
+    headers: &HeaderMap,
+    peer: Option<std::net::IpAddr>,
+    wire: Wire,
+    is_get: bool,
+) -> Response {
     let gr = wants_graphql_response(headers);
     let ct = if gr {
         GRAPHQL_RESPONSE_JSON
     } else {
         "application/json"
     };
-    let caller = match authenticate(&http.state, headers) {
+    let caller: Caller = match http.state.auth.authenticate(headers, peer).await {
         Ok(c) => c,
         Err(e) => return unauthenticated(&e, gr),
     };
@@ -486,7 +522,7 @@ async fn execute(http: &Http, headers: &HeaderMap, wire: Wire, is_get: bool) -> 
             wire.variables,
             wire.operation_name.as_deref().unwrap_or("")
         ),
-        caller: caller.name.clone(),
+        caller: caller.actor(),
         role: caller.role,
         scope: caller.scope_key,
         generation: http.state.generation(),

@@ -4,8 +4,8 @@
 //! ```text
 //! import / demo / AWS sync / triage ──► AppState::write (one writer) ──► new Snapshot (ArcSwap)
 //!                                                                            │
-//! HTTP ──► auth (token → role + ScopeKey) ──► GraphQL ──► AppState::snapshot() + ScopeView
-//!                                              └─► moka caches (bytes) keyed by (query, scope, generation)
+//! HTTP ──► auth (token / OIDC / proxy → role + ScopeKey) ──► GraphQL ──► AppState::snapshot() + ScopeView
+//!                                                             └─► moka caches (bytes) keyed by (query, scope, generation)
 //! ```
 
 pub mod adapters;
@@ -20,8 +20,10 @@ mod guard;
 mod http;
 pub mod limits;
 pub mod metrics;
+mod oidc;
 pub mod ports;
 pub mod priority;
+mod proxy;
 pub mod query;
 pub mod schema;
 pub mod scope;
@@ -34,7 +36,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use auth::{token_sha256_hex, Caller, Role};
+pub use auth::{token_sha256_hex, AuthMethod, Caller, Identity, Role};
 pub use config::Config;
 pub use error::{ApiError, ErrorCode};
 pub use http::router;
@@ -46,10 +48,10 @@ pub use writeback::{Feedback, WriteBack, WriteBackError, WriteBackTarget};
 /// Why the server did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// Non-loopback listen address without any API token.
+    /// Non-loopback listen address without any authentication.
     #[error(
-        "refusing to listen on {0} without authentication: add [[tokens]] to the config file \
-         (see docs/configuration.md) or listen on 127.0.0.1"
+        "refusing to listen on {0} without authentication: add [[tokens]], [auth.oidc] or \
+         [auth.proxy] to the config file (see docs/configuration.md) or listen on 127.0.0.1"
     )]
     NoAuthOnPublicAddress(SocketAddr),
     /// Bind or serve failure.
@@ -69,11 +71,11 @@ pub fn check_listen(state: &AppState, addr: SocketAddr) -> Result<(), ServeError
 
 /// [`check_listen`] before any state exists (the binary calls it before opening the store).
 pub fn check_listen_config(config: &Config, addr: SocketAddr) -> Result<(), ServeError> {
-    if config.tokens.is_empty() {
+    if !config.auth_enabled() {
         if !addr.ip().is_loopback() {
             return Err(ServeError::NoAuthOnPublicAddress(addr));
         }
-        tracing::warn!(%addr, "no API tokens configured: authentication is off, serving on loopback only");
+        tracing::warn!(%addr, "no authentication configured: serving on loopback only");
     }
     Ok(())
 }
@@ -124,7 +126,7 @@ pub async fn serve_on(
             () = &mut shutdown => break,
             slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
         };
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             biased;
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
@@ -138,6 +140,7 @@ pub async fn serve_on(
         let _ = stream.set_nodelay(true);
         tokio::spawn(connection::serve(
             stream,
+            peer,
             app.clone(),
             limits,
             stopped.clone(),
@@ -215,6 +218,7 @@ mod connection {
     /// Serves one connection until it closes; `stopped` changing starts a graceful shutdown.
     pub(super) async fn serve(
         stream: tokio::net::TcpStream,
+        peer: std::net::SocketAddr,
         app: axum::Router,
         limits: Limits,
         mut stopped: watch::Receiver<()>,
@@ -223,8 +227,11 @@ mod connection {
         let activity = Arc::new(Activity::default());
         let service = {
             let activity = activity.clone();
-            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 let busy = activity.begin();
+                // The TCP peer: a trusted proxy's identity headers count only from its address.
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
                 let call = tower::Service::call(&mut app.clone(), req);
                 async move {
                     let response = call.await;

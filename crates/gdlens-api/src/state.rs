@@ -15,7 +15,7 @@ use gdlens_domain::time::EpochMillis;
 use gdlens_domain::{Account, Finding, Scope};
 use gdlens_groups::Correlator;
 
-use crate::auth::{Caller, TokenTable};
+use crate::auth::{Authenticator, Caller};
 use crate::cache::{Caches, ViewKey};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
@@ -34,8 +34,8 @@ pub struct AppState {
     pub store: Arc<dyn FindingStore>,
     /// Configuration.
     pub config: Config,
-    /// Tokens by hash.
-    pub tokens: TokenTable,
+    /// Every way in: `[[tokens]]`, `[auth.oidc]`, `[auth.proxy]`.
+    pub auth: Authenticator,
     /// Caches.
     pub caches: Caches,
     /// Request metrics.
@@ -84,13 +84,13 @@ impl AppState {
             .into_iter()
             .map(|a| (a.id.clone(), a))
             .collect::<BTreeMap<_, _>>();
-        let tokens = TokenTable::new(&config.tokens);
+        let auth = Authenticator::new(&config);
         let first = Snapshot::empty(accounts);
         let writer = Writer::new(correlator, &first);
         let caches = Caches::new(&config.server);
         AppState {
             store,
-            tokens,
+            auth,
             caches,
             metrics: Metrics::default(),
             write_back,

@@ -563,6 +563,9 @@ impl Query {
         let c = caller(ctx);
         Viewer {
             name: c.name.clone(),
+            auth_method: c.method.as_str().to_string(),
+            subject: c.identity.as_ref().map(|i| i.subject.clone()),
+            email: c.identity.as_ref().and_then(|i| i.email.clone()),
             role: c.role.as_str().to_string(),
             accounts: match &*c.scope {
                 Scope::All => None,
@@ -589,8 +592,15 @@ fn scoring_features_cost(limit: Option<i32>) -> usize {
 /// The authenticated caller.
 #[derive(Debug, Clone, async_graphql::SimpleObject)]
 pub struct Viewer {
-    /// Token name.
+    /// Token name; for a person signed in through OIDC or a proxy, the e-mail address,
+    /// preferred user name or subject.
     pub name: String,
+    /// How the caller signed in: `local` (auth off), `token`, `oidc` or `proxy`.
+    pub auth_method: String,
+    /// The identity provider's subject (`sub`) of a person; null for tokens.
+    pub subject: Option<String>,
+    /// The person's e-mail address, when the identity provider gave one.
+    pub email: Option<String>,
     /// `viewer`, `triager` or `admin`.
     pub role: String,
     /// Account scope (null = all accounts).

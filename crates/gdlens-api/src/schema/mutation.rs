@@ -128,7 +128,7 @@ impl Mutation {
             assignee,
             note,
             expected_version,
-            actor: c.name.clone(),
+            actor: c.actor(),
             at: now_ms(),
         };
         let records = st.with_store(move |s| s.set_triage(&change)).await?;
@@ -171,7 +171,7 @@ impl Mutation {
             }
         }
         let ids = targets(&st, c, finding_ids, group_id)?;
-        let actor = c.name.clone();
+        let actor = c.actor();
         let at = now_ms();
         let links = st
             .with_store(move |s| s.link_ticket(&ids, &system, &key, url.as_deref(), &actor, at))
@@ -274,7 +274,7 @@ async fn write_back(
         )
         .into());
     }
-    let actor = c.name.clone();
+    let actor = c.actor();
     let detail = match &action {
         Action::Feedback(fb, _) => format!("{{\"feedback\":\"{fb:?}\"}}"),
         _ => "{}".to_string(),
