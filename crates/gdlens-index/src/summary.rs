@@ -319,6 +319,9 @@ impl DayCounts {
 /// Default of [`SummaryOptions::parallel_min_rows`]: below it a second thread costs more than it saves.
 const PARALLEL_MIN_ROWS: usize = 100_000;
 
+/// A cell scan splits over two threads from `parallel_min_rows` × this many rows.
+const CELL_SCAN_SPLIT: usize = 20;
+
 /// Copies of the hot per-account and per-day counters in a scan (see `FindingIndex::scan`).
 const LANES: usize = 4;
 
@@ -628,7 +631,9 @@ impl FindingIndex {
         } = if p.impossible {
             Scan::new(self)
         } else if let Some(cells) = cells {
-            if self.len() < options.parallel_min_rows.max(2) {
+            // A cell scan is a few milliseconds at 1M rows: under concurrent requests a second
+            // thread per summary costs more than it saves, so only very large indexes split it.
+            if self.len() < options.parallel_min_rows.max(2).saturating_mul(CELL_SCAN_SPLIT) {
                 self.scan_cells(cells, &p, &window, 0..cells.len())
             } else {
                 let (lower, upper) = cells.halves();
