@@ -164,12 +164,19 @@ pub struct Decoy {
 }
 
 /// The story kinds the generator plants.
-pub const STORY_KINDS: [&str; 5] = [
+pub const STORY_KINDS: [&str; 12] = [
     stories::EC2_SSH,
     stories::IAM_TOR,
     stories::EKS_MINER,
     stories::EC2_CRYPTO,
     stories::ATTACK_SEQUENCE,
+    stories::RDS_BRUTE_FORCE,
+    stories::CROSS_ACCOUNT_KEY,
+    stories::MULTI_ACCOUNT_IP,
+    stories::SEQUENCE_S3,
+    stories::SEQUENCE_EKS,
+    stories::SEQUENCE_ECS,
+    stories::SEQUENCE_EC2,
 ];
 
 /// One generated finding record (GetFindings wire shape, camelCase).
