@@ -187,7 +187,7 @@ fn measure(seed: u64, findings: usize) -> Figures {
 fn planted_stories_are_recovered_and_decoys_and_noise_stay_out() {
     let config = CorrelationConfig::default();
     let mut summary = Vec::new();
-    for seed in [7u64, 11, 23, 5, 17] {
+    for seed in [5u64, 17, 29, 7, 11] {
         let f = measure(seed, 20_000);
         println!("seed {seed}: {f:?}");
         summary.push(format!(
@@ -207,6 +207,12 @@ fn planted_stories_are_recovered_and_decoys_and_noise_stay_out() {
         ));
         assert!(f.precision >= 0.98, "seed {seed}: precision {f:?}");
         assert!(f.recall >= 0.98, "seed {seed}: recall {f:?}");
+        // The queue: with S stories, >= 90 % of them have a group among the first ⌈1.5 S⌉
+        // groups of the default order (the background stays as noisy as it is).
+        assert!(
+            f.stories_in_queue_head * 10 >= f.stories * 9,
+            "seed {seed}: queue head {f:?}"
+        );
         // Every kind of story is planted and recovered (the new ones included).
         assert_eq!(f.per_kind.len(), gdlens_demo::STORY_KINDS.len(), "{f:?}");
         assert!(f.largest <= config.max_group_size, "seed {seed}: {f:?}");
