@@ -1934,3 +1934,87 @@ fn resource_json(uid: &str, name: &str, account: &str, kind: &str, region: &str)
         ("uid", uid.into()),
     ])
 }
+
+/// Amazon Detective investigations of the principals behind the credential stories (Tor
+/// misuse, a key stolen across accounts, IAM attack sequences), in the fixture's shape:
+/// GetInvestigation fields, `Indicators` (ListIndicators objects) and `GraphArn`. Each names the
+/// story's findings (RELATED_FINDING with the finding ARN), its address (FLAGGED_IP_ADDRESS)
+/// and a Detective finding group (RELATED_FINDING_GROUP).
+pub fn investigations(drafts: &[Draft], truth: &Truth) -> Vec<serde_json::Value> {
+    use serde_json::json;
+    let by_id: BTreeMap<&str, &Draft> = drafts.iter().map(|d| (d.id.as_str(), d)).collect();
+    let mut out = Vec::new();
+    for (n, s) in truth.stories.iter().enumerate() {
+        if ![IAM_TOR, CROSS_ACCOUNT_KEY, ATTACK_SEQUENCE].contains(&s.kind.as_str()) {
+            continue;
+        }
+        let members: Vec<&Draft> = s
+            .finding_ids
+            .iter()
+            .filter_map(|id| by_id.get(id.as_str()).copied())
+            .collect();
+        let Some(principal) = members.iter().find_map(|d| {
+            d.resource
+                .iter()
+                .find(|(k, _)| *k == "accessKeyDetails")
+                .map(|(_, v)| (d, v))
+        }) else {
+            continue;
+        };
+        let (d, key) = principal;
+        let name = match key.get("userName") {
+            Some(Json::Str(s)) => s.clone(),
+            _ => continue,
+        };
+        let kind = match key.get("userType") {
+            Some(Json::Str(t)) if t == "IAMUser" => "user",
+            _ => "role",
+        };
+        let entity = format!("arn:aws:iam::{}:{kind}/{name}", d.account);
+        let first = members.iter().map(|m| m.first_seen_ms).min().unwrap_or(0);
+        let last = members
+            .iter()
+            .map(|m| m.last_seen_ms)
+            .max()
+            .unwrap_or(first);
+        let mut indicators: Vec<serde_json::Value> = members
+            .iter()
+            .filter(|m| !m.finding_type.starts_with("AttackSequence:"))
+            .map(|m| {
+                json!({"IndicatorType": "RELATED_FINDING", "IndicatorDetail": {"RelatedFindingDetail": {
+                    "Arn": m.arn(), "Type": m.finding_type}}})
+            })
+            .collect();
+        for ip in s.entities.get("remoteIp").into_iter().flatten() {
+            indicators.push(
+                json!({"IndicatorType": "FLAGGED_IP_ADDRESS", "IndicatorDetail": {
+                "FlaggedIpAddressDetail": {"IpAddress": ip, "Reason": "AWS_THREAT_INTELLIGENCE"}}}),
+            );
+        }
+        // A Detective finding-group id (Detective's own ids are UUIDs).
+        let seed = format!(
+            "{:08x}",
+            (truth.seed as u32) ^ (n as u32).wrapping_mul(0x9e37_79b9)
+        );
+        let group = format!("{seed}-0000-4000-8000-{:012x}", n as u64 * 7919 + 1);
+        indicators.push(
+            json!({"IndicatorType": "RELATED_FINDING_GROUP", "IndicatorDetail": {
+            "RelatedFindingGroupDetail": {"Id": group}}}),
+        );
+        let iso = gdlens_domain::time::format_iso;
+        out.push(json!({
+            "GraphArn": format!("arn:aws:detective:{}:{}:graph:demo", d.region, d.account),
+            "InvestigationId": format!("{:021}", 1 + n),
+            "EntityArn": entity,
+            "EntityType": if kind == "user" { "IAM_USER" } else { "IAM_ROLE" },
+            "CreatedTime": iso(last + HOUR),
+            "ScopeStartTime": iso(first - 24 * HOUR),
+            "ScopeEndTime": iso(last + HOUR),
+            "Status": "SUCCESSFUL",
+            "Severity": "HIGH",
+            "State": "ACTIVE",
+            "Indicators": indicators,
+        }));
+    }
+    out
+}

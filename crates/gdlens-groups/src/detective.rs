@@ -90,7 +90,7 @@ impl Investigation {
         if self
             .finding_ids
             .iter()
-            .any(|f| group.finding_ids.iter().any(|g| g == f))
+            .any(|f| group.finding_ids.contains(f))
         {
             return true;
         }
@@ -99,8 +99,8 @@ impl Investigation {
             wanted.iter().any(|(k, v)| *k == e.kind && *v == e.value)
                 || (!e.capped
                     && match e.kind {
-                        EntityKind::RemoteIp => self.ips.iter().any(|ip| *ip == e.value),
-                        EntityKind::UserAgent => self.user_agents.iter().any(|ua| *ua == e.value),
+                        EntityKind::RemoteIp => self.ips.contains(&e.value),
+                        EntityKind::UserAgent => self.user_agents.contains(&e.value),
                         _ => false,
                     })
         })
