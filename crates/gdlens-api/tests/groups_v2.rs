@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{fixture, TestServer, ADMIN, VIEWER_222_333};
+use common::{fixture, TestServer, ADMIN, TRIAGER_111, VIEWER_222_333};
 use gdlens_api::Config;
 use serde_json::{json, Value};
 
@@ -49,7 +49,10 @@ async fn server() -> TestServer {
                     &[OKAY],
                     json!([
                         {"IndicatorType": "RELATED_FINDING_GROUP",
-                         "IndicatorDetail": {"RelatedFindingGroupDetail": {"Id": "dfg-123"}}}
+                         "IndicatorDetail": {"RelatedFindingGroupDetail": {"Id": "dfg-123"}}},
+                        {"IndicatorType": "RELATED_FINDING",
+                         "IndicatorDetail": {"RelatedFindingDetail": {
+                            "Arn": "arn:aws:guardduty:us-east-1:999999999999:detector/d/finding/elsewhere"}}}
                     ]),
                 ),
                 // Only through its raw indicators: the flagged address the group involves.
@@ -203,6 +206,22 @@ async fn escalation_groups_link_investigations_and_sequences_in_full() {
     assert_eq!(d["findingGroups"]["totalCount"], 0);
     let d = s.data(ADMIN, GROUPS, json!({"since": updated})).await;
     assert!(d["findingGroups"]["totalCount"].as_u64().unwrap() >= 1);
+
+    // A caller scoped to 111111111111 sees the investigation but not the indicator naming a
+    // finding of another account; the admin sees both.
+    let q = "query($id: ID!) { findingGroup(id: $id) { investigations { id indicators } } }";
+    let count = |d: &Value| {
+        d["findingGroup"]["investigations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == "inv-rds")
+            .map(|i| i["indicators"].as_array().unwrap().len())
+    };
+    let all = s.data(ADMIN, q, json!({"id": rds_id})).await;
+    assert_eq!(count(&all), Some(2));
+    let scoped = s.data(TRIAGER_111, q, json!({"id": rds_id})).await;
+    assert_eq!(count(&scoped), Some(1));
 
     // A caller without account 111111111111 sees neither the group nor its investigations.
     let d = s.data(VIEWER_222_333, GROUPS, json!({})).await;

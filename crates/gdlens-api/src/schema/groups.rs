@@ -336,9 +336,10 @@ impl VisibleGroup {
                     severity: i.severity,
                     state: i.state,
                     created_at: dt(i.created_at),
-                    indicators: async_graphql::Json(
+                    indicators: async_graphql::Json(visible_indicators(
                         serde_json::from_str(&i.indicators_json).unwrap_or(serde_json::Value::Null),
-                    ),
+                        scope,
+                    )),
                 })
             })
             .collect())
@@ -363,6 +364,24 @@ fn investigation_link(i: &InvestigationRecord) -> gdlens_groups::Investigation {
         }
     }
     link
+}
+
+/// The indicators a caller may see: a RELATED_FINDING indicator naming a finding of an account
+/// outside the caller's scope is left out (its ARN names that account and the finding).
+fn visible_indicators(v: serde_json::Value, scope: &gdlens_domain::Scope) -> serde_json::Value {
+    match v {
+        serde_json::Value::Array(list) => serde_json::Value::Array(
+            list.into_iter()
+                .filter(|ind| {
+                    ind.pointer("/IndicatorDetail/RelatedFindingDetail/Arn")
+                        .and_then(serde_json::Value::as_str)
+                        .and_then(arn_account)
+                        .is_none_or(|a| scope.allows(a))
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// The account of an ARN (`arn:aws:iam::111111111111:role/x`).
