@@ -59,3 +59,67 @@ test('a group shows its tactics in kill-chain order and draws its entity graph',
   await screenshot(page, 'group');
   assert.deepEqual(errors, []);
 });
+
+test('an attack sequence shows its signals, indicators, actors and endpoints', async () => {
+  const { page, errors } = b;
+  const d = await gql('{ findingGroups(first: 100) { nodes { id source } } }');
+  const g = d.findingGroups.nodes.find((x) => x.source === 'attack_sequence');
+  assert.ok(g, 'the demo plants attack sequences and they rank first');
+  const seq = (
+    await gql(
+      'query($id: ID!) { findingGroup(id: $id) { attackSequence { signals { type } sequenceIndicators { key } actors { id } endpoints { id } } } }',
+      { id: g.id },
+    )
+  ).findingGroup.attackSequence;
+  await open(page, `#/group/${g.id}`);
+  await page.waitForSelector('[data-testid="sequence-view"]');
+  assert.equal(await page.locator('[data-testid="sequence-signal"]').count(), seq.signals.length);
+  assert.ok(seq.signals.some((s) => s.type !== 'FINDING'), 'raw-event signals too');
+  const keys = await page.$$eval('[data-testid="sequence-indicator"]', (l) => l.map((x) => x.dataset.key));
+  assert.deepEqual(keys, seq.sequenceIndicators.map((i) => i.key));
+  assert.equal(await page.locator('[data-testid="sequence-actor"]').count(), seq.actors.length);
+  assert.equal(await page.locator('[data-testid="sequence-endpoint"]').count(), seq.endpoints.length);
+  await screenshot(page, 'group-sequence');
+  assert.deepEqual(errors, []);
+});
+
+test('a story across accounts shows its accounts on the flow and its Detective links', async () => {
+  const { page, errors } = b;
+  const d = await gql(
+    '{ findingGroups(first: 100) { nodes { id accounts investigations { id detectiveFindingGroups { id consoleUrl } } } } }',
+  );
+  // A credential story across accounts with a Detective investigation naming its findings.
+  const g = d.findingGroups.nodes.find(
+    (x) => x.accounts.length >= 2 && x.investigations.some((i) => i.detectiveFindingGroups.length > 0),
+  );
+  assert.ok(g, 'the demo has a cross-account story with a Detective investigation');
+  await open(page, `#/group/${g.id}`);
+  await page.waitForSelector('[data-testid="group-account-flow"]');
+  const flow = await page.$$eval('[data-testid="flow-account"]', (l) => l.map((x) => x.textContent));
+  assert.deepEqual(new Set(flow), new Set(g.accounts));
+  await page.waitForSelector('[data-testid="detective-group-link"]');
+  const hrefs = await page.$$eval('[data-testid="detective-group-link"]', (l) => l.map((x) => x.getAttribute('href')));
+  const want = g.investigations.flatMap((i) => i.detectiveFindingGroups.map((x) => x.consoleUrl));
+  assert.deepEqual(hrefs, want);
+  assert.ok(hrefs.every((h) => h.startsWith('https://console.aws.amazon.com/detective/home?region=')));
+  await screenshot(page, 'group-detective');
+  assert.deepEqual(errors, []);
+});
+
+test('the groups list shows and filters group triage state', async () => {
+  const { page, errors } = b;
+  await open(page, '#/groups');
+  await page.waitForSelector('[data-testid="group-row"]');
+  const states = await page.$$eval('[data-testid="group-row-triage"]', (l) => l.map((x) => x.textContent));
+  assert.ok(states.length > 0 && states.every((s) => s.length > 0));
+  await page.selectOption('[data-testid="groups-triage"]', 'FALSE_POSITIVE');
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('[data-testid="group-row-triage"]')].every((x) => x.textContent === 'FALSE_POSITIVE'),
+  );
+  const want = (await gql('{ findingGroups(triage: [FALSE_POSITIVE]) { totalCount } }')).findingGroups.totalCount;
+  await page.waitForFunction(
+    (n) => document.querySelector('[data-testid="groups-view"] h1')?.textContent === `Finding groups (${n})`,
+    want,
+  );
+  assert.deepEqual(errors, []);
+});

@@ -162,6 +162,12 @@ pub struct InvestigationRecord {
     pub created_at: EpochMillis,
     /// Indicators as JSON text.
     pub indicators_json: String,
+    /// Region of the behavior graph (console links).
+    pub region: String,
+    /// GuardDuty finding ids named by RELATED_FINDING indicators.
+    pub related_finding_ids: Vec<String>,
+    /// Detective finding-group ids named by RELATED_FINDING_GROUP indicators.
+    pub related_finding_group_ids: Vec<String>,
 }
 
 /// What the API needs from the embedded store. Blocking calls: the API runs them on the blocking pool.

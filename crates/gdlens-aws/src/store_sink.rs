@@ -20,6 +20,26 @@ fn graph_region(graph_arn: &str) -> &str {
     graph_arn.split(':').nth(3).unwrap_or_default()
 }
 
+/// GuardDuty finding ids of finding ARNs (`…:detector/<d>/finding/<id>`; a bare id stays as is),
+/// distinct, in first-seen order.
+fn related_ids(arns: &[String]) -> Vec<String> {
+    distinct(
+        arns.iter()
+            .map(|a| match a.rfind("/finding/") {
+                Some(p) => a[p + "/finding/".len()..].to_string(),
+                None => a.clone(),
+            })
+            .filter(|id| !id.is_empty())
+            .collect(),
+    )
+}
+
+fn distinct(mut list: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    list.retain(|x| seen.insert(x.clone()));
+    list
+}
+
 impl SyncSink for Store {
     fn watermark(&self, region: &str, detector_id: &str) -> Result<Option<EpochMillis>, SinkError> {
         Store::watermark(self, region, detector_id).map_err(sink_error)
@@ -107,6 +127,9 @@ impl SyncSink for Store {
             scope_start: i.scope_start,
             scope_end: i.scope_end,
             indicators_json: serde_json::Value::Array(i.indicators.clone()).to_string(),
+            // The link to our findings: RelatedFindingDetail.Arn reduced to the finding id.
+            related_finding_ids: related_ids(&i.related_finding_arns),
+            related_finding_group_ids: distinct(i.related_finding_group_ids.clone()),
         }));
         Store::replace_investigations(self, &all).map_err(sink_error)
     }
@@ -115,6 +138,19 @@ impl SyncSink for Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn related_finding_arns_become_finding_ids() {
+        assert_eq!(
+            related_ids(&[
+                "arn:aws:guardduty:us-east-1:111122223333:detector/d1/finding/abc".into(),
+                "abc".into(),
+                "def".into(),
+                String::new(),
+            ]),
+            ["abc", "def"]
+        );
+    }
 
     #[test]
     fn graph_region_reads_the_arn() {

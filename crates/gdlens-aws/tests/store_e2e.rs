@@ -379,6 +379,10 @@ async fn detective_investigations_are_stored_and_name_stored_findings() {
     let held = store.get_findings(&["RELATED1".to_string()]).unwrap();
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].finding.arn, related_arn);
+    // The sync keeps the link itself: the finding id of RelatedFindingDetail.Arn and the
+    // Detective finding-group id (the API matches groups and links the console with them).
+    assert_eq!(first.related_finding_ids, ["RELATED1"]);
+    assert_eq!(first.related_finding_group_ids, ["fg-0001"]);
     let second: Vec<Value> =
         serde_json::from_str(&by_id["000000000000000000002"].indicators_json).unwrap();
     assert_eq!(second.len(), 2);

@@ -164,12 +164,19 @@ pub struct Decoy {
 }
 
 /// The story kinds the generator plants.
-pub const STORY_KINDS: [&str; 5] = [
+pub const STORY_KINDS: [&str; 12] = [
     stories::EC2_SSH,
     stories::IAM_TOR,
     stories::EKS_MINER,
     stories::EC2_CRYPTO,
     stories::ATTACK_SEQUENCE,
+    stories::RDS_BRUTE_FORCE,
+    stories::CROSS_ACCOUNT_KEY,
+    stories::MULTI_ACCOUNT_IP,
+    stories::SEQUENCE_S3,
+    stories::SEQUENCE_EKS,
+    stories::SEQUENCE_ECS,
+    stories::SEQUENCE_EC2,
 ];
 
 /// One generated finding record (GetFindings wire shape, camelCase).
@@ -343,6 +350,7 @@ pub struct Generator {
     pending: BTreeMap<(usize, u64), Draft>,
     sequence: u64,
     truth: Truth,
+    investigations: Vec<serde_json::Value>,
 }
 
 impl std::fmt::Debug for Generator {
@@ -365,6 +373,7 @@ impl Generator {
         let noise = NoiseModel::new(&org);
         let mut plan_rng = rng_for(opts.seed, &[0x5709]);
         let (drafts, truth) = stories::plan(&org, &mut plan_rng, opts.findings);
+        let investigations = stories::investigations(&drafts, &truth);
         let mut positions = rand::seq::index::sample(
             &mut plan_rng,
             opts.findings.max(1),
@@ -384,7 +393,14 @@ impl Generator {
             pending: BTreeMap::new(),
             sequence: 0,
             truth,
+            investigations,
         })
+    }
+
+    /// Amazon Detective investigations of the planted credential stories (GetInvestigation
+    /// shape with `Indicators` and `GraphArn`; see `gdlens dev aws-fixture --investigations`).
+    pub fn investigations(&self) -> &[serde_json::Value] {
+        &self.investigations
     }
 
     /// The planted stories and decoys of this run.

@@ -886,7 +886,10 @@ pub fn plan(org: &Org, rng: &mut ChaCha8Rng, total: usize) -> (Vec<Draft>, Truth
                 IAM_TOR => planner.iam_tor(n),
                 EKS_MINER => planner.eks_miner(n),
                 EC2_CRYPTO => planner.ec2_crypto(n),
-                _ => planner.attack_sequence(n),
+                RDS_BRUTE_FORCE => planner.rds_brute_force(n),
+                CROSS_ACCOUNT_KEY => planner.cross_account_key(n),
+                MULTI_ACCOUNT_IP => planner.multi_account_ip(n),
+                other => planner.sequence_story(other, n),
             };
             truth.stories.push(story);
         }
@@ -900,4 +903,1118 @@ pub fn plan(org: &Org, rng: &mut ChaCha8Rng, total: usize) -> (Vec<Draft>, Truth
         truth.decoys.push(planner.shared_nat(nat));
     }
     (planner.drafts, truth)
+}
+
+/// Story kinds added with finding groups v2.
+pub const RDS_BRUTE_FORCE: &str = "rds-brute-force-login";
+pub const CROSS_ACCOUNT_KEY: &str = "cross-account-stolen-key";
+pub const MULTI_ACCOUNT_IP: &str = "one-address-several-accounts";
+pub const SEQUENCE_S3: &str = "attack-sequence-compromised-data";
+pub const SEQUENCE_EKS: &str = "attack-sequence-eks-compromised-cluster";
+pub const SEQUENCE_ECS: &str = "attack-sequence-ecs-compromised-cluster";
+pub const SEQUENCE_EC2: &str = "attack-sequence-compromised-instance-group";
+
+/// What a sequence story hands to [`Planner::sequence`]: its members are the last
+/// `members` drafts.
+struct SequencePlan<'a> {
+    kind: &'static str,
+    finding_type: &'static str,
+    a: usize,
+    r: usize,
+    members: usize,
+    /// Signal types of the non-finding signals (CLOUD_TRAIL, S3_DATA_EVENTS, …) with their name.
+    raw_signals: Vec<(&'static str, String)>,
+    actor: Json,
+    actor_id: String,
+    resources: Vec<Json>,
+    endpoint: &'a RemoteIp,
+    endpoint_id: String,
+    /// (key, title, values) besides ATTACK_TACTIC.
+    indicators: Vec<(&'static str, &'static str, Vec<String>)>,
+    tactics: Vec<&'static str>,
+    additional_types: Vec<&'static str>,
+    resource_uid: String,
+    title: String,
+    description: String,
+    entities: Vec<(&'static str, String)>,
+}
+
+impl Planner<'_> {
+    /// Two different accounts (the same one when the org has one).
+    fn two_accounts(&mut self) -> (usize, usize) {
+        let a = self.account();
+        let n = self.org.accounts.len();
+        let b = if n > 1 {
+            (a + 1 + self.rng.gen_range(0..n - 1)) % n
+        } else {
+            a
+        };
+        (a, b)
+    }
+
+    /// f) Failed logins to an RDS database, then a successful one from the same address: one
+    /// tactic (Credential Access), an escalating outcome.
+    fn rds_brute_force(&mut self, n: usize) -> Story {
+        let (a, r) = (self.account(), self.region());
+        let acct = self.org.accounts[a].id.clone();
+        let region = self.org.regions[r];
+        let db = format!(
+            "{}-db-{}",
+            pick(self.rng, &["customers", "payments", "ledger", "inventory"]),
+            hex(self.rng, 6)
+        );
+        let db_arn = format!("arn:aws:rds:{region}:{acct}:db:{db}");
+        let x = self.addresses.draw(self.rng, |g| story_ip(g, 45));
+        let user = pick(self.rng, &["postgres", "admin", "root"]);
+        let (attempts, outcome): (&[&str], &str) = match self.rng.gen_range(0..3) {
+            0 => (
+                &["CredentialAccess:RDS/AnomalousBehavior.FailedLogin"],
+                "CredentialAccess:RDS/AnomalousBehavior.SuccessfulBruteForce",
+            ),
+            1 => (
+                &["CredentialAccess:RDS/MaliciousIPCaller.FailedLogin"],
+                "CredentialAccess:RDS/MaliciousIPCaller.SuccessfulLogin",
+            ),
+            _ => (
+                &["CredentialAccess:RDS/TorIPCaller.FailedLogin"],
+                "CredentialAccess:RDS/TorIPCaller.SuccessfulLogin",
+            ),
+        };
+        let details = Json::obj([
+            ("dbClusterIdentifier", format!("{db}-cluster").into()),
+            ("dbInstanceArn", db_arn.as_str().into()),
+            ("dbInstanceIdentifier", db.as_str().into()),
+            ("engine", "aurora-postgresql".into()),
+            ("engineVersion", "15.4".into()),
+        ]);
+        let user_details = Json::obj([
+            ("application", "psql".into()),
+            ("authMethod", "PASSWORD".into()),
+            ("database", "app".into()),
+            ("ssl", "ssl".into()),
+            ("user", user.into()),
+        ]);
+        let mut t = self.start();
+        let mut ids = Vec::new();
+        let steps: Vec<(&str, bool)> = attempts
+            .iter()
+            .map(|s| (*s, false))
+            .chain([(outcome, true)])
+            .collect();
+        for (name, success) in steps {
+            // Severity from the catalog: Low or Medium attempts, a High success.
+            let mut d = self.draft(ty(name), a, r);
+            d.resource_type = "RDSDBInstance";
+            d.resource.push(("rdsDbInstanceDetails", details.clone()));
+            d.resource.push(("rdsDbUserDetails", user_details.clone()));
+            d.feature_name = "RdsLoginEvents";
+            d.resource_role = "TARGET";
+            let failed = if success {
+                self.rng.gen_range(0..20)
+            } else {
+                self.rng.gen_range(50..900)
+            };
+            d.action = actions::rds_login(&x, user, failed, u64::from(success));
+            let count = if success { 1..3 } else { 20..300 };
+            let (id, last) = self.finish(d, t, count, "RDS DB instance", &db, Some(&x.ip));
+            ids.push(id);
+            t = (last + self.rng.gen_range(HOUR / 6..2 * HOUR)).min(self.org.now_ms - HOUR);
+        }
+        self.story(
+            RDS_BRUTE_FORCE,
+            n,
+            ids,
+            &[a],
+            &[r],
+            &[("dbInstance", &db_arn), ("remoteIp", &x.ip)],
+        )
+    }
+
+    /// g) An instance's credentials stolen in account A and used from account B against B's
+    /// bucket: linked across accounts through the access key.
+    fn cross_account_key(&mut self, n: usize) -> Story {
+        let (a, b) = self.two_accounts();
+        let r = self.region();
+        let acct_a = self.org.accounts[a].id.clone();
+        let acct_b = self.org.accounts[b].id.clone();
+        let inst = Instance::derive(self.rng, &acct_a, self.org.regions[r], self.org.now_ms);
+        let cred = AccessKey {
+            access_key_id: format!("ASIA{}", upper(self.rng, 16)),
+            principal_id: format!("AROA{}:{}", upper(self.rng, 17), inst.id),
+            user_name: inst.profile_name.clone(),
+            user_type: "AssumedRole",
+        };
+        let bucket = Bucket::derive(self.rng, &self.org.accounts[b].name, self.org.now_ms);
+        let x = self.addresses.draw(self.rng, |g| story_ip(g, 52));
+        let agent = pick(self.rng, STORY_AGENTS);
+        let mut t = self.start();
+        let mut ids = Vec::new();
+
+        let mut d = self.draft(
+            ty("UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS"),
+            a,
+            r,
+        );
+        d.severity = 8.0;
+        d.resource_type = "AccessKey";
+        d.resource.push(("accessKeyDetails", cred.details()));
+        d.resource.push(("instanceDetails", inst.details()));
+        d.feature_name = "CloudTrail";
+        d.resource_role = "TARGET";
+        d.action = actions::api_call(
+            "GetCallerIdentity",
+            "sts.amazonaws.com",
+            agent,
+            &x,
+            Some(&acct_b),
+        );
+        let (id, last) = self.finish(
+            d,
+            t,
+            1..6,
+            "credentials of",
+            &cred.access_key_id,
+            Some(&x.ip),
+        );
+        ids.push(id);
+        t = (last + self.rng.gen_range(HOUR / 2..3 * HOUR)).min(self.org.now_ms - 2 * HOUR);
+        for (name, api) in [
+            ("Discovery:S3/AnomalousBehavior", "ListObjects"),
+            ("Exfiltration:S3/AnomalousBehavior", "GetObject"),
+        ] {
+            let mut d = self.draft(ty(name), b, r);
+            d.resource_type = "S3Bucket";
+            d.resource.push(("accessKeyDetails", cred.details()));
+            d.resource.push((
+                "s3BucketDetails",
+                Json::Arr(vec![bucket.details(&acct_b, false)]),
+            ));
+            d.feature_name = "S3DataEvents";
+            d.resource_role = "TARGET";
+            d.action = actions::api_call(api, "s3.amazonaws.com", agent, &x, Some(&acct_a));
+            d.additional_info = anomaly_info(api, &cred.user_name);
+            let (id, last) = self.finish(d, t, 5..400, "S3 bucket", &bucket.name, Some(&x.ip));
+            ids.push(id);
+            t = (last + self.rng.gen_range(HOUR / 4..2 * HOUR)).min(self.org.now_ms - HOUR);
+        }
+        self.story(
+            CROSS_ACCOUNT_KEY,
+            n,
+            ids,
+            &[a, b],
+            &[r],
+            &[
+                ("accessKeyId", &cred.access_key_id),
+                ("bucket", &bucket.name),
+                ("remoteIp", &x.ip),
+            ],
+        )
+    }
+
+    /// h) One attacker address working through a few accounts within hours (different
+    /// credentials in each): linked only through the address.
+    fn multi_account_ip(&mut self, n: usize) -> Story {
+        let count = self.org.accounts.len().clamp(1, 3);
+        let first = self.account();
+        let accounts: Vec<usize> = (0..count)
+            .map(|i| (first + i * 7) % self.org.accounts.len())
+            .collect();
+        let r = self.region();
+        let x = self.addresses.draw(self.rng, |g| story_ip(g, 132));
+        let agent = pick(self.rng, STORY_AGENTS);
+        let mut t = self.start();
+        let mut ids = Vec::new();
+        let mut keys = Vec::new();
+        for (i, &a) in accounts.iter().enumerate() {
+            let cred = AccessKey {
+                access_key_id: format!("AKIA{}", upper(self.rng, 16)),
+                principal_id: format!("AIDA{}", upper(self.rng, 17)),
+                user_name: format!("deploy-{}", hex(self.rng, 4)),
+                user_type: "IAMUser",
+            };
+            let steps: &[(&str, &str, &str)] = if i == 0 {
+                &[
+                    (
+                        "UnauthorizedAccess:IAMUser/MaliciousIPCaller",
+                        "GetCallerIdentity",
+                        "sts.amazonaws.com",
+                    ),
+                    (
+                        "Discovery:IAMUser/AnomalousBehavior",
+                        "ListUsers",
+                        "iam.amazonaws.com",
+                    ),
+                ]
+            } else {
+                &[(
+                    "CredentialAccess:IAMUser/AnomalousBehavior",
+                    "GetSecretValue",
+                    "secretsmanager.amazonaws.com",
+                )]
+            };
+            for (name, api, service) in steps {
+                let mut d = self.draft(ty(name), a, r);
+                d.resource_type = "AccessKey";
+                d.resource.push(("accessKeyDetails", cred.details()));
+                d.feature_name = "CloudTrail";
+                d.resource_role = "TARGET";
+                d.action = actions::api_call(api, service, agent, &x, None);
+                if name.contains("AnomalousBehavior") {
+                    d.additional_info = anomaly_info(api, &cred.user_name);
+                }
+                let (id, last) = self.finish(
+                    d,
+                    t,
+                    1..4,
+                    "credentials of",
+                    &cred.access_key_id,
+                    Some(&x.ip),
+                );
+                ids.push(id);
+                // Each step starts at most 2 h after the previous one started: neighbours stay
+                // well within the medium window (6 h) whatever the previous step's duration.
+                let _ = last;
+                t = (t + self.rng.gen_range(HOUR / 6..2 * HOUR)).min(self.org.now_ms - HOUR);
+            }
+            keys.push(cred.access_key_id);
+        }
+        let mut entities: Vec<(&str, &str)> = vec![("remoteIp", &x.ip)];
+        entities.extend(keys.iter().map(|k| ("accessKeyId", k.as_str())));
+        self.story(MULTI_ACCOUNT_IP, n, ids, &accounts, &[r], &entities)
+    }
+
+    /// The attack sequence of one of the five types, its member findings planted by the caller.
+    fn sequence_story(&mut self, kind: &str, n: usize) -> Story {
+        match kind {
+            SEQUENCE_S3 => self.sequence_s3(n),
+            SEQUENCE_EKS => self.sequence_eks(n),
+            SEQUENCE_ECS => self.sequence_ecs(n),
+            SEQUENCE_EC2 => self.sequence_ec2(n),
+            _ => self.attack_sequence(n),
+        }
+    }
+
+    /// One member of a sequence: resources pushed, action set, placed at `t`; returns its
+    /// last seen.
+    #[allow(clippy::too_many_arguments)]
+    fn sequence_member(
+        &mut self,
+        name: &str,
+        a: usize,
+        r: usize,
+        seq_arn: &str,
+        t: i64,
+        setup: impl FnOnce(&mut Draft),
+        kind: &str,
+        key: &str,
+        remote: Option<&str>,
+    ) -> i64 {
+        let mut d = self.draft(ty(name), a, r);
+        setup(&mut d);
+        d.associated_sequence_arn = Some(seq_arn.to_string());
+        let (_, last) = self.finish(d, t, 1..6, kind, key, remote);
+        last
+    }
+
+    fn next_step(&mut self, last: i64) -> i64 {
+        (last + self.rng.gen_range(HOUR / 4..3 * HOUR)).min(self.org.now_ms - HOUR)
+    }
+
+    /// S3/CompromisedData: credentials list, read and delete a bucket's objects.
+    fn sequence_s3(&mut self, n: usize) -> Story {
+        let (a, r) = (self.account(), self.region());
+        let acct = self.org.accounts[a].id.clone();
+        let mut seq = self.draft(ty("AttackSequence:S3/CompromisedData"), a, r);
+        let seq_arn = seq.arn();
+        let bucket = Bucket::derive(self.rng, &self.org.accounts[a].name, self.org.now_ms);
+        let role = format!("DataPipeline-{}", hex(self.rng, 4));
+        let cred = AccessKey {
+            access_key_id: format!("ASIA{}", upper(self.rng, 16)),
+            principal_id: format!("AROA{}:{}", upper(self.rng, 17), hex(self.rng, 8)),
+            user_name: role.clone(),
+            user_type: "AssumedRole",
+        };
+        let x = self.addresses.draw(self.rng, tor_ip);
+        let agent = pick(self.rng, STORY_AGENTS);
+        let steps = [
+            ("Discovery:S3/AnomalousBehavior", "ListObjects"),
+            ("Exfiltration:S3/AnomalousBehavior", "GetObject"),
+            ("Impact:S3/AnomalousBehavior.Delete", "DeleteObjects"),
+        ];
+        let mut t = self.start();
+        for (name, api) in steps {
+            let details = cred.details();
+            let b = bucket.details(&acct, false);
+            let action = actions::api_call(api, "s3.amazonaws.com", agent, &x, None);
+            let info = anomaly_info(api, &role);
+            let last = self.sequence_member(
+                name,
+                a,
+                r,
+                &seq_arn,
+                t,
+                |d| {
+                    d.resource_type = "S3Bucket";
+                    d.resource.push(("accessKeyDetails", details));
+                    d.resource.push(("s3BucketDetails", Json::Arr(vec![b])));
+                    d.feature_name = "S3DataEvents";
+                    d.resource_role = "TARGET";
+                    d.action = action;
+                    d.additional_info = info;
+                },
+                "S3 bucket",
+                &bucket.name,
+                Some(&x.ip),
+            );
+            t = self.next_step(last);
+        }
+        seq.resource_type = "AttackSequence";
+        seq.resource.push(("accessKeyDetails", cred.details()));
+        seq.resource.push((
+            "s3BucketDetails",
+            Json::Arr(vec![bucket.details(&acct, false)]),
+        ));
+        let actor_id = hex(self.rng, 32);
+        let plan = SequencePlan {
+            kind: SEQUENCE_S3,
+            finding_type: "AttackSequence:S3/CompromisedData",
+            a,
+            r,
+            members: steps.len(),
+            raw_signals: vec![
+                ("S3_DATA_EVENTS", "DeleteObjects".to_string()),
+                ("CLOUD_TRAIL", "PutBucketLogging".to_string()),
+            ],
+            actor: actor_json(&actor_id, &acct, &role, &cred),
+            actor_id,
+            resources: vec![resource_json(
+                &format!("arn:aws:s3:::{}", bucket.name),
+                &bucket.name,
+                &acct,
+                "S3Bucket",
+                self.org.regions[r],
+            )],
+            endpoint: &x,
+            endpoint_id: hex(self.rng, 32),
+            indicators: vec![
+                ("TOR_IP", "Tor exit node", vec![x.ip.clone()]),
+                (
+                    "HIGH_RISK_API",
+                    "High risk API",
+                    vec!["DeleteObjects".into(), "PutBucketLogging".into()],
+                ),
+                (
+                    "ATTACK_TECHNIQUE",
+                    "Attack technique",
+                    vec![
+                        "Data from Cloud Storage".into(),
+                        "Data Destruction".into(),
+                        "Transfer Data to Cloud Account".into(),
+                    ],
+                ),
+                (
+                    "SENSITIVE_DATA",
+                    "Sensitive data",
+                    vec![format!("s3://{}/exports/", bucket.name)],
+                ),
+            ],
+            tactics: vec!["Discovery", "Exfiltration", "Impact"],
+            additional_types: vec!["AttackSequence:IAM/CompromisedCredentials"],
+            resource_uid: bucket.name.clone(),
+            title: format!(
+                "Potential data compromise of S3 bucket {} indicated by a sequence of actions.",
+                bucket.name
+            ),
+            description: format!(
+                "A sequence of actions indicating potential data compromise of S3 bucket {} was observed in account {acct}.",
+                bucket.name
+            ),
+            entities: vec![
+                ("bucket", bucket.name.clone()),
+                ("accessKeyId", cred.access_key_id.clone()),
+                ("remoteIp", x.ip.clone()),
+            ],
+        };
+        self.sequence(seq, plan, n)
+    }
+
+    /// EKS/CompromisedCluster: anonymous access, exec into a pod, a miner in it.
+    fn sequence_eks(&mut self, n: usize) -> Story {
+        let (a, r) = (self.account(), self.region());
+        let acct = self.org.accounts[a].id.clone();
+        let mut seq = self.draft(ty("AttackSequence:EKS/CompromisedCluster"), a, r);
+        let seq_arn = seq.arn();
+        let w = EksWorkload::derive(
+            self.rng,
+            &acct,
+            self.org.regions[r],
+            self.org.now_ms,
+            "default",
+        );
+        let z = self.addresses.draw(self.rng, |g| story_ip(g, 104));
+        let anonymous = Json::obj([
+            ("groups", Json::Arr(vec!["system:unauthenticated".into()])),
+            ("uid", "".into()),
+            ("username", "system:anonymous".into()),
+        ]);
+        let mut t = self.start();
+        let steps = [
+            "Discovery:Kubernetes/SuccessfulAnonymousAccess",
+            "Execution:Kubernetes/ExecInKubeSystemPod",
+            "CryptoCurrency:Runtime/BitcoinTool.B",
+        ];
+        for (i, name) in steps.iter().enumerate() {
+            let (cd, wd, user) = (
+                w.cluster_details(),
+                w.workload_details(&w.image),
+                anonymous.clone(),
+            );
+            let container = w.container_details(&w.image);
+            let action = if i < 2 {
+                actions::kubernetes_call(
+                    "/api/v1/namespaces/default/pods",
+                    if i == 0 { "list" } else { "create" },
+                    "curl/7.88.1",
+                    &z,
+                    200,
+                )
+            } else {
+                Json::obj([])
+            };
+            let runtime = (i == 2)
+                .then(|| actions::runtime_details(self.rng, "xmrig", "/tmp/.x/xmrig", Some(&z)));
+            let last = self.sequence_member(
+                name,
+                a,
+                r,
+                &seq_arn,
+                t,
+                |d| {
+                    d.resource_type = "EKSCluster";
+                    if i == 2 {
+                        d.resource.push(("containerDetails", container));
+                    }
+                    d.resource.push(("eksClusterDetails", cd));
+                    let mut k = vec![("kubernetesWorkloadDetails", wd)];
+                    if i < 2 {
+                        k.insert(0, ("kubernetesUserDetails", user));
+                    }
+                    d.resource.push(("kubernetesDetails", Json::Obj(k)));
+                    d.feature_name = if i < 2 {
+                        "EksAuditLogs"
+                    } else {
+                        "RuntimeMonitoring"
+                    };
+                    d.resource_role = if i < 2 { "TARGET" } else { "ACTOR" };
+                    d.action = action;
+                    d.runtime_details = runtime;
+                },
+                "EKS cluster",
+                &w.cluster,
+                (i < 2).then_some(z.ip.as_str()),
+            );
+            t = self.next_step(last);
+        }
+        seq.resource_type = "AttackSequence";
+        seq.resource
+            .push(("eksClusterDetails", w.cluster_details()));
+        let actor_id = hex(self.rng, 32);
+        let actor = Json::obj([
+            ("id", actor_id.as_str().into()),
+            (
+                "user",
+                Json::obj([
+                    ("name", "system:anonymous".into()),
+                    ("type", "KubernetesUser".into()),
+                    ("uid", "system:anonymous".into()),
+                ]),
+            ),
+        ]);
+        let plan = SequencePlan {
+            kind: SEQUENCE_EKS,
+            finding_type: "AttackSequence:EKS/CompromisedCluster",
+            a,
+            r,
+            members: steps.len(),
+            raw_signals: vec![
+                ("EKS_AUDIT_LOGS", "create pods/exec".to_string()),
+                ("RUNTIME_MONITORING", "xmrig".to_string()),
+            ],
+            actor,
+            actor_id,
+            resources: vec![resource_json(
+                &w.cluster_arn,
+                &w.cluster,
+                &acct,
+                "EKSCluster",
+                self.org.regions[r],
+            )],
+            endpoint: &z,
+            endpoint_id: hex(self.rng, 32),
+            indicators: vec![
+                ("MALICIOUS_IP", "Malicious IP", vec![z.ip.clone()]),
+                (
+                    "ATTACK_TECHNIQUE",
+                    "Attack technique",
+                    vec![
+                        "Container Administration Command".into(),
+                        "Resource Hijacking".into(),
+                    ],
+                ),
+                (
+                    "CRYPTOMINING_PROCESS",
+                    "Cryptomining process",
+                    vec!["xmrig".into()],
+                ),
+                (
+                    "MALICIOUS_PACKAGE",
+                    "Malicious package",
+                    vec![format!("{}:latest", w.image)],
+                ),
+            ],
+            tactics: vec!["Discovery", "Execution", "Impact"],
+            additional_types: vec![],
+            resource_uid: w.cluster_arn.clone(),
+            title: format!(
+                "Potential compromise of EKS cluster {} indicated by a sequence of actions.",
+                w.cluster
+            ),
+            description: format!(
+                "A sequence of actions indicating a potential compromise of EKS cluster {} was observed in account {acct}.",
+                w.cluster
+            ),
+            entities: vec![
+                ("eksCluster", w.cluster.clone()),
+                ("remoteIp", z.ip.clone()),
+            ],
+        };
+        self.sequence(seq, plan, n)
+    }
+
+    /// ECS/CompromisedCluster: a new binary, a miner and C&C traffic in one task.
+    fn sequence_ecs(&mut self, n: usize) -> Story {
+        let (a, r) = (self.account(), self.region());
+        let acct = self.org.accounts[a].id.clone();
+        let region = self.org.regions[r];
+        let mut seq = self.draft(ty("AttackSequence:ECS/CompromisedCluster"), a, r);
+        let seq_arn = seq.arn();
+        let cluster = format!("{}-svc-{}", self.org.accounts[a].name, hex(self.rng, 6));
+        let cluster_arn = format!("arn:aws:ecs:{region}:{acct}:cluster/{cluster}");
+        let image = format!(
+            "{acct}.dkr.ecr.{region}.amazonaws.com/api:{}",
+            hex(self.rng, 7)
+        );
+        let container = Json::obj([
+            ("containerRuntime", "docker".into()),
+            ("id", hex(self.rng, 64).into()),
+            ("image", image.as_str().into()),
+            ("name", "api".into()),
+        ]);
+        let task_arn = format!(
+            "arn:aws:ecs:{region}:{acct}:task/{cluster}/{}",
+            hex(self.rng, 32)
+        );
+        let ecs = Json::obj([
+            ("arn", cluster_arn.as_str().into()),
+            ("name", cluster.as_str().into()),
+            ("status", "ACTIVE".into()),
+            (
+                "taskDetails",
+                Json::obj([
+                    ("arn", task_arn.as_str().into()),
+                    ("containers", Json::Arr(vec![container.clone()])),
+                    (
+                        "definitionArn",
+                        format!("arn:aws:ecs:{region}:{acct}:task-definition/api:3").into(),
+                    ),
+                ]),
+            ),
+        ]);
+        let pool = self.addresses.draw(self.rng, |g| story_ip(g, 93));
+        let steps = [
+            ("Execution:Runtime/NewBinaryExecuted", "kworkerds"),
+            ("CryptoCurrency:Runtime/BitcoinTool.B", "kworkerds"),
+            ("Backdoor:Runtime/C&CActivity.B", "kworkerds"),
+        ];
+        let mut t = self.start();
+        for (name, process) in steps {
+            let (c, e) = (container.clone(), ecs.clone());
+            let runtime =
+                actions::runtime_details(self.rng, process, "/var/tmp/kworkerds", Some(&pool));
+            let last = self.sequence_member(
+                name,
+                a,
+                r,
+                &seq_arn,
+                t,
+                |d| {
+                    d.resource_type = "ECSCluster";
+                    d.resource.push(("containerDetails", c));
+                    d.resource.push(("ecsClusterDetails", e));
+                    d.feature_name = "RuntimeMonitoring";
+                    d.resource_role = "ACTOR";
+                    d.action = Json::obj([]);
+                    d.runtime_details = Some(runtime);
+                },
+                "ECS cluster",
+                &cluster,
+                None,
+            );
+            t = self.next_step(last);
+        }
+        seq.resource_type = "AttackSequence";
+        seq.resource.push(("ecsClusterDetails", ecs));
+        let actor_id = hex(self.rng, 32);
+        let actor = Json::obj([
+            ("id", actor_id.as_str().into()),
+            (
+                "process",
+                Json::obj([
+                    ("name", "kworkerds".into()),
+                    ("path", "/var/tmp/kworkerds".into()),
+                ]),
+            ),
+        ]);
+        let plan = SequencePlan {
+            kind: SEQUENCE_ECS,
+            finding_type: "AttackSequence:ECS/CompromisedCluster",
+            a,
+            r,
+            members: steps.len(),
+            raw_signals: vec![("RUNTIME_MONITORING", "kworkerds".to_string())],
+            actor,
+            actor_id,
+            resources: vec![resource_json(
+                &cluster_arn,
+                &cluster,
+                &acct,
+                "ECSCluster",
+                region,
+            )],
+            endpoint: &pool,
+            endpoint_id: hex(self.rng, 32),
+            indicators: vec![
+                ("MALICIOUS_IP", "Malicious IP", vec![pool.ip.clone()]),
+                (
+                    "CRYPTOMINING_IP",
+                    "Cryptomining IP",
+                    vec![pool.ip.clone()],
+                ),
+                (
+                    "MALICIOUS_FILE",
+                    "Malicious file",
+                    vec!["/var/tmp/kworkerds".into()],
+                ),
+                (
+                    "VULNERABILITY",
+                    "Vulnerability",
+                    vec!["CVE-2021-44228".into()],
+                ),
+                (
+                    "ATTACK_TECHNIQUE",
+                    "Attack technique",
+                    vec!["Resource Hijacking".into(), "Application Layer Protocol".into()],
+                ),
+            ],
+            tactics: vec!["Execution", "Command and Control", "Impact"],
+            additional_types: vec![],
+            resource_uid: cluster_arn.clone(),
+            title: format!(
+                "Potential compromise of ECS cluster {cluster} indicated by a sequence of actions."
+            ),
+            description: format!(
+                "A sequence of actions indicating a potential compromise of ECS cluster {cluster} was observed in account {acct}."
+            ),
+            entities: vec![("ecsCluster", cluster.clone()), ("remoteIp", pool.ip.clone())],
+        };
+        self.sequence(seq, plan, n)
+    }
+
+    /// EC2/CompromisedInstanceGroup: several instances of one group mining and calling C&C.
+    fn sequence_ec2(&mut self, n: usize) -> Story {
+        let (a, r) = (self.account(), self.region());
+        let acct = self.org.accounts[a].id.clone();
+        let region = self.org.regions[r];
+        let mut seq = self.draft(ty("AttackSequence:EC2/CompromisedInstanceGroup"), a, r);
+        let seq_arn = seq.arn();
+        let size = self.rng.gen_range(2..=3usize);
+        let instances: Vec<Instance> = (0..size)
+            .map(|_| Instance::derive(self.rng, &acct, region, self.org.now_ms))
+            .collect();
+        let c2 = format!(
+            "{}.{}",
+            hex(self.rng, 10),
+            pick(self.rng, &["ddns.net", "duckdns.org"])
+        );
+        let sink = self.addresses.draw(self.rng, |g| story_ip(g, 93));
+        let mut t = self.start();
+        let mut members = 0;
+        for inst in &instances {
+            for name in [
+                "CryptoCurrency:EC2/BitcoinTool.B!DNS",
+                "Backdoor:EC2/C&CActivity.B!DNS",
+            ] {
+                let details = inst.details();
+                let action = actions::dns_request(&c2);
+                let last = self.sequence_member(
+                    name,
+                    a,
+                    r,
+                    &seq_arn,
+                    t,
+                    |d| {
+                        d.resource_type = "Instance";
+                        d.resource.push(("instanceDetails", details));
+                        d.feature_name = "DnsLogs";
+                        d.resource_role = "ACTOR";
+                        d.action = action;
+                    },
+                    "EC2 instance",
+                    &inst.id,
+                    None,
+                );
+                members += 1;
+                t = (t + self.rng.gen_range(HOUR / 6..HOUR)).min(last.max(t));
+            }
+        }
+        seq.resource_type = "AttackSequence";
+        seq.resource
+            .push(("instanceDetails", instances[0].details()));
+        let actor_id = hex(self.rng, 32);
+        let actor = Json::obj([
+            ("id", actor_id.as_str().into()),
+            (
+                "process",
+                Json::obj([("name", "xmrig".into()), ("path", "/tmp/xmrig".into())]),
+            ),
+        ]);
+        let resources = instances
+            .iter()
+            .map(|i| {
+                resource_json(
+                    &format!("arn:aws:ec2:{region}:{acct}:instance/{}", i.id),
+                    &i.id,
+                    &acct,
+                    "Instance",
+                    region,
+                )
+            })
+            .collect();
+        let mut entities: Vec<(&str, String)> = instances
+            .iter()
+            .map(|i| ("instanceId", i.id.clone()))
+            .collect();
+        entities.push(("domain", c2.clone()));
+        let plan = SequencePlan {
+            kind: SEQUENCE_EC2,
+            finding_type: "AttackSequence:EC2/CompromisedInstanceGroup",
+            a,
+            r,
+            members,
+            raw_signals: vec![
+                ("DNS_LOGS", c2.clone()),
+                ("FLOW_LOGS", sink.ip.clone()),
+            ],
+            actor,
+            actor_id,
+            resources,
+            endpoint: &sink,
+            endpoint_id: hex(self.rng, 32),
+            indicators: vec![
+                ("CRYPTOMINING_DOMAIN", "Cryptomining domain", vec![c2.clone()]),
+                ("MALICIOUS_IP", "Malicious IP", vec![sink.ip.clone()]),
+                (
+                    "ATTACK_TECHNIQUE",
+                    "Attack technique",
+                    vec!["Resource Hijacking".into(), "Dynamic Resolution".into()],
+                ),
+            ],
+            tactics: vec!["Command and Control", "Impact"],
+            additional_types: vec![],
+            resource_uid: instances[0].id.clone(),
+            title: format!(
+                "Potential compromise of {size} EC2 instances indicated by a sequence of actions."
+            ),
+            description: format!(
+                "A sequence of actions indicating a potential compromise of a group of {size} EC2 instances was observed in account {acct}."
+            ),
+            entities,
+        };
+        self.sequence(seq, plan, n)
+    }
+
+    /// Completes a sequence finding from its plan and the last `plan.members` drafts.
+    fn sequence(&mut self, mut seq: Draft, plan: SequencePlan<'_>, n: usize) -> Story {
+        let start = self.drafts.len() - plan.members;
+        let member_ids: Vec<String> = self.drafts[start..].iter().map(|d| d.id.clone()).collect();
+        let mut signals: Vec<Json> = self.drafts[start..]
+            .iter()
+            .map(|m| {
+                Json::obj([
+                    ("actorIds", Json::Arr(vec![plan.actor_id.as_str().into()])),
+                    ("count", m.count.into()),
+                    ("createdAt", Json::Float(m.created_ms as f64 / 1000.0)),
+                    ("description", m.title.as_str().into()),
+                    (
+                        "endpointIds",
+                        Json::Arr(vec![plan.endpoint_id.as_str().into()]),
+                    ),
+                    ("firstSeenAt", Json::Float(m.first_seen_ms as f64 / 1000.0)),
+                    ("lastSeenAt", Json::Float(m.last_seen_ms as f64 / 1000.0)),
+                    ("name", m.finding_type.into()),
+                    (
+                        "resourceUids",
+                        Json::Arr(vec![plan.resource_uid.as_str().into()]),
+                    ),
+                    ("severity", m.severity.into()),
+                    ("type", "FINDING".into()),
+                    ("uid", m.arn().into()),
+                    ("updatedAt", Json::Float(m.updated_ms as f64 / 1000.0)),
+                ])
+            })
+            .collect();
+        let first = self.drafts[start..]
+            .iter()
+            .map(|d| d.first_seen_ms)
+            .min()
+            .unwrap_or(self.org.now_ms);
+        let last = self.drafts[start..]
+            .iter()
+            .map(|d| d.last_seen_ms)
+            .max()
+            .unwrap_or(first);
+        for (signal_type, name) in &plan.raw_signals {
+            signals.push(Json::obj([
+                ("actorIds", Json::Arr(vec![plan.actor_id.as_str().into()])),
+                ("count", 1u64.into()),
+                ("firstSeenAt", Json::Float(last as f64 / 1000.0)),
+                ("lastSeenAt", Json::Float(last as f64 / 1000.0)),
+                ("name", name.as_str().into()),
+                (
+                    "resourceUids",
+                    Json::Arr(vec![plan.resource_uid.as_str().into()]),
+                ),
+                (
+                    "signalIndicators",
+                    Json::Arr(vec![Json::obj([
+                        ("key", "ATTACK_TACTIC".into()),
+                        ("title", "Attack tactic".into()),
+                        (
+                            "values",
+                            Json::Arr(vec![plan
+                                .tactics
+                                .last()
+                                .copied()
+                                .unwrap_or("Impact")
+                                .into()]),
+                        ),
+                    ])]),
+                ),
+                ("type", (*signal_type).into()),
+                ("uid", hex(self.rng, 32).into()),
+            ]));
+        }
+        let mut indicators = vec![Json::obj([
+            ("key", "ATTACK_TACTIC".into()),
+            ("title", "Attack tactic".into()),
+            (
+                "values",
+                Json::Arr(plan.tactics.iter().map(|t| (*t).into()).collect()),
+            ),
+        ])];
+        for (key, title, values) in &plan.indicators {
+            indicators.push(Json::obj([
+                ("key", (*key).into()),
+                ("title", (*title).into()),
+                (
+                    "values",
+                    Json::Arr(values.iter().map(|v| v.as_str().into()).collect()),
+                ),
+            ]));
+        }
+        let e = plan.endpoint;
+        let mut sequence = vec![
+            ("actors", Json::Arr(vec![plan.actor.clone()])),
+            ("description", plan.description.as_str().into()),
+            (
+                "endpoints",
+                Json::Arr(vec![Json::obj([
+                    (
+                        "autonomousSystem",
+                        Json::obj([
+                            ("name", e.geo.asn_org.into()),
+                            ("number", e.geo.asn.parse::<i64>().unwrap_or(0).into()),
+                        ]),
+                    ),
+                    ("id", plan.endpoint_id.as_str().into()),
+                    ("ip", e.ip.as_str().into()),
+                    (
+                        "location",
+                        Json::obj([
+                            ("city", e.geo.city.into()),
+                            ("country", e.geo.country_name.into()),
+                            ("lat", e.geo.lat.into()),
+                            ("lon", e.geo.lon.into()),
+                        ]),
+                    ),
+                ])]),
+            ),
+            ("resources", Json::Arr(plan.resources.clone())),
+            ("sequenceIndicators", Json::Arr(indicators)),
+            ("signals", Json::Arr(signals)),
+            ("uid", hex(self.rng, 32).into()),
+        ];
+        if !plan.additional_types.is_empty() {
+            sequence.insert(
+                0,
+                (
+                    "additionalSequenceTypes",
+                    Json::Arr(plan.additional_types.iter().map(|t| (*t).into()).collect()),
+                ),
+            );
+        }
+        seq.severity = pick(self.rng, &[9.0, 9.5, 10.0]);
+        seq.feature_name = "CloudTrail";
+        seq.resource_role = "TARGET";
+        seq.action = Json::obj([]);
+        seq.detection = Some(Json::obj([("sequence", Json::Obj(sequence))]));
+        seq.count = 1;
+        seq.first_seen_ms = first;
+        seq.last_seen_ms = last;
+        seq.created_ms = (last + self.rng.gen_range(60_000..900_000)).min(self.org.now_ms);
+        seq.updated_ms = seq.created_ms;
+        seq.title = plan.title.clone();
+        seq.description = plan.description.clone();
+        debug_assert_eq!(seq.finding_type, plan.finding_type);
+        let seq_arn = seq.arn();
+        let mut ids = vec![seq.id.clone()];
+        self.drafts.push(seq);
+        ids.extend(member_ids);
+        let mut entities: Vec<(&str, &str)> = plan
+            .entities
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        entities.push(("sequenceArn", &seq_arn));
+        self.story(plan.kind, n, ids, &[plan.a], &[plan.r], &entities)
+    }
+}
+
+/// A sequence actor for a credential (IAM and S3 sequences).
+fn actor_json(id: &str, account: &str, role: &str, cred: &AccessKey) -> Json {
+    Json::obj([
+        ("id", id.into()),
+        (
+            "session",
+            Json::obj([
+                ("mfaStatus", "DISABLED".into()),
+                ("uid", cred.principal_id.as_str().into()),
+            ]),
+        ),
+        (
+            "user",
+            Json::obj([
+                ("account", Json::obj([("uid", account.into())])),
+                ("credentialUid", cred.access_key_id.as_str().into()),
+                ("name", role.into()),
+                ("type", "AssumedRole".into()),
+                ("uid", cred.principal_id.as_str().into()),
+            ]),
+        ),
+    ])
+}
+
+/// A sequence resource.
+fn resource_json(uid: &str, name: &str, account: &str, kind: &str, region: &str) -> Json {
+    Json::obj([
+        ("accountId", account.into()),
+        ("name", name.into()),
+        ("region", region.into()),
+        ("resourceType", kind.into()),
+        ("uid", uid.into()),
+    ])
+}
+
+/// Amazon Detective investigations of the principals behind the credential stories (Tor
+/// misuse, a key stolen across accounts, IAM attack sequences), in the fixture's shape:
+/// GetInvestigation fields, `Indicators` (ListIndicators objects) and `GraphArn`. Each names the
+/// story's findings (RELATED_FINDING with the finding ARN), its address (FLAGGED_IP_ADDRESS)
+/// and a Detective finding group (RELATED_FINDING_GROUP).
+pub fn investigations(drafts: &[Draft], truth: &Truth) -> Vec<serde_json::Value> {
+    use serde_json::json;
+    let by_id: BTreeMap<&str, &Draft> = drafts.iter().map(|d| (d.id.as_str(), d)).collect();
+    let mut out = Vec::new();
+    for (n, s) in truth.stories.iter().enumerate() {
+        if ![IAM_TOR, CROSS_ACCOUNT_KEY, ATTACK_SEQUENCE].contains(&s.kind.as_str()) {
+            continue;
+        }
+        let members: Vec<&Draft> = s
+            .finding_ids
+            .iter()
+            .filter_map(|id| by_id.get(id.as_str()).copied())
+            .collect();
+        let Some(principal) = members.iter().find_map(|d| {
+            d.resource
+                .iter()
+                .find(|(k, _)| *k == "accessKeyDetails")
+                .map(|(_, v)| (d, v))
+        }) else {
+            continue;
+        };
+        let (d, key) = principal;
+        let name = match key.get("userName") {
+            Some(Json::Str(s)) => s.clone(),
+            _ => continue,
+        };
+        let kind = match key.get("userType") {
+            Some(Json::Str(t)) if t == "IAMUser" => "user",
+            _ => "role",
+        };
+        let entity = format!("arn:aws:iam::{}:{kind}/{name}", d.account);
+        let first = members.iter().map(|m| m.first_seen_ms).min().unwrap_or(0);
+        let last = members
+            .iter()
+            .map(|m| m.last_seen_ms)
+            .max()
+            .unwrap_or(first);
+        let mut indicators: Vec<serde_json::Value> = members
+            .iter()
+            .filter(|m| !m.finding_type.starts_with("AttackSequence:"))
+            .map(|m| {
+                json!({"IndicatorType": "RELATED_FINDING", "IndicatorDetail": {"RelatedFindingDetail": {
+                    "Arn": m.arn(), "Type": m.finding_type}}})
+            })
+            .collect();
+        for ip in s.entities.get("remoteIp").into_iter().flatten() {
+            indicators.push(
+                json!({"IndicatorType": "FLAGGED_IP_ADDRESS", "IndicatorDetail": {
+                "FlaggedIpAddressDetail": {"IpAddress": ip, "Reason": "AWS_THREAT_INTELLIGENCE"}}}),
+            );
+        }
+        // A Detective finding-group id (Detective's own ids are UUIDs).
+        let seed = format!(
+            "{:08x}",
+            (truth.seed as u32) ^ (n as u32).wrapping_mul(0x9e37_79b9)
+        );
+        let group = format!("{seed}-0000-4000-8000-{:012x}", n as u64 * 7919 + 1);
+        indicators.push(
+            json!({"IndicatorType": "RELATED_FINDING_GROUP", "IndicatorDetail": {
+            "RelatedFindingGroupDetail": {"Id": group}}}),
+        );
+        let iso = gdlens_domain::time::format_iso;
+        out.push(json!({
+            "GraphArn": format!("arn:aws:detective:{}:{}:graph:demo", d.region, d.account),
+            "InvestigationId": format!("{:021}", 1 + n),
+            "EntityArn": entity,
+            "EntityType": if kind == "user" { "IAM_USER" } else { "IAM_ROLE" },
+            "CreatedTime": iso(last + HOUR),
+            "ScopeStartTime": iso(first - 24 * HOUR),
+            "ScopeEndTime": iso(last + HOUR),
+            "Status": "SUCCESSFUL",
+            "Severity": "HIGH",
+            "State": "ACTIVE",
+            "Indicators": indicators,
+        }));
+    }
+    out
 }

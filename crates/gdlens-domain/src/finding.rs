@@ -148,6 +148,9 @@ pub struct AttackSequence {
     pub resources: Vec<SequenceResource>,
     pub endpoints: Vec<SequenceEndpoint>,
     pub indicators: Vec<SequenceIndicator>,
+    /// `additionalSequenceTypes`: other sequence types the same activity matches.
+    #[serde(default, rename = "additionalSequenceTypes")]
+    pub additional_types: Vec<String>,
 }
 
 impl AttackSequence {
@@ -177,6 +180,14 @@ pub struct SequenceSignal {
     pub resource_uids: Vec<String>,
     pub actor_ids: Vec<String>,
     pub endpoint_ids: Vec<String>,
+    /// `createdAt` / `updatedAt` (epoch seconds on the wire).
+    #[serde(default)]
+    pub created_at: Option<EpochMillis>,
+    #[serde(default)]
+    pub updated_at: Option<EpochMillis>,
+    /// `signalIndicators`: the same open set of keys as the sequence's indicators.
+    #[serde(default, rename = "signalIndicators")]
+    pub indicators: Vec<SequenceIndicator>,
 }
 
 /// An actor of a sequence (a user / role session / process).
@@ -189,6 +200,12 @@ pub struct SequenceActor {
     pub credential_uid: Option<String>,
     pub account_id: Option<String>,
     pub session_uid: Option<String>,
+    /// `user.type` (AssumedRole, IAMUser, KubernetesUser, …; open set).
+    #[serde(default)]
+    pub user_type: Option<String>,
+    /// `process.name` for runtime actors.
+    #[serde(default)]
+    pub process_name: Option<String>,
 }
 
 /// A resource of a sequence.
@@ -210,6 +227,9 @@ pub struct SequenceEndpoint {
     pub ip: Option<String>,
     pub domain: Option<String>,
     pub country: Option<String>,
+    /// `autonomousSystem.name`.
+    #[serde(default)]
+    pub autonomous_system: Option<String>,
 }
 
 /// A sequence indicator: `key` such as `ATTACK_TACTIC`, `ATTACK_TECHNIQUE`, `HIGH_RISK_API`.

@@ -657,6 +657,9 @@ fn sequence(s: &JsonRef<'_>) -> AttackSequence {
                 resource_uids: strings_at(x, &["resourceUids"]),
                 actor_ids: strings_at(x, &["actorIds"]),
                 endpoint_ids: strings_at(x, &["endpointIds"]),
+                created_at: get(x, "createdAt").and_then(|t| time_of(t).ok()),
+                updated_at: get(x, "updatedAt").and_then(|t| time_of(t).ok()),
+                indicators: indicators(x, "signalIndicators"),
             })
             .collect(),
         actors: array_at(s, &["actors"])
@@ -671,6 +674,8 @@ fn sequence(s: &JsonRef<'_>) -> AttackSequence {
                     .first()
                     .and_then(|u| u.as_str().map(str::to_string))
                     .or_else(|| string_at(x, &["session", "uid"])),
+                user_type: string_at(x, &["user", "type"]),
+                process_name: string_at(x, &["process", "name"]),
             })
             .collect(),
         resources: array_at(s, &["resources"])
@@ -690,17 +695,24 @@ fn sequence(s: &JsonRef<'_>) -> AttackSequence {
                 ip: string_at(x, &["ip"]),
                 domain: string_at(x, &["domain"]),
                 country: string_at(x, &["location", "country"]),
+                autonomous_system: string_at(x, &["autonomousSystem", "name"]),
             })
             .collect(),
-        indicators: array_at(s, &["sequenceIndicators"])
-            .iter()
-            .map(|x| SequenceIndicator {
-                key: string_at(x, &["key"]).unwrap_or_default(),
-                values: strings_at(x, &["values"]),
-                title: string_at(x, &["title"]),
-            })
-            .collect(),
+        indicators: indicators(s, "sequenceIndicators"),
+        additional_types: strings_at(s, &["additionalSequenceTypes"]),
     }
+}
+
+/// `{key, title, values}` indicators; keys are an open set, kept as written.
+fn indicators(s: &JsonRef<'_>, field: &str) -> Vec<SequenceIndicator> {
+    array_at(s, &[field])
+        .iter()
+        .map(|x| SequenceIndicator {
+            key: string_at(x, &["key"]).unwrap_or_default(),
+            values: strings_at(x, &["values"]),
+            title: string_at(x, &["title"]),
+        })
+        .collect()
 }
 
 #[cfg(test)]

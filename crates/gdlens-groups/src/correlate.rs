@@ -48,6 +48,11 @@ pub struct CorrelationConfig {
     /// A correlated group needs members with at least this many distinct tactics: repeats of
     /// one behaviour on one resource are not a story. 0 or 1 turns the rule off.
     pub min_tactics: u32,
+    /// A component with fewer tactics still forms a group when it escalates: two findings of
+    /// different types on the same resource (a shared strong key) from the same actor (a shared
+    /// address or user agent), the later one more severe or an outcome (`…Success…`) following
+    /// an attempt (failed logins, brute force, probes). Repeats of one type never escalate.
+    pub escalation: bool,
     /// Addresses never used as keys besides the built-in public resolvers (own NAT egress…).
     pub benign_ips: Vec<String>,
 }
@@ -66,6 +71,7 @@ impl Default for CorrelationConfig {
             medium_max_resources: 6,
             medium_max_accounts: 3,
             min_tactics: 2,
+            escalation: true,
             benign_ips: Vec::new(),
         }
     }
@@ -101,6 +107,8 @@ struct Member {
     updated_at: EpochMillis,
     count: u32,
     tactics: TacticSet,
+    /// Attempt, outcome or neither (see [`Stage`]).
+    stage: Stage,
     /// Entity keys, sorted, distinct.
     keys: Box<[u32]>,
     /// Takes part in linking (not a sample, not a sequence, not claimed by one).
@@ -666,6 +674,7 @@ impl Correlator {
             updated_at: f.updated_at,
             count: u32::try_from(f.count).unwrap_or(u32::MAX),
             tactics: tactic_set_for(f),
+            stage: Stage::of(&f.finding_type),
             keys: keys.into(),
             linking: false,
             sample: f.sample,
@@ -862,7 +871,10 @@ impl Correlator {
                 let tactics: TacticSet = chunk
                     .iter()
                     .fold(0, |t, &m| t | self.members[m as usize].tactics);
-                if chunk.len() >= 2 && tactics.count_ones() >= self.config.min_tactics {
+                if chunk.len() >= 2
+                    && (tactics.count_ones() >= self.config.min_tactics
+                        || (self.config.escalation && self.escalates(&chunk)))
+                {
                     let id = group_id(&self.members[chunk[0] as usize].id);
                     new_groups.push((id, GroupSource::Correlated, chunk));
                 }
@@ -971,6 +983,63 @@ impl Correlator {
         delta
     }
 
+    /// Whether a time-sorted chunk holds an escalation (see [`CorrelationConfig::escalation`]):
+    /// members `a` then `b` of different types sharing a linking strong key and a linking medium
+    /// key, `b` more severe than `a` or an outcome after an attempt.
+    fn escalates(&self, chunk: &[u32]) -> bool {
+        let first_type = self.members[chunk[0] as usize].finding_type;
+        if chunk
+            .iter()
+            .all(|&m| self.members[m as usize].finding_type == first_type)
+        {
+            return false;
+        }
+        for (i, &x) in chunk.iter().enumerate() {
+            let a = &self.members[x as usize];
+            for &y in &chunk[i + 1..] {
+                let b = &self.members[y as usize];
+                if a.finding_type == b.finding_type {
+                    continue;
+                }
+                let rising = b.severity > a.severity
+                    || (a.stage == Stage::Attempt && b.stage == Stage::Outcome);
+                if rising && self.same_resource_and_actor(a, b) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Both share a linking strong key (the resource or credential) and a linking medium key
+    /// (the address or user agent acting on it).
+    fn same_resource_and_actor(&self, a: &Member, b: &Member) -> bool {
+        let (mut strong, mut medium) = (false, false);
+        let (mut i, mut j) = (0, 0);
+        while i < a.keys.len() && j < b.keys.len() {
+            match a.keys[i].cmp(&b.keys[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    let key = &self.keys[a.keys[i] as usize];
+                    if key.linking {
+                        match key.strength {
+                            Strength::Strong => strong = true,
+                            Strength::Medium => medium = true,
+                            Strength::Weak => {}
+                        }
+                    }
+                    if strong && medium {
+                        return true;
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        false
+    }
+
     /// By first seen, then id: the order that defines "earliest member".
     fn time_order(&self, a: u32, b: u32) -> std::cmp::Ordering {
         let (x, y) = (&self.members[a as usize], &self.members[b as usize]);
@@ -1032,6 +1101,34 @@ impl Correlator {
     }
 }
 
+/// Where a finding type stands in an escalation: trying (failed logins, brute force, probes,
+/// scans) or succeeding (`…Success…`, `…Successful…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    Attempt,
+    Outcome,
+    Other,
+}
+
+impl Stage {
+    pub(crate) fn of(finding_type: &str) -> Stage {
+        // The part after the resource kind: `RDS/MaliciousIPCaller.SuccessfulLogin` → the name.
+        let name = finding_type.rsplit('/').next().unwrap_or(finding_type);
+        if name.contains("Success") {
+            Stage::Outcome
+        } else if name.contains("FailedLogin")
+            || name.contains("BruteForce")
+            || name.contains("PortProbe")
+            || name.contains("Portscan")
+            || finding_type.starts_with("Recon:")
+        {
+            Stage::Attempt
+        } else {
+            Stage::Other
+        }
+    }
+}
+
 /// `<kind code>:<value>` into `buf`.
 fn key_string(buf: &mut String, kind: EntityKind, value: &str) {
     buf.clear();
@@ -1080,6 +1177,29 @@ mod tests {
             "abc"
         );
         assert_eq!(finding_id_of("abc"), "abc");
+    }
+
+    #[test]
+    fn stages_of_types() {
+        use Stage::*;
+        for (t, s) in [
+            (
+                "CredentialAccess:RDS/AnomalousBehavior.FailedLogin",
+                Attempt,
+            ),
+            (
+                "CredentialAccess:RDS/AnomalousBehavior.SuccessfulBruteForce",
+                Outcome,
+            ),
+            ("CredentialAccess:RDS/TorIPCaller.SuccessfulLogin", Outcome),
+            ("UnauthorizedAccess:EC2/SSHBruteForce", Attempt),
+            ("Recon:EC2/PortProbeUnprotectedPort", Attempt),
+            ("UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B", Outcome),
+            ("Discovery:S3/AnomalousBehavior", Other),
+            ("Totally:New/Type", Other),
+        ] {
+            assert_eq!(Stage::of(t), s, "{t}");
+        }
     }
 
     #[test]

@@ -295,6 +295,64 @@ pub fn group_score(
     scorer.score_row(&row).value
 }
 
+/// The queue's ranking score (0–100): the content score ([`group_score`]) weighted down, plus
+/// the evidence that the members are one actor's story rather than a busy resource:
+/// GuardDuty's own attack sequence (+40); an external actor (address, user agent) shared by
+/// several members and not capped (+15); two or more resources or credentials each shared by
+/// several members, i.e. the story moves from one to the next (+10); several accounts (+10); an
+/// outcome after attempts (+10); a kill chain of three tactics or more (+5). Every term only
+/// grows with members, so a caller who sees fewer members never sees a higher score.
+pub fn story_score(
+    content: f64,
+    source: GroupSource,
+    entities: &[GroupEntity],
+    accounts: usize,
+    chain: u8,
+    members: &[MemberView<'_>],
+) -> f64 {
+    let shared = |strength: Strength| {
+        entities
+            .iter()
+            .filter(|e| e.strength == strength && !e.capped && e.finding_ids.len() >= 2)
+            .count()
+    };
+    let mut evidence = 0.0;
+    if source == GroupSource::AttackSequence {
+        evidence += 40.0;
+    }
+    if shared(Strength::Medium) >= 1 {
+        evidence += 15.0;
+    }
+    if shared(Strength::Strong) >= 2 {
+        evidence += 10.0;
+    }
+    if accounts >= 2 {
+        evidence += 10.0;
+    }
+    if escalated(members) {
+        evidence += 10.0;
+    }
+    if chain >= 3 {
+        evidence += 5.0;
+    }
+    (content * 0.5 + evidence).clamp(0.0, 100.0)
+}
+
+/// An outcome (`…Success…`) after an attempt (failed logins, brute force, probes).
+fn escalated(members: &[MemberView<'_>]) -> bool {
+    let stage = |t: &str| crate::correlate::Stage::of(t);
+    let first_attempt = members
+        .iter()
+        .filter(|m| stage(m.finding_type) == crate::correlate::Stage::Attempt)
+        .map(|m| m.first)
+        .min();
+    first_attempt.is_some_and(|t| {
+        members
+            .iter()
+            .any(|m| stage(m.finding_type) == crate::correlate::Stage::Outcome && m.first >= t)
+    })
+}
+
 /// A short human phrase for a finding type ("SSH brute force", "credential exfiltration").
 pub fn type_phrase(finding_type: &str) -> String {
     let t = FindingType::parse(finding_type);
@@ -419,7 +477,7 @@ pub(crate) fn build_group(
     let chain = kill_chain_length(&by_time);
     let severity = group_severity(max_sev, chain);
     let tactics = tactics_in(tactic_set);
-    let score = group_score(
+    let content_score = group_score(
         severity,
         occurrences,
         members.len() as u32,
@@ -453,6 +511,15 @@ pub(crate) fn build_group(
             }),
         }
     }
+
+    let score = story_score(
+        content_score,
+        source,
+        &entities,
+        accounts.len(),
+        chain,
+        members,
+    );
 
     // Timeline: by first tactic (Other last), then first seen, then id.
     let mut order: Vec<usize> = (0..members.len()).collect();

@@ -17,7 +17,7 @@ mod group;
 
 pub use attack::{tactic_by_name, tactic_for_type, tactics_for, techniques_for, Tactic, TACTICS};
 pub use correlate::{CorrelationConfig, Correlator, GroupDelta};
-pub use detective::Investigation;
+pub use detective::{detective_finding_url, detective_group_url, Investigation};
 pub use entity::{EntityKind, Strength};
 pub use group::{
     group_score, group_severity, kill_chain_length, restrict_group, type_phrase, FindingGroup,

@@ -368,3 +368,136 @@ fn a_group_restricted_to_some_members_is_rebuilt_from_them_alone() {
         .iter()
         .all(|e| e.finding_ids.iter().all(|f| f != "ec2-exfil")));
 }
+
+/// An RDS login finding on `db` from `ip` at hour `h` (wire shape).
+fn rds_login(id: &str, ty: &str, severity: f64, db: &str, ip: &str, h: i64) -> Finding {
+    let t = |h: i64| gdlens_domain::time::format_iso(1_767_000_000_000 + h * 3_600_000);
+    let v = serde_json::json!({
+        "id": id,
+        "arn": format!("arn:aws:guardduty:us-east-1:111111111111:detector/d/finding/{id}"),
+        "type": ty,
+        "severity": severity,
+        "accountId": "111111111111",
+        "region": "us-east-1",
+        "createdAt": t(h),
+        "updatedAt": t(h),
+        "title": ty,
+        "resource": {
+            "resourceType": "RDSDBInstance",
+            "rdsDbInstanceDetails": {
+                "dbInstanceIdentifier": db,
+                "dbInstanceArn": format!("arn:aws:rds:us-east-1:111111111111:db:{db}")
+            }
+        },
+        "service": {
+            "count": 5,
+            "eventFirstSeen": t(h),
+            "eventLastSeen": t(h),
+            "action": {
+                "actionType": "RDS_LOGIN_ATTEMPT",
+                "rdsLoginAttemptAction": {"remoteIpDetails": {"ipAddressV4": ip}}
+            }
+        }
+    });
+    normalize(&v).expect("normalizes")
+}
+
+#[test]
+fn failed_logins_then_a_success_form_a_group_within_one_tactic() {
+    let findings = [
+        rds_login(
+            "rds-fail",
+            "CredentialAccess:RDS/AnomalousBehavior.FailedLogin",
+            2.0,
+            "orders",
+            "198.51.100.23",
+            0,
+        ),
+        rds_login(
+            "rds-success",
+            "CredentialAccess:RDS/AnomalousBehavior.SuccessfulBruteForce",
+            8.0,
+            "orders",
+            "198.51.100.23",
+            2,
+        ),
+    ];
+    let c = correlate(&findings);
+    let groups = c.groups();
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    assert_eq!(members(&groups[0]), set(&["rds-fail", "rds-success"]));
+    let tactics: Vec<&str> = groups[0].tactics.iter().map(|t| t.name).collect();
+    assert_eq!(tactics, ["Credential Access"]);
+
+    // The rule can be switched off.
+    let mut off = Correlator::new(CorrelationConfig {
+        escalation: false,
+        ..CorrelationConfig::default()
+    });
+    off.add(&findings);
+    assert!(off.groups().is_empty());
+}
+
+#[test]
+fn repeats_of_one_behaviour_and_unrelated_actors_do_not_escalate() {
+    // The same type twice on one database from one address: a repeat, not a story.
+    let repeats = [
+        rds_login(
+            "a",
+            "CredentialAccess:RDS/AnomalousBehavior.FailedLogin",
+            2.0,
+            "orders",
+            "198.51.100.23",
+            0,
+        ),
+        rds_login(
+            "b",
+            "CredentialAccess:RDS/AnomalousBehavior.FailedLogin",
+            3.0,
+            "orders",
+            "198.51.100.23",
+            3,
+        ),
+    ];
+    assert!(correlate(&repeats).groups().is_empty());
+    // Attempts from one address, the success from another: no shared actor.
+    let other_actor = [
+        rds_login(
+            "c",
+            "CredentialAccess:RDS/MaliciousIPCaller.FailedLogin",
+            5.0,
+            "orders",
+            "198.51.100.23",
+            0,
+        ),
+        rds_login(
+            "d",
+            "CredentialAccess:RDS/MaliciousIPCaller.SuccessfulLogin",
+            7.5,
+            "orders",
+            "203.0.113.80",
+            1,
+        ),
+    ];
+    assert!(correlate(&other_actor).groups().is_empty());
+    // A success followed by a failure, the later one less severe: no escalation.
+    let falling = [
+        rds_login(
+            "e",
+            "CredentialAccess:RDS/TorIPCaller.SuccessfulLogin",
+            7.5,
+            "orders",
+            "198.51.100.23",
+            0,
+        ),
+        rds_login(
+            "f",
+            "CredentialAccess:RDS/TorIPCaller.FailedLogin",
+            5.0,
+            "orders",
+            "198.51.100.23",
+            1,
+        ),
+    ];
+    assert!(correlate(&falling).groups().is_empty());
+}

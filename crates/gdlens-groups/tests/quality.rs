@@ -20,6 +20,12 @@ struct Figures {
     stories: usize,
     decoy_max_in_group: usize,
     noise_grouped: f64,
+    /// Stories with a group among the first ⌈1.5 S⌉ groups of the default order.
+    stories_in_queue_head: usize,
+    /// Groups holding no planted finding (generator noise).
+    noise_groups: usize,
+    /// Per story kind: (planted, recovered whole).
+    per_kind: BTreeMap<String, (usize, usize)>,
 }
 
 fn pairs(n: usize) -> u64 {
@@ -115,7 +121,48 @@ fn measure(seed: u64, findings: usize) -> Figures {
         .collect();
     let noise_grouped = noise.iter().filter(|id| c.group_of(id).is_some()).count() as f64
         / noise.len().max(1) as f64;
+    // The default order of the queue: score, highest first, ties by id (as the API lists them).
+    let mut ordered: Vec<_> = groups.iter().collect();
+    ordered.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    let head = (truth.stories.len() * 3).div_ceil(2);
+    let head_ids: BTreeSet<&str> = ordered
+        .iter()
+        .take(head)
+        .flat_map(|g| g.finding_ids.iter().map(String::as_str))
+        .collect();
+    let stories_in_queue_head = truth
+        .stories
+        .iter()
+        .filter(|s| {
+            s.finding_ids
+                .iter()
+                .any(|id| head_ids.contains(id.as_str()))
+        })
+        .count();
+    let noise_groups = groups
+        .iter()
+        .filter(|g| {
+            g.finding_ids
+                .iter()
+                .all(|id| !story_of.contains_key(id.as_str()))
+        })
+        .count();
+    let mut per_kind: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for s in &truth.stories {
+        let gs: BTreeSet<Option<String>> = s
+            .finding_ids
+            .iter()
+            .map(|id| c.group_of(id).map(|g| g.id.clone()))
+            .collect();
+        let whole = gs.len() == 1 && gs.iter().next().is_some_and(Option::is_some);
+        let e = per_kind.entry(s.kind.clone()).or_default();
+        e.0 += 1;
+        e.1 += usize::from(whole);
+    }
     Figures {
+        stories_in_queue_head,
+        noise_groups,
+        per_kind,
         findings: ids.len(),
         groups: groups.len(),
         largest,
@@ -140,11 +187,11 @@ fn measure(seed: u64, findings: usize) -> Figures {
 fn planted_stories_are_recovered_and_decoys_and_noise_stay_out() {
     let config = CorrelationConfig::default();
     let mut summary = Vec::new();
-    for seed in [7u64, 11, 23] {
+    for seed in [5u64, 17, 29, 7, 11] {
         let f = measure(seed, 20_000);
         println!("seed {seed}: {f:?}");
         summary.push(format!(
-            "seed={seed} findings={} groups={} P={:.3} R={:.3} whole={}/{} largest={} decoyMax={} noiseGrouped={:.3}",
+            "seed={seed} findings={} groups={} P={:.3} R={:.3} whole={}/{} largest={} decoyMax={} noiseGrouped={:.3} noiseGroups={} queueHead={}/{}",
             f.findings,
             f.groups,
             f.precision,
@@ -153,10 +200,21 @@ fn planted_stories_are_recovered_and_decoys_and_noise_stay_out() {
             f.stories,
             f.largest,
             f.decoy_max_in_group,
-            f.noise_grouped
+            f.noise_grouped,
+            f.noise_groups,
+            f.stories_in_queue_head,
+            f.stories
         ));
-        assert!(f.precision >= 0.95, "seed {seed}: precision {f:?}");
-        assert!(f.recall >= 0.95, "seed {seed}: recall {f:?}");
+        assert!(f.precision >= 0.98, "seed {seed}: precision {f:?}");
+        assert!(f.recall >= 0.98, "seed {seed}: recall {f:?}");
+        // The queue: with S stories, >= 90 % of them have a group among the first ⌈1.5 S⌉
+        // groups of the default order (the background stays as noisy as it is).
+        assert!(
+            f.stories_in_queue_head * 10 >= f.stories * 9,
+            "seed {seed}: queue head {f:?}"
+        );
+        // Every kind of story is planted and recovered (the new ones included).
+        assert_eq!(f.per_kind.len(), gdlens_demo::STORY_KINDS.len(), "{f:?}");
         assert!(f.largest <= config.max_group_size, "seed {seed}: {f:?}");
         // A decoy's findings never end up linked together through the decoy.
         assert!(f.decoy_max_in_group <= 3, "seed {seed}: decoy linked {f:?}");

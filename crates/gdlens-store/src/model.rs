@@ -213,4 +213,10 @@ pub struct Investigation {
     pub scope_end: Option<EpochMillis>,
     /// Indicators as JSON text.
     pub indicators_json: String,
+    /// GuardDuty finding ids named by RELATED_FINDING indicators.
+    #[serde(default)]
+    pub related_finding_ids: Vec<String>,
+    /// Detective finding-group ids named by RELATED_FINDING_GROUP indicators.
+    #[serde(default)]
+    pub related_finding_group_ids: Vec<String>,
 }

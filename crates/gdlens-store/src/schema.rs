@@ -9,6 +9,8 @@ pub(crate) fn migrations() -> Migrations<'static> {
         M::up(V1).comment("findings, versions, triage, tickets, audit, sync, detective, state"),
         M::up(V2).comment("integer finding keys; raw JSON with a codec (compressed)"),
         M::up(V3).comment("zstd dictionaries trained on the store's own findings"),
+        M::up(V4)
+            .comment("detective: related finding ids and finding-group ids of each investigation"),
     ])
 }
 
@@ -186,6 +188,14 @@ CREATE TABLE codec_dictionaries (
     created_at  INTEGER NOT NULL,
     bytes       BLOB    NOT NULL
 );
+"#;
+
+/// V4: what links an investigation to findings, kept apart from the raw indicators: the GuardDuty
+/// finding ids its RELATED_FINDING indicators name (from `RelatedFindingDetail.Arn`) and the
+/// Detective finding-group ids of RELATED_FINDING_GROUP indicators, each a JSON array of strings.
+const V4: &str = r#"
+ALTER TABLE investigations ADD COLUMN related_finding_ids TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE investigations ADD COLUMN related_finding_group_ids TEXT NOT NULL DEFAULT '[]';
 "#;
 
 #[cfg(test)]

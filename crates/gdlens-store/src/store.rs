@@ -1013,8 +1013,9 @@ impl Store {
             tx.execute("DELETE FROM investigations", [])?;
             let mut stmt = tx.prepare_cached(
                 "INSERT OR REPLACE INTO investigations (graph_arn, investigation_id, entity_arn, entity_type, status,
-                    severity, state, created_at, scope_start, scope_end, indicators_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    severity, state, created_at, scope_start, scope_end, indicators_json,
+                    related_finding_ids, related_finding_group_ids)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
             for i in list {
                 stmt.execute(params![
@@ -1028,7 +1029,9 @@ impl Store {
                     i.created_at,
                     i.scope_start,
                     i.scope_end,
-                    i.indicators_json
+                    i.indicators_json,
+                    string_list(&i.related_finding_ids),
+                    string_list(&i.related_finding_group_ids)
                 ])?;
             }
             bump_generation(tx)?;
@@ -1041,7 +1044,8 @@ impl Store {
         self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT graph_arn, investigation_id, entity_arn, entity_type, status, severity, state, created_at,
-                        scope_start, scope_end, indicators_json
+                        scope_start, scope_end, indicators_json, related_finding_ids,
+                        related_finding_group_ids
                  FROM investigations ORDER BY created_at DESC, investigation_id",
             )?;
             let rows = stmt.query_map([], |r| {
@@ -1057,6 +1061,8 @@ impl Store {
                     scope_start: r.get(8)?,
                     scope_end: r.get(9)?,
                     indicators_json: r.get(10)?,
+                    related_finding_ids: parse_string_list(&r.get::<_, String>(11)?),
+                    related_finding_group_ids: parse_string_list(&r.get::<_, String>(12)?),
                 })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -1183,3 +1189,14 @@ const _: fn() = || {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Store>();
 };
+
+/// A list of strings as stored (a JSON array).
+fn string_list(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// The stored JSON array back; anything unreadable is an empty list (the ids are a cache of
+/// what the raw indicators say).
+fn parse_string_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}

@@ -366,6 +366,8 @@ fn local_state_survives_reopen() {
             scope_start: Some(0),
             scope_end: None,
             indicators_json: "[]".into(),
+            related_finding_ids: vec!["f1".into(), "f2".into()],
+            related_finding_group_ids: vec!["g-1".into()],
         };
         store
             .replace_investigations(&[
@@ -391,7 +393,11 @@ fn local_state_survives_reopen() {
     assert_eq!(sync[0].detector_id, None);
     assert_eq!(sync[1].findings_synced, 42);
     assert_eq!(sync[1].data_age_ms(25), Some(20));
-    assert_eq!(store.investigations().unwrap().len(), 2);
+    let investigations = store.investigations().unwrap();
+    assert_eq!(investigations.len(), 2);
+    // The links to findings and Detective finding groups survive a reopen.
+    assert_eq!(investigations[0].related_finding_ids, ["f1", "f2"]);
+    assert_eq!(investigations[0].related_finding_group_ids, ["g-1"]);
     store.replace_investigations(&[]).unwrap();
     assert!(store.investigations().unwrap().is_empty());
     let journal: String = rusqlite::Connection::open(dir.path().join("gdlens.db"))

@@ -65,6 +65,14 @@ impl FindingStore for StoreAdapter {
             .map_err(err)?
             .into_iter()
             .map(|i| InvestigationRecord {
+                region: i
+                    .graph_arn
+                    .split(':')
+                    .nth(3)
+                    .unwrap_or_default()
+                    .to_string(),
+                related_finding_ids: i.related_finding_ids,
+                related_finding_group_ids: i.related_finding_group_ids,
                 id: i.investigation_id,
                 entity_arn: i.entity_arn,
                 status: i.status,

@@ -7,9 +7,12 @@ use chrono::{DateTime, Utc};
 use gdlens_domain::SeverityLabel;
 use gdlens_groups::{FindingGroup, GroupSource};
 
-use super::inputs::SeverityLabelGql;
+use gdlens_domain::TriageStatus;
+
+use super::inputs::{SeverityLabelGql, TriageStatusGql};
 use super::state;
 use super::types::{dt, FindingGql, PageInfo, TacticGql};
+use crate::ports::InvestigationRecord;
 use crate::snapshot::Snapshot;
 
 /// A finding group as the caller may see it: every field was computed over the caller's visible
@@ -23,6 +26,18 @@ pub struct VisibleGroup {
 }
 
 impl VisibleGroup {
+    /// The group's triage state over its visible members: the least advanced one (a group with
+    /// one NEW member is NEW: something in it still needs a look); when every member is closed
+    /// (resolved, suppressed, false positive), their common status, else RESOLVED.
+    pub fn group_triage_status(&self) -> TriageStatus {
+        group_triage(&self.snapshot, &self.group)
+    }
+
+    /// The latest `updatedAt` of the visible members: when the group last changed.
+    pub fn changed_at(&self) -> gdlens_domain::time::EpochMillis {
+        group_changed_at(&self.snapshot, &self.group)
+    }
+
     /// Wraps a group already restricted to the caller's scope.
     pub fn new(snapshot: &Arc<Snapshot>, group: Arc<FindingGroup>) -> Self {
         VisibleGroup {
@@ -30,6 +45,44 @@ impl VisibleGroup {
             snapshot: snapshot.clone(),
         }
     }
+}
+
+/// See [`VisibleGroup::group_triage_status`].
+pub(crate) fn group_triage(snapshot: &Snapshot, group: &FindingGroup) -> TriageStatus {
+    let states: Vec<TriageStatus> = group
+        .finding_ids
+        .iter()
+        .filter_map(|id| snapshot.index.row_id(id))
+        .map(|row| snapshot.index.triage(row))
+        .collect();
+    for open in [
+        TriageStatus::New,
+        TriageStatus::Acknowledged,
+        TriageStatus::InProgress,
+    ] {
+        if states.contains(&open) {
+            return open;
+        }
+    }
+    match states.first() {
+        Some(&first) if states.iter().all(|&s| s == first) => first,
+        Some(_) => TriageStatus::Resolved,
+        None => TriageStatus::New,
+    }
+}
+
+/// See [`VisibleGroup::changed_at`].
+pub(crate) fn group_changed_at(
+    snapshot: &Snapshot,
+    group: &FindingGroup,
+) -> gdlens_domain::time::EpochMillis {
+    group
+        .finding_ids
+        .iter()
+        .filter_map(|id| snapshot.index.row_id(id))
+        .map(|row| snapshot.index.updated_at(row))
+        .max()
+        .unwrap_or(group.last_seen)
 }
 
 /// An entity involved in a group.
@@ -112,8 +165,18 @@ impl VisibleGroup {
     async fn last_seen(&self) -> DateTime<Utc> {
         dt(self.group.last_seen)
     }
+    /// Accounts of the visible members, sorted.
     async fn accounts(&self) -> &[String] {
         &self.group.accounts
+    }
+    /// Triage state of the group: the least advanced state of its visible members (NEW while
+    /// any member is NEW). `setTriage(groupId:)` changes every visible member at once.
+    async fn triage_status(&self) -> TriageStatusGql {
+        self.group_triage_status().into()
+    }
+    /// When the group last changed: the latest `updatedAt` of its visible members.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        dt(self.changed_at())
     }
     async fn regions(&self) -> &[String] {
         &self.group.regions
@@ -195,6 +258,31 @@ impl VisibleGroup {
         }
         GroupGraph { nodes, edges }
     }
+    /// The GuardDuty attack sequence behind an `attack_sequence` group (its signals, actors,
+    /// resources, endpoints and indicators); None for correlated groups or when the sequence
+    /// finding is not visible to the caller.
+    async fn attack_sequence(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::sequence::AttackSequenceGql>> {
+        if self.group.source != GroupSource::AttackSequence {
+            return Ok(None);
+        }
+        let Some(m) = self
+            .group
+            .members
+            .iter()
+            .find(|m| m.finding_type.starts_with("AttackSequence:"))
+        else {
+            return Ok(None);
+        };
+        let Some(row) = self.snapshot.index.row_id(&m.id) else {
+            return Ok(None);
+        };
+        FindingGql::new(&self.snapshot, row, None, None)
+            .sequence_of(ctx)
+            .await
+    }
     /// `correlation` or `attack_sequence`.
     async fn source(&self) -> &str {
         match self.group.source {
@@ -210,7 +298,9 @@ impl VisibleGroup {
     async fn children(&self) -> Vec<ID> {
         self.group.children.iter().cloned().map(ID).collect()
     }
-    /// Amazon Detective investigations on entities or findings of this group (in the caller's scope).
+    /// Amazon Detective investigations that concern this group (in the caller's scope): they
+    /// name one of its findings (RELATED_FINDING), investigate one of its principals, or flag
+    /// one of its addresses or user agents.
     async fn investigations(
         &self,
         ctx: &Context<'_>,
@@ -221,40 +311,77 @@ impl VisibleGroup {
         Ok(all
             .into_iter()
             .filter(|i| arn_account(&i.entity_arn).is_none_or(|a| scope.allows(a)))
-            .filter(|i| {
-                let finding_ids: Vec<String> =
-                    serde_json::from_str::<serde_json::Value>(&i.indicators_json)
-                        .ok()
-                        .map(|v| finding_ids_in(&v))
-                        .unwrap_or_default();
-                concerns(&self.group, &i.entity_arn, &finding_ids)
-            })
-            .map(|i| InvestigationGql {
-                id: ID(i.id),
-                entity_arn: i.entity_arn,
-                status: i.status,
-                severity: i.severity,
-                state: i.state,
-                created_at: dt(i.created_at),
-                indicators: async_graphql::Json(
-                    serde_json::from_str(&i.indicators_json).unwrap_or(serde_json::Value::Null),
-                ),
+            .filter_map(|i| {
+                let link = investigation_link(&i);
+                link.concerns(&self.group).then(|| InvestigationGql {
+                    // Only the group's own (visible) findings: ids elsewhere may be out of scope.
+                    related_finding_ids: link
+                        .finding_ids
+                        .iter()
+                        .filter(|f| self.group.finding_ids.contains(f))
+                        .cloned()
+                        .map(ID)
+                        .collect(),
+                    detective_finding_groups: link
+                        .finding_group_ids
+                        .iter()
+                        .map(|g| DetectiveFindingGroupGql {
+                            id: ID(g.clone()),
+                            console_url: gdlens_groups::detective_group_url(&i.region, g),
+                        })
+                        .collect(),
+                    id: ID(i.id),
+                    entity_arn: i.entity_arn,
+                    status: i.status,
+                    severity: i.severity,
+                    state: i.state,
+                    created_at: dt(i.created_at),
+                    indicators: async_graphql::Json(visible_indicators(
+                        serde_json::from_str(&i.indicators_json).unwrap_or(serde_json::Value::Null),
+                        scope,
+                    )),
+                })
             })
             .collect())
     }
 }
 
-/// Whether an investigation of `entity_arn` naming `finding_ids` concerns the (visible) group:
-/// it names a member, or its entity is one of the group's entities.
-fn concerns(group: &FindingGroup, entity_arn: &str, finding_ids: &[String]) -> bool {
-    if finding_ids.iter().any(|f| group.finding_ids.contains(f)) {
-        return true;
+/// What links a stored investigation to groups: the finding ids the sync kept (from
+/// `RelatedFindingDetail.Arn`) plus what its raw indicators name (addresses, user agents,
+/// finding-group ids; finding ids too, for investigations stored before the ids were kept).
+fn investigation_link(i: &InvestigationRecord) -> gdlens_groups::Investigation {
+    let indicators: serde_json::Value =
+        serde_json::from_str(&i.indicators_json).unwrap_or(serde_json::Value::Null);
+    let mut link = gdlens_groups::Investigation::from_indicators(&i.id, &i.entity_arn, &indicators);
+    for f in &i.related_finding_ids {
+        if !link.finding_ids.contains(f) {
+            link.finding_ids.push(f.clone());
+        }
     }
-    let wanted = gdlens_groups::detective::entities_of_arn(entity_arn);
-    group
-        .entities
-        .iter()
-        .any(|e| wanted.iter().any(|(k, v)| *k == e.kind && *v == e.value))
+    for g in &i.related_finding_group_ids {
+        if !link.finding_group_ids.contains(g) {
+            link.finding_group_ids.push(g.clone());
+        }
+    }
+    link
+}
+
+/// The indicators a caller may see: a RELATED_FINDING indicator naming a finding of an account
+/// outside the caller's scope is left out (its ARN names that account and the finding).
+fn visible_indicators(v: serde_json::Value, scope: &gdlens_domain::Scope) -> serde_json::Value {
+    match v {
+        serde_json::Value::Array(list) => serde_json::Value::Array(
+            list.into_iter()
+                .filter(|ind| {
+                    ind.pointer("/IndicatorDetail/RelatedFindingDetail/Arn")
+                        .and_then(serde_json::Value::as_str)
+                        .and_then(arn_account)
+                        .is_none_or(|a| scope.allows(a))
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// The account of an ARN (`arn:aws:iam::111111111111:role/x`).
@@ -262,28 +389,15 @@ fn arn_account(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
-/// Finding ids named anywhere in Detective indicators (`findingId`/`id` keys of finding-shaped objects).
-fn finding_ids_in(v: &serde_json::Value) -> Vec<String> {
-    let mut out = Vec::new();
-    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
-        match v {
-            serde_json::Value::Object(m) => {
-                for (k, x) in m {
-                    if (k.eq_ignore_ascii_case("findingId") || k.eq_ignore_ascii_case("FindingId"))
-                        && x.is_string()
-                    {
-                        out.push(x.as_str().unwrap_or_default().to_string());
-                    } else {
-                        walk(x, out);
-                    }
-                }
-            }
-            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
-            _ => {}
-        }
-    }
-    walk(v, &mut out);
-    out
+/// A Detective finding group an investigation names. Detective has no API for finding groups:
+/// this is its id and the console page that shows it.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "DetectiveFindingGroup")]
+pub struct DetectiveFindingGroupGql {
+    /// Detective's finding-group id.
+    pub id: ID,
+    /// The Amazon Detective console page of the group (region of the behavior graph).
+    pub console_url: String,
 }
 
 /// An Amazon Detective investigation.
@@ -304,6 +418,10 @@ pub struct InvestigationGql {
     pub created_at: DateTime<Utc>,
     /// Indicators as returned by ListIndicators.
     pub indicators: async_graphql::Json<serde_json::Value>,
+    /// This group's findings that the investigation names (RELATED_FINDING indicators).
+    pub related_finding_ids: Vec<ID>,
+    /// Detective finding groups the investigation names, with their console pages.
+    pub detective_finding_groups: Vec<DetectiveFindingGroupGql>,
 }
 
 /// An edge of the finding-groups connection.

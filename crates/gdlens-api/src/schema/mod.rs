@@ -4,6 +4,7 @@ mod groups;
 mod inputs;
 mod loaders;
 mod mutation;
+mod sequence;
 mod summary;
 mod types;
 
@@ -400,12 +401,17 @@ impl Query {
         })
     }
 
-    /// Finding groups with at least one visible member matching `filter`, highest score first.
+    /// Finding groups with at least one visible member matching `filter`, highest score first
+    /// (the score ranks real attack stories before busy resources; see docs/finding-groups.md).
+    /// `triage` keeps groups in these group-level triage states (see `FindingGroup.triageStatus`);
+    /// `changedSince` keeps groups with a member new or updated at or after that time.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn finding_groups(
         &self,
         ctx: &Context<'_>,
         filter: Option<FindingFilterInput>,
+        triage: Option<Vec<inputs::TriageStatusGql>>,
+        changed_since: Option<chrono::DateTime<chrono::Utc>>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<FindingGroupConnection> {
@@ -439,6 +445,25 @@ impl Query {
                 .await
             })
             .await?;
+        // Group-level filters over the (cached) visible list: the order is unchanged.
+        let list: Arc<Vec<Arc<FindingGroup>>> = if triage.is_none() && changed_since.is_none() {
+            list
+        } else {
+            let states: Option<Vec<gdlens_domain::TriageStatus>> =
+                triage.map(|t| t.into_iter().map(Into::into).collect());
+            let since = changed_since.map(|t| t.timestamp_millis());
+            Arc::new(
+                list.iter()
+                    .filter(|g| {
+                        states
+                            .as_ref()
+                            .is_none_or(|s| s.contains(&groups::group_triage(&snap, g)))
+                            && since.is_none_or(|t| groups::group_changed_at(&snap, g) >= t)
+                    })
+                    .cloned()
+                    .collect(),
+            )
+        };
         let start = match &after {
             None => 0,
             Some((k, id)) => list

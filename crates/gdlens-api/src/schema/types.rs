@@ -254,6 +254,19 @@ impl FindingGql {
     }
 }
 
+impl FindingGql {
+    /// The finding's attack sequence, if it is an attack-sequence finding.
+    pub(crate) async fn sequence_of(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::sequence::AttackSequenceGql>> {
+        if !self.snapshot.index.is_attack_sequence(self.row) {
+            return Ok(None);
+        }
+        Ok(self.detail(ctx).await?.sequence.as_ref().map(Into::into))
+    }
+}
+
 fn load_err(e: Arc<ApiError>) -> async_graphql::Error {
     (*e).clone().into()
 }
@@ -298,6 +311,13 @@ impl FindingGql {
     }
     async fn description(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         Ok(self.detail(ctx).await?.description.clone())
+    }
+    /// `service.detection.sequence` of an attack-sequence finding (None for other findings).
+    async fn attack_sequence(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::sequence::AttackSequenceGql>> {
+        self.sequence_of(ctx).await
     }
     async fn created_at(&self) -> DateTime<Utc> {
         dt(self.snapshot.index.created_at(self.row))

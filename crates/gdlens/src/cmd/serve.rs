@@ -214,6 +214,11 @@ async fn import_demo(
         Generator::new(opts).map_err(|e| anyhow::anyhow!("demo options: {e} ({})", e.code()))?;
     let started = std::time::Instant::now();
     add_demo_accounts(state, opts);
+    let investigations: Vec<gdlens_store::Investigation> = generator
+        .investigations()
+        .iter()
+        .map(demo_investigation)
+        .collect();
     const BATCH: usize = 2_000;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<IngestRecord>>>(2);
     std::thread::Builder::new()
@@ -256,6 +261,8 @@ async fn import_demo(
         offered += report.offered;
         changed += report.changed;
     }
+    // Detective investigations of the planted credential stories, stored as a sync stores them.
+    store.replace_investigations(&investigations)?;
     store.put_state(
         DEMO_STATE_KEY,
         &serde_json::json!({
@@ -275,4 +282,40 @@ async fn import_demo(
         "demo data generated and imported"
     );
     Ok(())
+}
+
+/// A demo Detective investigation (fixture shape) as the store keeps it: the related finding
+/// ids and Detective finding-group ids read from its indicators, like a sync.
+fn demo_investigation(v: &serde_json::Value) -> gdlens_store::Investigation {
+    let text = |k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let time = |k: &str| gdlens_domain::time::parse_iso(&text(k));
+    let indicators = v
+        .get("Indicators")
+        .cloned()
+        .unwrap_or(serde_json::Value::Array(Vec::new()));
+    let link = gdlens_groups::Investigation::from_indicators(
+        &text("InvestigationId"),
+        &text("EntityArn"),
+        &indicators,
+    );
+    gdlens_store::Investigation {
+        graph_arn: text("GraphArn"),
+        investigation_id: text("InvestigationId"),
+        entity_arn: text("EntityArn"),
+        entity_type: text("EntityType"),
+        status: text("Status"),
+        severity: text("Severity"),
+        state: text("State"),
+        created_at: time("CreatedTime").unwrap_or(0),
+        scope_start: time("ScopeStartTime"),
+        scope_end: time("ScopeEndTime"),
+        indicators_json: indicators.to_string(),
+        related_finding_ids: link.finding_ids,
+        related_finding_group_ids: link.finding_group_ids,
+    }
 }
