@@ -46,6 +46,11 @@ pub struct Cells {
     pub(crate) title: Vec<u32>,
     /// By row: its cell.
     pub(crate) cell_of_row: Vec<u32>,
+    /// The distinct cells holding each resource code:
+    /// `resource_cell[resource_cell_start[r]..resource_cell_start[r + 1]]`, ascending. The top
+    /// resources' details read these few cells instead of every matched row.
+    pub(crate) resource_cell_start: Vec<u32>,
+    pub(crate) resource_cell: Vec<u32>,
 }
 
 /// What a filter says about the rows of one cell (every condition but time).
@@ -130,6 +135,8 @@ impl Cells {
             |column: &[u32]| -> Vec<u32> { row.iter().map(|&r| column[r as usize]).collect() };
         let last_seen = entry(&index.last_seen);
         let resource = entry_u32(&index.resource);
+        let (resource_cell_start, resource_cell) =
+            cells_by_resource(&start, &resource, index.resources.len());
         let max_last_seen = (0..cells)
             .map(|c| {
                 last_seen[start[c] as usize..start[c + 1] as usize]
@@ -167,6 +174,8 @@ impl Cells {
             title: entry_u32(&index.title),
             row,
             cell_of_row: cell_of,
+            resource_cell_start,
+            resource_cell,
         }
     }
 
@@ -219,12 +228,51 @@ impl Cells {
         s + lo..s + hi
     }
 
+    /// The distinct cells holding resource code `r`, ascending.
+    #[inline]
+    pub(crate) fn cells_of_resource(&self, r: u32) -> &[u32] {
+        let r = r as usize;
+        let (s, e) = (self.resource_cell_start[r], self.resource_cell_start[r + 1]);
+        &self.resource_cell[s as usize..e as usize]
+    }
+
     /// Splits the cells into two ranges holding about half of the entries each.
     pub(crate) fn halves(&self) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
         let half = self.row.len() as u32 / 2;
         let mid = self.start.partition_point(|&s| s < half).min(self.len());
         (0..mid, mid..self.len())
     }
+}
+
+/// The distinct cells of each resource code, as offsets and cells (CSR), from the cells'
+/// entry ranges (`start`) and the entries' resource codes.
+fn cells_by_resource(start: &[u32], resource: &[u32], resources: usize) -> (Vec<u32>, Vec<u32>) {
+    // Each cell's distinct resources, then a counting sort of the (resource, cell) pairs.
+    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(resource.len());
+    let mut seen: Vec<u32> = Vec::new();
+    for c in 0..start.len().saturating_sub(1) {
+        seen.clear();
+        seen.extend_from_slice(&resource[start[c] as usize..start[c + 1] as usize]);
+        seen.sort_unstable();
+        seen.dedup();
+        pairs.extend(seen.iter().map(|&r| (r, c as u32)));
+    }
+    let mut offsets = vec![0u32; resources + 1];
+    for &(r, _) in &pairs {
+        offsets[r as usize + 1] += 1;
+    }
+    for r in 0..resources {
+        offsets[r + 1] += offsets[r];
+    }
+    let mut next = offsets.clone();
+    let mut cells = vec![0u32; pairs.len()];
+    // Pairs come cell by cell ascending, so each resource's cells end up ascending.
+    for (r, c) in pairs {
+        let at = &mut next[r as usize];
+        cells[*at as usize] = c;
+        *at += 1;
+    }
+    (offsets, cells)
 }
 
 impl RowPredicate {

@@ -633,7 +633,12 @@ impl FindingIndex {
         } else if let Some(cells) = cells {
             // A cell scan is a few milliseconds at 1M rows: under concurrent requests a second
             // thread per summary costs more than it saves, so only very large indexes split it.
-            if self.len() < options.parallel_min_rows.max(2).saturating_mul(CELL_SCAN_SPLIT) {
+            if self.len()
+                < options
+                    .parallel_min_rows
+                    .max(2)
+                    .saturating_mul(CELL_SCAN_SPLIT)
+            {
                 self.scan_cells(cells, &p, &window, 0..cells.len())
             } else {
                 let (lower, upper) = cells.halves();
@@ -759,6 +764,28 @@ impl FindingIndex {
                                 self.finding_type[row],
                                 self.severity[row],
                             );
+                        }
+                    }
+                })
+            }
+            // Without a time range a matched cell matched whole: each top resource's details
+            // come from its few distinct cells, not from every matched row.
+            (Matched::Entries(entries), Some(cells)) if !p.has_time_range() => {
+                let mut hit = vec![0u64; cells.len().div_ceil(64)];
+                for (c, _) in entries {
+                    hit[*c as usize / 64] |= 1 << (c % 64);
+                }
+                self.top_resources(&resource_counts, options.limit, |slot_of, record| {
+                    for (r, &slot) in slot_of.iter().enumerate().filter(|(_, &s)| s != 0) {
+                        for &c in cells.cells_of_resource(r as u32) {
+                            if hit[c as usize / 64] & (1 << (c % 64)) != 0 {
+                                let c = c as usize;
+                                record(
+                                    usize::from(slot - 1),
+                                    cells.finding_type[c],
+                                    cells.severity[c],
+                                );
+                            }
                         }
                     }
                 })
