@@ -86,6 +86,21 @@ impl Grants {
     }
 }
 
+/// The `sub` claim (required, non-empty) and the `email` claim (optional) of verified claims.
+pub(crate) fn subject_and_email(
+    claims: &Map<String, Value>,
+) -> Result<(String, Option<String>), AuthError> {
+    let text = |name: &str| {
+        claims
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let sub = text("sub").ok_or(AuthError::Invalid("no `sub` claim"))?;
+    Ok((sub, text("email")))
+}
+
 /// The groups at `claim` (a dotted path walks nested objects): a list of strings or one string.
 pub(crate) fn groups_at(claims: &Map<String, Value>, claim: &str) -> Vec<String> {
     let mut parts = claim.split('.');
@@ -387,17 +402,7 @@ impl OidcVerifier {
     /// Validates `token` and maps its groups to a caller.
     pub(crate) async fn authenticate(&self, token: &str) -> Result<Caller, AuthError> {
         let claims = self.validate(token).await?;
-        let sub = claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or(AuthError::Invalid("no `sub` claim"))?
-            .to_string();
-        let email = claims
-            .get("email")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
+        let (sub, email) = subject_and_email(&claims)?;
         let name = email
             .clone()
             .or_else(|| {

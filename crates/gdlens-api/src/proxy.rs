@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::{AuthError, AuthMethod, Caller, Identity};
 use crate::config::{IpNet, ProxyConfig};
-use crate::oidc::{groups_at, Grants};
+use crate::oidc::{groups_at, subject_and_email, Grants};
 
 /// The ALB's signed identity header.
 pub(crate) const ALB_HEADER: &str = "x-amzn-oidc-data";
@@ -169,17 +169,7 @@ impl TrustedProxy {
                     .as_ref()
                     .ok_or(AuthError::Invalid("the ALB public key is not loaded"))?;
                 let claims = verify_alb(&token, key, arn.as_deref(), now_seconds())?;
-                let subject = claims
-                    .get("sub")
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty())
-                    .ok_or(AuthError::Invalid("no `sub` claim"))?
-                    .to_string();
-                let email = claims
-                    .get("email")
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string);
+                let (subject, email) = subject_and_email(&claims)?;
                 let groups = groups_at(&claims, groups_claim);
                 let name = email.clone().unwrap_or_else(|| subject.clone());
                 let identity = Identity { subject, email };
