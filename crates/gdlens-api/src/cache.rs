@@ -232,8 +232,9 @@ pub struct Caches {
     pub responses: NamedCache<ResponseKey, bytes::Bytes>,
     /// Per-scope views (visible groups, scoped features and scores).
     pub views: NamedCache<ViewKey, Arc<ScopeView>>,
-    /// Type and title codes a `search` needle hits, by generation and needle (not by scope: the
-    /// hits name dictionary codes, and every query still applies its own scope).
+    /// Type and title codes a `search` needle hits, by needle, scope and generation. The hits
+    /// name dictionary codes (every query applies its own scope on top); the scope is in the key
+    /// all the same, so one tenant's searches never make another's faster.
     pub search_hits: NamedCache<SearchKey, Arc<gdlens_index::SearchHits>>,
 }
 
@@ -242,6 +243,8 @@ pub struct Caches {
 pub struct SearchKey {
     /// The needle, normalized (trimmed, lower-cased).
     pub needle: String,
+    /// The caller's scope.
+    pub scope: ScopeKey,
     /// Data generation.
     pub generation: u64,
 }

@@ -160,6 +160,7 @@ pub(crate) fn compile<'a>(
 pub(crate) async fn search_hits(
     st: &AppState,
     snapshot: &Arc<Snapshot>,
+    caller: &Caller,
     filter: &FindingFilter,
     budget: Arc<RequestBudget>,
 ) -> ApiResult<Option<Arc<SearchHits>>> {
@@ -173,6 +174,7 @@ pub(crate) async fn search_hits(
     };
     let key = SearchKey {
         needle: needle.clone(),
+        scope: caller.scope_key,
         generation: snapshot.generation,
     };
     let snap = snapshot.clone();
@@ -258,7 +260,7 @@ impl Query {
         let (snap2, view2, w2, scope) =
             (snap.clone(), view.clone(), weights.clone(), c.scope.clone());
         let budget = budget(ctx);
-        let hits = search_hits(&st, &snap, &f, budget.clone()).await?;
+        let hits = search_hits(&st, &snap, c, &f, budget.clone()).await?;
         let page = st
             .caches
             .finding_pages
@@ -368,7 +370,7 @@ impl Query {
         let view = st.scope_view(&snap, c).await?;
         let scope = c.scope.clone();
         let budget = budget(ctx);
-        let hits = search_hits(&st, &snap, &f, budget.clone()).await?;
+        let hits = search_hits(&st, &snap, c, &f, budget.clone()).await?;
         let data = st
             .caches
             .summaries
@@ -428,7 +430,7 @@ impl Query {
         let view = st.scope_view(&snap, c).await?;
         let (snap2, scope) = (snap.clone(), c.scope.clone());
         let budget = budget(ctx);
-        let hits = search_hits(&st, &snap, &f, budget.clone()).await?;
+        let hits = search_hits(&st, &snap, c, &f, budget.clone()).await?;
         let list = st
             .caches
             .groups
