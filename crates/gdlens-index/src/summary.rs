@@ -633,7 +633,12 @@ impl FindingIndex {
         } else if let Some(cells) = cells {
             // A cell scan is a few milliseconds at 1M rows: under concurrent requests a second
             // thread per summary costs more than it saves, so only very large indexes split it.
-            if self.len() < options.parallel_min_rows.max(2).saturating_mul(CELL_SCAN_SPLIT) {
+            if self.len()
+                < options
+                    .parallel_min_rows
+                    .max(2)
+                    .saturating_mul(CELL_SCAN_SPLIT)
+            {
                 self.scan_cells(cells, &p, &window, 0..cells.len())
             } else {
                 let (lower, upper) = cells.halves();
