@@ -255,7 +255,7 @@ fn parse_limit(value: serde_json::Value) -> Result<usize, ApiError> {
 
 /// The filter as GraphQL parses `FindingFilter` (same names, enums as strings, dates as
 /// RFC 3339), then the resolvers' validation. Errors name the field.
-fn parse_filter(value: serde_json::Value) -> Result<FindingFilter, ApiError> {
+pub(crate) fn parse_filter(value: serde_json::Value) -> Result<FindingFilter, ApiError> {
     let fields = match value {
         serde_json::Value::Null => return Ok(FindingFilter::default()),
         serde_json::Value::Object(fields) => fields,

@@ -65,6 +65,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/scoring-features",
             crate::features_ipc::route(state.clone()),
         )
+        .route("/export", crate::export::route(state.clone()))
         .route("/api/auth/config", get(auth_config))
         .route("/graphiql", get(graphiql))
         .route("/healthz", get(|| async { "ok\n" }))

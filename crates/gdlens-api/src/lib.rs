@@ -13,6 +13,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod error;
+pub mod export;
 mod features_ipc;
 #[doc(hidden)]
 pub mod fuzzing;

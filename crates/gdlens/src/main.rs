@@ -36,6 +36,8 @@ enum Command {
     Schema(cmd::schema::Args),
     /// Sync findings from AWS GuardDuty (and Detective) once.
     Sync(cmd::sync::Args),
+    /// Export findings as NDJSON, CSV or OCSF (to a file or stdout).
+    Export(cmd::export::Args),
     /// Developer tools.
     #[command(subcommand)]
     Dev(cmd::dev::Command),
@@ -50,6 +52,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Schema(args) => cmd::schema::run(args),
         Command::Sync(args) => cmd::sync::run(args),
+        Command::Export(args) => cmd::export::run(args),
         Command::Dev(command) => cmd::dev::run(command),
     }
 }

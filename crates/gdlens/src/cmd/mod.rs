@@ -1,6 +1,7 @@
 //! One module per subcommand. Each wires library crates together; no domain logic here.
 
 pub mod dev;
+pub mod export;
 pub mod generate;
 pub mod import;
 pub mod schema;
