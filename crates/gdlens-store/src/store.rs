@@ -604,6 +604,29 @@ impl Store {
         })
     }
 
+    /// The raw JSON of the latest version of each known id, in the order asked; unknown ids are
+    /// skipped. Reads and decompresses only the raw column (no finding is decoded): what an
+    /// NDJSON export and the `raw` field need.
+    pub fn latest_raw(&self, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT v.raw_codec, v.raw
+                 FROM findings f JOIN finding_versions v ON v.id = f.version_id WHERE f.id = ?1",
+            )?;
+            let mut out = Vec::with_capacity(ids.len());
+            let mut decoder = Decoder::new(&self.dictionaries);
+            for id in ids {
+                let raw = stmt
+                    .query_row([id], |r| decoder.raw_column(c, r, 0, 1))
+                    .optional()?;
+                if let Some(raw) = raw {
+                    out.push((id.clone(), raw));
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// Latest version with raw JSON of each known id, in the order asked; unknown ids are skipped.
     pub fn get_findings(&self, ids: &[String]) -> Result<Vec<StoredFinding>, StoreError> {
         self.read(|c| {

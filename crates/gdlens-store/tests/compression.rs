@@ -80,6 +80,15 @@ fn assert_reads_back(store: &Store, records: &[NewFinding]) {
         assert_eq!(g.raw, want.raw, "raw of {}", g.finding.id);
         assert_eq!(g.finding, want.finding, "normalized {}", g.finding.id);
     }
+    // The raw-only read gives the same bytes, in the order asked, and skips unknown ids.
+    let mut asked = ids.clone();
+    asked.insert(0, "not-a-finding".to_string());
+    let raw = store.latest_raw(&asked).unwrap();
+    assert_eq!(raw.len(), ids.len());
+    for ((id, text), want_id) in raw.iter().zip(&ids) {
+        assert_eq!(id, want_id);
+        assert_eq!(text, &latest[id].raw, "raw-only read of {id}");
+    }
     let mut scanned = 0;
     store
         .scan_latest(|f| {

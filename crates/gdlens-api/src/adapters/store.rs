@@ -101,13 +101,7 @@ impl FindingStore for StoreAdapter {
     }
 
     fn raw(&self, ids: &[String]) -> Result<HashMap<String, String>, PortError> {
-        Ok(self
-            .0
-            .get_findings(ids)
-            .map_err(err)?
-            .into_iter()
-            .map(|s| (s.finding.id, s.raw))
-            .collect())
+        Ok(self.0.latest_raw(ids).map_err(err)?.into_iter().collect())
     }
 
     fn versions(&self, ids: &[String]) -> Result<HashMap<String, Vec<VersionRecord>>, PortError> {
