@@ -153,3 +153,40 @@ test('clicking a bar of the severity trend drills into that day and severity', a
   assert.equal(shown, api.findings.totalCount);
   assert.equal(shown, pick.count);
 });
+
+const SLA = `query($f: FindingFilter) {
+  summary(filter: $f) { sla { overdue open bySeverity { low medium high critical } oldestOpen { id } } }
+}`;
+
+test('the SLA widget shows the API overdue counts and oldest open finding, and drills into overdue findings', async () => {
+  const { page, errors } = b;
+  await open(page, '#/dashboard');
+  await page.waitForSelector('[data-testid="tile-sla-overdue"]');
+  // The answer is judged at the minute: read the API, then the page, and once more if a minute turned.
+  let api;
+  for (let i = 0; i < 2; i++) {
+    api = (await gql(SLA, { f: {} })).summary.sla;
+    if ((await tile(page, 'sla-overdue')) === api.overdue) break;
+    await open(page, '#/dashboard');
+    await page.waitForSelector('[data-testid="tile-sla-overdue"]');
+  }
+  assert.ok(api.open > 0, 'demo data has open findings');
+  assert.equal(await tile(page, 'sla-overdue'), api.overdue);
+  for (const l of ['low', 'medium', 'high', 'critical']) {
+    assert.equal(await tile(page, `sla-${l}`), api.bySeverity[l], l);
+  }
+  if (api.oldestOpen) {
+    assert.equal(await page.getAttribute('[data-testid="sla-oldest"]', 'data-id'), api.oldestOpen.id);
+  }
+  await screenshot(page, 'dashboard-sla');
+  // A click on the overdue tile lists exactly the overdue findings.
+  await page.click('[data-testid="tile-sla-overdue"]');
+  await page.waitForFunction(() => location.hash.startsWith('#/findings') && location.hash.includes('overdue=1'));
+  await page.waitForSelector('body[data-ready-findings="1"]');
+  const want = await gql('query { findings(filter: {overdue: true}, first: 1) { totalCount } }');
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('[data-testid="rank-count"]')?.getAttribute('data-value')) === n,
+    want.findings.totalCount,
+  );
+  assert.deepEqual(errors, []);
+});

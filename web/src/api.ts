@@ -94,6 +94,8 @@ export interface FindingFilterInput {
   updatedSince?: string;
   updatedBefore?: string;
   search?: string;
+  /** Open findings past their SLA target (true) or the others (false). */
+  overdue?: boolean;
 }
 
 export interface SeverityCounts {
@@ -137,6 +139,30 @@ export interface Summary {
   severityTrend: ({ date: string } & SeverityCounts)[];
   topFindingTypes: TypeStat[];
   newTypes: { type: string; accountId: string; firstSeen: string }[];
+}
+
+/** `Summary.sla`: SLA aging of the summary's findings. */
+export interface SlaSummary {
+  overdue: number;
+  open: number;
+  bySeverity: SeverityCounts;
+  targetHours: SeverityCounts;
+  asOf: string;
+  oldestOpen: { id: string; type: string; accountId: string; severity: number; createdAt: string } | null;
+}
+
+/** One finding type of the hardening view. */
+export interface HardeningItem {
+  findingType: string;
+  whatToFix: string;
+  count: number;
+  maxSeverity: SeverityLabel;
+  accountCount: number;
+  accounts: string[];
+  resourceCount: number;
+  resources: { resourceKey: string; resourceType: string; accountId: string; count: number }[];
+  before: number | null;
+  after: number | null;
 }
 
 export interface Account {

@@ -26,6 +26,8 @@ export interface ViewFilter {
   /** Explicit period (a clicked trend day): ISO instants. */
   since?: string;
   before?: string;
+  /** Only open findings past their SLA target (the dashboard's SLA widget drills with it). */
+  overdue?: boolean;
 }
 
 const list = (v: string | null): string[] => (v ? v.split(',').filter(Boolean) : []);
@@ -44,6 +46,7 @@ export function filterFromParams(p: URLSearchParams): ViewFilter {
     typePrefix: p.get('typePrefix') ?? undefined,
     since: p.get('since') ?? undefined,
     before: p.get('before') ?? undefined,
+    overdue: p.get('overdue') === '1' ? true : undefined,
   };
 }
 
@@ -59,6 +62,7 @@ export function filterToParams(f: ViewFilter): Record<string, string | undefined
     typePrefix: f.typePrefix,
     since: f.since,
     before: f.before,
+    overdue: f.overdue ? '1' : undefined,
   };
 }
 
@@ -75,6 +79,7 @@ export function toFindingFilter(f: ViewFilter, nowMs: number = Date.now()): Find
   if (f.since) out.updatedSince = f.since;
   else if (days !== null) out.updatedSince = new Date(nowMs - days * 86_400_000).toISOString();
   if (f.before) out.updatedBefore = f.before;
+  if (f.overdue) out.overdue = true;
   return out;
 }
 

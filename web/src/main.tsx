@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import './style.css';
 import './perf';
 import { Dashboard } from './views/Dashboard';
+import { Hardening } from './views/Hardening';
 import { Findings } from './views/Findings';
 import { FindingDetail } from './views/FindingDetail';
 import { Groups } from './views/Groups';
@@ -15,6 +16,7 @@ import { go, link, useRoute } from './route';
 import type { AuthConfig, AuthEventDetail } from './auth';
 import { AUTH_EVENT, clearToken, completeLogin, fetchAuthConfig, getToken, tokenExpiry } from './auth';
 import { NoAccess, SessionExpired, SignIn, ViewerBadge } from './views/SignIn';
+import { useLiveState } from './live';
 
 // The group view pulls in Cytoscape.js: load it only when a group is opened, so the dashboard's
 // first render does not wait for it.
@@ -28,11 +30,34 @@ function LazyGroup(props: { id: string }) {
   return View ? <View id={props.id} /> : <p class="muted">Loading…</p>;
 }
 
+/** The live-updates indicator: green while the subscription is up. */
+function LiveBadge() {
+  const s = useLiveState();
+  const text = s === 'live' ? 'live' : s === 'connecting' ? 'connecting…' : 'offline';
+  const title =
+    s === 'live'
+      ? 'Live: the views update as findings change'
+      : 'Not live: the views show the data as loaded; reconnecting';
+  return (
+    <span class={`live live-${s}`} data-testid="live-state" data-state={s} title={title}>
+      <span class="dot" aria-hidden="true" /> {text}
+    </span>
+  );
+}
+
 function App(props: { onSignOut?: () => void }) {
   const route = useRoute();
   const filter = filterFromParams(route.params);
   const setFilter = (view: string) => (f: ViewFilter) => go(link(view, filterToParams(f)));
-  const carried = filterToParams({ ...filter, types: [], resourceKey: undefined, typePrefix: undefined, since: undefined, before: undefined });
+  const carried = filterToParams({
+    ...filter,
+    types: [],
+    resourceKey: undefined,
+    typePrefix: undefined,
+    since: undefined,
+    before: undefined,
+    overdue: undefined,
+  });
   let body;
   switch (route.view) {
     case 'findings':
@@ -46,6 +71,9 @@ function App(props: { onSignOut?: () => void }) {
       break;
     case 'group':
       body = <LazyGroup id={route.id ?? ''} />;
+      break;
+    case 'hardening':
+      body = <Hardening filter={filter} onFilter={setFilter('hardening')} />;
       break;
     default:
       body = <Dashboard filter={filter} onFilter={setFilter('dashboard')} />;
@@ -63,7 +91,9 @@ function App(props: { onSignOut?: () => void }) {
           {tab('dashboard', 'Dashboard')}
           {tab('findings', 'Findings')}
           {tab('groups', 'Finding groups')}
+          {tab('hardening', 'Hardening')}
         </nav>
+        <LiveBadge />
         <ViewerBadge onSignOut={props.onSignOut} />
       </header>
       <main>{body}</main>

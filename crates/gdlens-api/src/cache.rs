@@ -164,6 +164,9 @@ pub struct ResponseKey {
     pub scope: ScopeKey,
     /// Data generation.
     pub generation: u64,
+    /// "Now" truncated to the minute: SLA answers (`Summary.sla`, `overdue`) and data ages move
+    /// with the clock, so a cached response lives at most until the minute turns.
+    pub minute: i64,
 }
 
 impl Weigh for ResponseKey {

@@ -120,6 +120,10 @@ pub struct ServerConfig {
     pub keep_alive: bool,
     /// A kept-alive connection with no request in flight is closed after this long.
     pub keep_alive_idle_seconds: u64,
+    /// Keep a persisted start-up snapshot of the index and finding groups in the data directory
+    /// (`startup-snapshot.bin`), so a restart on an unchanged store loads it instead of
+    /// rebuilding (docs/configuration.md).
+    pub startup_snapshot: bool,
 }
 
 impl ServerConfig {
@@ -219,6 +223,7 @@ impl Default for ServerConfig {
             max_connections: 1024,
             keep_alive: true,
             keep_alive_idle_seconds: 5,
+            startup_snapshot: true,
         }
     }
 }
@@ -288,6 +293,87 @@ pub struct Config {
     pub auth: AuthConfig,
     /// `[aws]`, passed through to the AWS sync untouched.
     pub aws: Option<toml::Value>,
+    /// `[store]`: where the data lives (embedded SQLite unless a PostgreSQL URL is given).
+    pub store: StoreConfig,
+    /// `[live]`: GraphQL subscription limits (docs/subscriptions.md).
+    pub live: crate::live::LiveConfig,
+    /// `[sla]`: how long a finding may stay open, per severity.
+    pub sla: SlaConfig,
+}
+
+/// `[store]`. Without `url`, the embedded SQLite store under the data directory.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `postgres://user:password@host:5432/db`: several replicas share this database
+    /// (docs/postgres.md). `--store-url` / `GDLENS_STORE_URL` win over it.
+    pub url: Option<String>,
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password: never print it.
+        f.debug_struct("StoreConfig")
+            .field("url", &self.url.as_deref().map(gdlens_store::redact_url))
+            .finish()
+    }
+}
+
+/// `[sla]`: targets per severity in hours, from a finding's `createdAt` to a closed triage state
+/// (or archiving). Defaults: Critical and High 24 (1 day), Medium 168 (7 days), Low 720 (30 days).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlaConfig {
+    /// Hours a Critical finding may stay open.
+    pub critical_hours: u32,
+    /// Hours a High finding may stay open.
+    pub high_hours: u32,
+    /// Hours a Medium finding may stay open.
+    pub medium_hours: u32,
+    /// Hours a Low finding may stay open.
+    pub low_hours: u32,
+}
+
+impl Default for SlaConfig {
+    fn default() -> Self {
+        SlaConfig {
+            critical_hours: 24,
+            high_hours: 24,
+            medium_hours: 7 * 24,
+            low_hours: 30 * 24,
+        }
+    }
+}
+
+impl SlaConfig {
+    /// The domain's targets.
+    pub fn targets(&self) -> gdlens_domain::SlaTargets {
+        let ms = |h: u32| i64::from(h) * 3_600_000;
+        gdlens_domain::SlaTargets {
+            low_ms: ms(self.low_hours),
+            medium_ms: ms(self.medium_hours),
+            high_ms: ms(self.high_hours),
+            critical_ms: ms(self.critical_hours),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (key, value) in [
+            ("sla.critical_hours", self.critical_hours),
+            ("sla.high_hours", self.high_hours),
+            ("sla.medium_hours", self.medium_hours),
+            ("sla.low_hours", self.low_hours),
+        ] {
+            // Ten years: a larger target is a typo (minutes or seconds), not a policy.
+            if value == 0 || value > 87_600 {
+                return Err(ConfigError::invalid(
+                    key,
+                    format!("{value} is outside 1–87600 hours"),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `[auth]`: sign-in for people. `[[tokens]]` stay for scripts.
@@ -711,6 +797,7 @@ impl Config {
         }
         validate_accounts(&self.accounts)?;
         self.auth.validate()?;
+        self.sla.validate()?;
         if let Some(listen) = &self.server.listen {
             listen
                 .parse::<SocketAddr>()
@@ -791,6 +878,23 @@ mod tests {
         assert_eq!(c.tokens[1].accounts, AccountsScope::Star("*".into()));
         assert_eq!(c.domain_accounts()[0].criticality, Criticality::Critical);
         assert!(c.aws.is_some());
+    }
+
+    #[test]
+    fn sla_targets_default_parse_and_refuse_typos() {
+        let c = Config::parse("", Path::new("t.toml")).unwrap();
+        assert_eq!(c.sla.targets(), gdlens_domain::SlaTargets::default());
+        let c = Config::parse("[sla]\nlow_hours = 48\n", Path::new("t.toml")).unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.sla.low_hours, 48);
+        assert_eq!(c.sla.high_hours, 24);
+        let err = Config::parse("[sla]\nlow_days = 2\n", Path::new("t.toml")).unwrap_err();
+        assert_eq!(err.code(), "config_invalid");
+        assert!(err.to_string().contains("low_days"), "{err}");
+        let c = Config::parse("[sla]\nhigh_hours = 0\n", Path::new("t.toml")).unwrap();
+        let err = c.validate().unwrap_err();
+        assert_eq!(err.code(), "config_invalid_value");
+        assert!(err.to_string().contains("sla.high_hours"), "{err}");
     }
 
     #[test]

@@ -49,6 +49,18 @@ pub enum ErrorCode {
     HostNotAllowed,
     /// A cross-site `Origin` that CORS does not allow.
     ForbiddenOrigin,
+    /// A GuardDuty `findingCriteria` or suppression rule GuardDuty would refuse (the message
+    /// starts with the precise `CRITERIA_*` / `RULE_*` code of gdlens-suppress).
+    InvalidCriteria,
+    /// The shared store (PostgreSQL) cannot be reached: reads are answered from memory, writes
+    /// are refused until it is back (retry later).
+    StoreUnavailable,
+    /// A subscriber read its events too slowly and was disconnected.
+    SlowConsumer,
+    /// More subscriptions on one connection than `live.max_subscriptions_per_connection`.
+    TooManySubscriptions,
+    /// More live connections for one token than `live.max_connections_per_token`.
+    TooManyConnections,
 }
 
 impl ErrorCode {
@@ -76,11 +88,16 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::HostNotAllowed => "HOST_NOT_ALLOWED",
             Self::ForbiddenOrigin => "FORBIDDEN_ORIGIN",
+            Self::InvalidCriteria => "INVALID_CRITERIA",
+            Self::StoreUnavailable => "STORE_UNAVAILABLE",
+            Self::SlowConsumer => "SLOW_CONSUMER",
+            Self::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
+            Self::TooManyConnections => "TOO_MANY_CONNECTIONS",
         }
     }
 
     /// Every code, in declaration order (for docs, tests and the fuzz harness).
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 26] = [
         Self::Unauthenticated,
         Self::Forbidden,
         Self::BadUserInput,
@@ -102,6 +119,11 @@ impl ErrorCode {
         Self::UnsupportedMediaType,
         Self::HostNotAllowed,
         Self::ForbiddenOrigin,
+        Self::InvalidCriteria,
+        Self::StoreUnavailable,
+        Self::SlowConsumer,
+        Self::TooManySubscriptions,
+        Self::TooManyConnections,
     ];
 }
 

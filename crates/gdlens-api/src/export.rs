@@ -137,6 +137,7 @@ pub fn export_from_store(
     store: &dyn FindingStore,
     scope: &Scope,
     filter: &FindingFilter,
+    sla: gdlens_domain::SlaTargets,
     format: ExportFormat,
     sink: &mut dyn FnMut(Vec<u8>) -> bool,
 ) -> Result<u64, ApiError> {
@@ -151,6 +152,7 @@ pub fn export_from_store(
     let mut stopped = false;
     let mut run = |batch: &mut Vec<Finding>, out: &mut Output| -> Result<bool, ApiError> {
         let mut index = FindingIndex::new();
+        index.set_sla_targets(sla);
         index.upsert_batch(batch.iter());
         for f in batch.iter() {
             if let Some(&t) = triage.get(&f.id) {

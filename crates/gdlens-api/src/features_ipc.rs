@@ -54,7 +54,7 @@ const FORMAT_VERSION: &str = "1";
 /// The `FindingFilter` input fields (GraphQL names). async-graphql ignores unknown fields when
 /// parsing an input object; here a typo must fail, so the names are checked against this list
 /// (and the list against the SDL by a test).
-const FILTER_FIELDS: [&str; 14] = [
+const FILTER_FIELDS: [&str; 15] = [
     "accountIds",
     "regions",
     "severityMin",
@@ -69,6 +69,7 @@ const FILTER_FIELDS: [&str; 14] = [
     "updatedBefore",
     "triageStatus",
     "search",
+    "overdue",
 ];
 
 /// The route: `POST` only, zstd or gzip when the client accepts it. Generic over the router's state

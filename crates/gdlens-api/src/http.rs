@@ -60,7 +60,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     let max_body = server.max_body_bytes;
 
     let api = Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql", get(graphql_get_or_ws).post(graphql_post))
+        .route("/graphql/stream", axum::routing::post(graphql_stream))
         .route(
             "/api/scoring-features",
             crate::features_ipc::route(state.clone()),
@@ -123,7 +124,7 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
 
 async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let kind = if path == "/graphql" {
+    let kind = if path == "/graphql" || path == "/graphql/stream" {
         RouteKind::Graphql
     } else if matches!(path, "/healthz" | "/readyz" | "/metrics") {
         RouteKind::Ops
@@ -161,7 +162,16 @@ async fn graphiql() -> Html<String> {
 
 async fn readyz(State(http): State<Http>) -> Response {
     if http.state.is_ready() {
-        (StatusCode::OK, "ready\n").into_response()
+        // Degraded stays 200: a load balancer keeps the replica, whose reads still work. The
+        // detail of the failure is in the log, not on this unauthenticated endpoint.
+        match http.state.degraded() {
+            Some(_) => (
+                StatusCode::OK,
+                "degraded: store unreachable (reads from memory, writes refused)\n",
+            )
+                .into_response(),
+            None => (StatusCode::OK, "ready\n").into_response(),
+        }
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "building index\n").into_response()
     }
@@ -219,6 +229,7 @@ async fn metrics(State(http): State<Http>, Peer(peer): Peer, headers: HeaderMap)
     }
     let mut out = String::with_capacity(4096);
     st.metrics.render(&mut out);
+    st.live.render(&mut out);
     st.caches.render(&mut out);
     let snap = st.snapshot();
     let (findings, index_bytes) = (snap.index.len(), snap.index.memory_bytes());
@@ -230,10 +241,11 @@ async fn metrics(State(http): State<Http>, Peer(peer): Peer, headers: HeaderMap)
     let _ = writeln!(out, "# HELP gdlens_cells_bytes Memory of the cells summaries and counts are pre-aggregated in (0 until built).\n# TYPE gdlens_cells_bytes gauge\ngdlens_cells_bytes {}", snap.cells_bytes());
     let _ = writeln!(out, "# HELP gdlens_data_generation Data generation.\n# TYPE gdlens_data_generation gauge\ngdlens_data_generation {}", snap.generation);
     let _ = writeln!(out, "# HELP gdlens_cache_bytes_total Estimated bytes held by every cache together.\n# TYPE gdlens_cache_bytes_total gauge\ngdlens_cache_bytes_total {}", st.caches.weighted_bytes());
-    if let Some(bytes) = st.store.size_bytes() {
+    if let Some(bytes) = st.with_store(|s| Ok(s.size_bytes())).await.ok().flatten() {
         let _ = writeln!(out, "# HELP gdlens_store_bytes Store size on disk.\n# TYPE gdlens_store_bytes gauge\ngdlens_store_bytes {bytes}");
     }
     let _ = writeln!(out, "# HELP gdlens_ready 1 once the initial build is done.\n# TYPE gdlens_ready gauge\ngdlens_ready {}", u8::from(st.is_ready()));
+    let _ = writeln!(out, "# HELP gdlens_degraded 1 while the shared store is unreachable (reads from memory, writes refused).\n# TYPE gdlens_degraded gauge\ngdlens_degraded {}", u8::from(st.degraded().is_some()));
     if let Ok(sync) = st.with_store(|s| s.sync_status()).await {
         out.push_str("# HELP gdlens_sync_last_success_timestamp_seconds Last successful sync per region.\n# TYPE gdlens_sync_last_success_timestamp_seconds gauge\n");
         for s in &sync {
@@ -319,6 +331,106 @@ fn unauthenticated(e: &AuthError, graphql_response: bool) -> Response {
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(value));
     }
     r
+}
+
+/// `GET /graphql`: a WebSocket upgrade (graphql-transport-ws subscriptions) or a query.
+async fn graphql_get_or_ws(State(http): State<Http>, req: Request) -> Response {
+    if crate::live::ws::is_upgrade(req.headers()) {
+        return crate::live::ws::upgrade(http.state.clone(), http.schema.clone(), req).await;
+    }
+    axum::handler::Handler::call(graphql_get, req, http).await
+}
+
+/// `POST /graphql/stream`: one subscription as server-sent events (graphql-sse, distinct
+/// connections mode). Queries and mutations go to `/graphql`, with its caches and limits.
+async fn graphql_stream(
+    State(http): State<Http>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => {
+            return error_response(
+                e.status(),
+                ErrorCode::BadRequest.as_str(),
+                &e.body_text(),
+                false,
+            )
+        }
+    };
+    let caller: Caller = match http.state.auth.authenticate(&headers, peer).await {
+        Ok(c) => c,
+        Err(e) => return unauthenticated(&e, false),
+    };
+    if !caller.role.can_read_findings() {
+        return error_response(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden.as_str(),
+            &format!("the {} role cannot subscribe", caller.role.as_str()),
+            false,
+        );
+    }
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ct != "application/json" {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType.as_str(),
+            "POST /graphql/stream needs Content-Type: application/json",
+            false,
+        );
+    }
+    let wire = match json_wire(&body, false) {
+        Ok(w) => w,
+        Err(r) => return *r,
+    };
+    match async_graphql::parser::parse_query(&wire.query) {
+        Ok(doc) if is_subscription(&doc, wire.operation_name.as_deref()) => {}
+        Ok(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadRequest.as_str(),
+                "/graphql/stream runs subscriptions; send queries and mutations to /graphql",
+                false,
+            )
+        }
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::GraphqlParseFailed.as_str(),
+                &e.to_string(),
+                false,
+            )
+        }
+    }
+    let mut request = async_graphql::Request::new(wire.query)
+        .variables(async_graphql::Variables::from_json(wire.variables));
+    if let Some(op) = wire.operation_name {
+        request = request.operation_name(op);
+    }
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    crate::live::sse::respond(&http.state, &http.schema, caller, request, authorization)
+}
+
+fn is_subscription(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    operation_name: Option<&str>,
+) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    match &doc.operations {
+        DocumentOperations::Single(op) => op.node.ty == OperationType::Subscription,
+        DocumentOperations::Multiple(ops) => operation_name
+            .and_then(|name| ops.get(name))
+            .is_some_and(|op| op.node.ty == OperationType::Subscription),
+    }
 }
 
 async fn graphql_get(
@@ -422,32 +534,9 @@ async fn graphql_post(
             }
         }
     } else if ct == "application/json" || ct == GRAPHQL_RESPONSE_JSON {
-        match serde_json::from_slice::<PostBody>(&body) {
-            Ok(PostBody {
-                query: Some(query),
-                variables,
-                operation_name,
-            }) => Wire {
-                query,
-                variables: variables.unwrap_or(serde_json::Value::Null),
-                operation_name,
-            },
-            Ok(_) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::BadRequest.as_str(),
-                    "missing `query`",
-                    gr,
-                )
-            }
-            Err(e) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::BadRequest.as_str(),
-                    &format!("body is not a GraphQL request: {e}"),
-                    gr,
-                )
-            }
+        match json_wire(&body, gr) {
+            Ok(w) => w,
+            Err(r) => return *r,
         }
     } else {
         return error_response(
@@ -527,6 +616,7 @@ async fn execute(
         role: caller.role,
         scope: caller.scope_key,
         generation: http.state.generation(),
+        minute: gdlens_domain::sla::truncate_to_minute(crate::state::now_ms()),
     };
     if let Some(bytes) = http.state.caches.responses.lookup(&key).await {
         return ([(header::CONTENT_TYPE, ct)], bytes).into_response();
@@ -628,4 +718,32 @@ async fn execute(
         http.state.caches.responses.insert(key, body.clone()).await;
     }
     (status, [(header::CONTENT_TYPE, ct)], body).into_response()
+}
+
+/// A `POST` body in `application/json`: `{query, variables, operationName}`, or the error
+/// response (`BAD_REQUEST`) that names what is wrong with it.
+fn json_wire(body: &[u8], graphql_response: bool) -> Result<Wire, Box<Response>> {
+    match serde_json::from_slice::<PostBody>(body) {
+        Ok(PostBody {
+            query: Some(query),
+            variables,
+            operation_name,
+        }) => Ok(Wire {
+            query,
+            variables: variables.unwrap_or(serde_json::Value::Null),
+            operation_name,
+        }),
+        Ok(_) => Err(Box::new(error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest.as_str(),
+            "missing `query`",
+            graphql_response,
+        ))),
+        Err(e) => Err(Box::new(error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest.as_str(),
+            &format!("body is not a GraphQL request: {e}"),
+            graphql_response,
+        ))),
+    }
 }

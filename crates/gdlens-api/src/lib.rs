@@ -20,12 +20,15 @@ pub mod fuzzing;
 mod guard;
 mod http;
 pub mod limits;
+pub mod live;
 pub mod metrics;
 mod oidc;
+mod persist;
 pub mod ports;
 pub mod priority;
 mod proxy;
 pub mod query;
+pub mod replica;
 pub mod schema;
 pub mod scope;
 pub mod snapshot;
@@ -118,7 +121,7 @@ pub async fn serve_on(
     let max_connections = u32::try_from(server.max_connections.max(1)).unwrap_or(u32::MAX);
     let slots = Arc::new(tokio::sync::Semaphore::new(max_connections as usize));
     let (stop, stopped) = tokio::sync::watch::channel(());
-    let app = router(state);
+    let app = router(state.clone());
     tokio::pin!(shutdown);
     loop {
         // A slot first, then accept: over the cap, connections wait in the kernel's backlog.
@@ -151,6 +154,8 @@ pub async fn serve_on(
     drop(listener); // new connections are refused from here on
     tracing::info!(%addr, "shutting down: draining open connections");
     let _ = stop.send(());
+    // Live streams never end on their own: end them so their connections can drain.
+    state.live.shutdown();
     // Every connection holds a slot until it has ended.
     let _ = slots.acquire_many(max_connections).await;
     Ok(())
@@ -246,7 +251,10 @@ mod connection {
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read)
             .keep_alive(limits.keep_alive);
-        let conn = http1.serve_connection(TokioIo::new(stream), service);
+        // With upgrades: GraphQL subscriptions over WebSocket (`live::ws`).
+        let conn = http1
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
         tokio::pin!(conn);
         let mut closing = false;
         loop {

@@ -25,9 +25,48 @@ pub enum PortError {
     /// An id that is not stored.
     #[error("unknown finding {0}")]
     UnknownFinding(String),
+    /// The shared store (PostgreSQL) cannot be reached; nothing was written.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
     /// Anything else (SQLite, I/O); logged, never returned to clients.
     #[error("{0}")]
     Internal(String),
+}
+
+/// What one change-feed entry says changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// Latest version or archived state of the findings.
+    Findings,
+    /// Their triage.
+    Triage,
+    /// Nothing the index holds (tickets, investigations): caches move on.
+    Other,
+}
+
+/// One committed change of the shared store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRecord {
+    /// Store generation of the change (increasing in commit order).
+    pub generation: u64,
+    /// What changed.
+    pub kind: ChangeKind,
+    /// Findings concerned.
+    pub ids: Vec<String>,
+    /// Written by this process (already applied here).
+    pub own: bool,
+}
+
+/// The change feed of a store other processes write too (PostgreSQL): what a replica follows to
+/// keep its index and groups current. Blocking calls, like [`FindingStore`].
+pub trait ChangeFeed: Send + Sync {
+    /// The store's current generation (start following from here before the initial build).
+    fn head(&self) -> Result<u64, PortError>;
+    /// Changes after `after`, oldest first, at most `limit`.
+    fn changes_since(&self, after: u64, limit: usize) -> Result<Vec<ChangeRecord>, PortError>;
+    /// Blocks until a change is announced or `timeout` passes; an error when the store is
+    /// unreachable (the next call reconnects).
+    fn wait(&self, timeout: std::time::Duration) -> Result<(), PortError>;
 }
 
 /// One finding to ingest: normalized plus its original JSON, byte for byte.
@@ -177,6 +216,9 @@ pub trait FindingStore: Send + Sync {
     fn scan_latest(&self, f: &mut dyn FnMut(Finding)) -> Result<(), PortError>;
     /// Latest normalized version of each known id (details a page needs; unknown ids absent).
     fn findings(&self, ids: &[String]) -> Result<HashMap<String, Finding>, PortError>;
+    /// Bumps on every committed change (findings, triage, tickets, archive state): a persisted
+    /// start-up snapshot is used only while it is unchanged.
+    fn generation(&self) -> Result<u64, PortError>;
     /// Triage status of every triaged finding (to seed the index at start).
     fn all_triage(&self) -> Result<Vec<(String, TriageStatus)>, PortError>;
     /// Detective investigations.
@@ -223,6 +265,88 @@ pub trait FindingStore: Send + Sync {
     fn sync_status(&self) -> Result<Vec<SyncStatusRecord>, PortError>;
     /// Size of the database files in bytes.
     fn size_bytes(&self) -> Option<u64>;
+
+    /// Calls `f(id, raw JSON)` with the latest version of every finding, streaming; `f` returns
+    /// `false` to stop. What a suppression dry run over the whole history reads. The default
+    /// goes through [`FindingStore::scan_latest`] and [`FindingStore::raw`] in chunks; a
+    /// backend that can stream the raw column directly overrides it.
+    fn scan_latest_raw(&self, f: &mut dyn FnMut(&str, &str) -> bool) -> Result<(), PortError> {
+        let mut ids = Vec::new();
+        self.scan_latest(&mut |finding| ids.push(finding.id))?;
+        for chunk in ids.chunks(1_000) {
+            let raw = self.raw(chunk)?;
+            for id in chunk {
+                if let Some(json) = raw.get(id) {
+                    if !f(id, json) {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every suppression rule (gdlens's own and those synced from GuardDuty).
+    fn suppression_rules(&self) -> Result<Vec<SuppressionRuleRecord>, PortError> {
+        Err(PortError::Internal(
+            "this store keeps no suppression rules".into(),
+        ))
+    }
+
+    /// Creates or replaces (by origin, region and name) a suppression rule.
+    fn put_suppression_rule(
+        &self,
+        _rule: &SuppressionRuleRecord,
+        _actor: &str,
+        _at: EpochMillis,
+    ) -> Result<SuppressionRuleRecord, PortError> {
+        Err(PortError::Internal(
+            "this store keeps no suppression rules".into(),
+        ))
+    }
+
+    /// Deletes a suppression rule; whether it existed.
+    fn delete_suppression_rule(&self, _id: i64) -> Result<bool, PortError> {
+        Err(PortError::Internal(
+            "this store keeps no suppression rules".into(),
+        ))
+    }
+
+    /// The change feed when other processes write to the same store (PostgreSQL); `None` for the
+    /// embedded store, which only this process writes.
+    fn change_feed(&self) -> Option<std::sync::Arc<dyn ChangeFeed>> {
+        None
+    }
+}
+
+/// A suppression rule as stored (a GuardDuty filter, ours or synced).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SuppressionRuleRecord {
+    /// Local id (0 before it is stored).
+    pub id: i64,
+    /// Filter name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// `gdlens` or `guardduty`.
+    pub origin: String,
+    /// Region of a synced filter; empty for a gdlens rule (every configured region).
+    pub region: String,
+    /// Detector of a synced filter.
+    pub detector_id: Option<String>,
+    /// `ARCHIVE` or `NOOP`.
+    pub action: String,
+    /// Rank.
+    pub rank: u32,
+    /// `findingCriteria` JSON text.
+    pub criteria: String,
+    /// When created.
+    pub created_at: EpochMillis,
+    /// Who created it.
+    pub created_by: String,
+    /// When last changed.
+    pub updated_at: EpochMillis,
 }
 
 /// One factor of a priority score.

@@ -151,10 +151,15 @@ impl Snapshot {
     }
 
     /// The first, empty snapshot.
-    pub(crate) fn empty(accounts: BTreeMap<String, Account>) -> Self {
+    pub(crate) fn empty(
+        accounts: BTreeMap<String, Account>,
+        sla: gdlens_domain::SlaTargets,
+    ) -> Self {
+        let mut index = FindingIndex::new();
+        index.set_sla_targets(sla);
         Snapshot {
             generation: 1,
-            index: Arc::new(FindingIndex::new()),
+            index: Arc::new(index),
             groups: Arc::new(GroupSet::default()),
             accounts: Arc::new(accounts),
             orders: Arc::default(),
@@ -191,6 +196,13 @@ impl Writer {
         if changed.is_empty() {
             return;
         }
+        self.load_findings(changed);
+        self.settle_groups();
+    }
+
+    /// Adds findings to the index and hands them to the correlator without regrouping (the
+    /// start-up build: [`Writer::settle_groups`] once at the end).
+    pub(crate) fn load_findings(&mut self, changed: &[Finding]) {
         let index = Arc::make_mut(&mut self.index);
         index.upsert_batch(changed.iter());
         if index.account_count() != self.accounts_applied {
@@ -198,7 +210,12 @@ impl Writer {
             index.set_accounts(&list);
             self.accounts_applied = index.account_count();
         }
-        let delta = self.correlator.add(changed);
+        self.correlator.load(changed);
+    }
+
+    /// Brings the groups up to date with every finding loaded.
+    pub(crate) fn settle_groups(&mut self) {
+        let delta = self.correlator.settle();
         Arc::make_mut(&mut self.groups).apply(&delta, &self.correlator, &self.index);
     }
 
@@ -222,6 +239,46 @@ impl Writer {
         let index = Arc::make_mut(&mut self.index);
         index.set_accounts(&list);
         self.accounts_applied = index.account_count();
+    }
+
+    /// Takes the index and correlator of a persisted start-up snapshot instead of building them,
+    /// with this run's account names and criticality.
+    pub(crate) fn restore(&mut self, mut index: FindingIndex, correlator: Correlator) {
+        // The targets are configuration, not data: today's `[sla]`, not the file's.
+        index.set_sla_targets(self.index.sla_targets());
+        self.index = Arc::new(index);
+        self.correlator = correlator;
+        let list: Vec<Account> = self.accounts.values().cloned().collect();
+        let index = Arc::make_mut(&mut self.index);
+        index.set_accounts(&list);
+        self.accounts_applied = index.account_count();
+        let created = self
+            .correlator
+            .groups()
+            .iter()
+            .map(|g| g.id.clone())
+            .collect();
+        let delta = gdlens_groups::GroupDelta {
+            created,
+            ..Default::default()
+        };
+        self.groups = Arc::default();
+        Arc::make_mut(&mut self.groups).apply(&delta, &self.correlator, &self.index);
+    }
+
+    /// The correlation config (a persisted snapshot made with another one is not used).
+    pub(crate) fn correlation_config(&self) -> &gdlens_groups::CorrelationConfig {
+        self.correlator.config()
+    }
+
+    /// Writes the current index and correlator as a start-up snapshot reflecting
+    /// `store_generation` (the caller checks that it does).
+    pub(crate) fn persist(
+        &self,
+        path: &std::path::Path,
+        store_generation: u64,
+    ) -> std::io::Result<u64> {
+        crate::persist::write(path, store_generation, &self.index, &self.correlator)
     }
 
     /// Releases spare capacity after the start-up build.

@@ -7,7 +7,7 @@
 //! take a lock.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -42,10 +42,24 @@ pub struct AppState {
     pub metrics: Metrics,
     /// AWS write-back, when configured.
     pub write_back: Option<Arc<dyn WriteBack>>,
+    /// Live updates for GraphQL subscriptions (`live`).
+    pub live: Arc<crate::live::Hub>,
     snapshot: ArcSwap<Snapshot>,
     writer: Mutex<Writer>,
     ready: AtomicBool,
+    /// Why the shared store is unreachable, while it is (`/readyz` says so; reads go on).
+    degraded: Mutex<Option<String>>,
     ingest_lock: tokio::sync::Mutex<()>,
+    /// Where the persisted start-up snapshot lives (None: never persisted).
+    startup_snapshot: Option<std::path::PathBuf>,
+    /// The store generation the writer's state reflects, read right after each change it applied
+    /// (`u64::MAX` until built): a snapshot is persisted at shutdown only while the store is still
+    /// there, so a commit by another process (a CLI import into the same data directory) that
+    /// this server never applied is never recorded as included.
+    applied_store_generation: AtomicU64,
+    /// The store generation of the snapshot file on disk (`u64::MAX`: none known), so a
+    /// shutdown with nothing new does not write the same hundreds of megabytes again.
+    persisted_store_generation: AtomicU64,
 }
 
 /// What one ingest did.
@@ -85,7 +99,7 @@ impl AppState {
             .map(|a| (a.id.clone(), a))
             .collect::<BTreeMap<_, _>>();
         let auth = Authenticator::new(&config);
-        let first = Snapshot::empty(accounts);
+        let first = Snapshot::empty(accounts, config.sla.targets());
         let writer = Writer::new(correlator, &first);
         let caches = Caches::new(&config.server);
         AppState {
@@ -94,12 +108,25 @@ impl AppState {
             caches,
             metrics: Metrics::default(),
             write_back,
+            live: Arc::new(crate::live::Hub::new(&config.live)),
             snapshot: ArcSwap::from_pointee(first),
             writer: Mutex::new(writer),
             ready: AtomicBool::new(false),
+            degraded: Mutex::new(None),
             ingest_lock: tokio::sync::Mutex::new(()),
             config,
+            startup_snapshot: None,
+            applied_store_generation: AtomicU64::new(u64::MAX),
+            persisted_store_generation: AtomicU64::new(u64::MAX),
         }
+    }
+
+    /// Keeps a persisted start-up snapshot in `data_dir` (see [`crate::persist`]): the build
+    /// loads it when it reflects the store's generation, and writes one after building from
+    /// the store and at [`AppState::save_startup_snapshot`].
+    pub fn with_startup_snapshot(mut self, data_dir: &std::path::Path) -> Self {
+        self.startup_snapshot = Some(data_dir.join(crate::persist::FILE_NAME));
+        self
     }
 
     /// The current snapshot: one atomic load. Answer a whole request from it.
@@ -115,6 +142,11 @@ impl AppState {
     /// The one write path: applies `change` and publishes the next snapshot.
     pub(crate) fn write(&self, change: Change<'_>) -> u64 {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        // Subscribers hear what changed (recorded only while someone listens).
+        let live = self
+            .live
+            .wants_events()
+            .then(|| (self.snapshot.load_full(), crate::live::Touched::of(&change)));
         match change {
             Change::Findings(f) => w.add_findings(f),
             Change::Triage(t) => w.set_triage(t),
@@ -123,8 +155,30 @@ impl AppState {
         }
         let next = Arc::new(w.publish());
         let generation = next.generation;
-        self.snapshot.store(next);
+        self.snapshot.store(next.clone());
+        if self.startup_snapshot.is_some() {
+            let applied = self.store.generation().unwrap_or(u64::MAX);
+            self.applied_store_generation
+                .store(applied, Ordering::Release);
+        }
+        if let Some((prev, touched)) = live {
+            self.live.publish(&prev, &next, touched);
+        }
         generation
+    }
+
+    /// Publishes the first snapshot once the writer holds every finding at the store's
+    /// `generation` (built, or restored from the start-up snapshot): triage from the store, then
+    /// the cells pre-aggregated now rather than on the first dashboard request.
+    fn publish_first(&self, w: &mut Writer, generation: u64) -> Result<(), PortError> {
+        let triage = self.store.all_triage()?;
+        w.set_triage(&triage);
+        let next = Arc::new(w.publish());
+        let _ = next.cells();
+        self.snapshot.store(next);
+        self.applied_store_generation
+            .store(generation, Ordering::Release);
+        Ok(())
     }
 
     /// Initial build: index and groups from the store's latest findings, streamed in batches so
@@ -132,7 +186,25 @@ impl AppState {
     /// start-up import is done too).
     pub async fn build(self: &Arc<Self>) -> ApiResult<usize> {
         let st = self.clone();
-        let n = tokio::task::spawn_blocking(move || -> Result<usize, PortError> {
+        let (n, built_at) = tokio::task::spawn_blocking(move || -> Result<(usize, Option<u64>), PortError> {
+            let generation = st.store.generation()?;
+            let mut w = st.writer.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(path) = &st.startup_snapshot {
+                let started = std::time::Instant::now();
+                match crate::persist::read(path, generation, w.correlation_config()) {
+                    Ok((index, correlator)) => {
+                        let n = index.len();
+                        w.restore(index, correlator);
+                        st.publish_first(&mut w, generation)?;
+                        st.persisted_store_generation.store(generation, Ordering::Release);
+                        tracing::info!(findings = n, store_generation = generation, ms = started.elapsed().as_millis() as u64, "start-up snapshot loaded");
+                        return Ok((n, None));
+                    }
+                    Err(crate::persist::Miss::Missing) => {}
+                    Err(miss) => tracing::info!(reason = %miss, "start-up snapshot not used; building from the store"),
+                }
+            }
+            drop(w);
             // Two stages on two threads: the store's reader decodes batches (SQLite, zstd,
             // postcard) while this thread adds the previous batch to the index and the groups.
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Finding>>(1);
@@ -161,19 +233,15 @@ impl AppState {
             let mut n = 0usize;
             for batch in rx {
                 n += batch.len();
-                w.add_findings(&batch);
+                w.load_findings(&batch);
             }
+            w.settle_groups();
             reader
                 .join()
                 .map_err(|_| PortError::Internal("the build reader panicked".into()))??;
-            let triage = st.store.all_triage()?;
-            w.set_triage(&triage);
             w.shrink();
-            let next = Arc::new(w.publish());
-            // Start pre-aggregating the first snapshot now, not on the first dashboard request.
-            let _ = next.cells();
-            st.snapshot.store(next);
-            Ok(n)
+            st.publish_first(&mut w, generation)?;
+            Ok((n, Some(generation)))
         })
         .await
         .map_err(ApiError::internal)?
@@ -183,7 +251,65 @@ impl AppState {
             generation = self.generation(),
             "index and finding groups built"
         );
+        if let Some(generation) = built_at.filter(|_| self.startup_snapshot.is_some()) {
+            // Persist what was just built, off the request path, for the next start.
+            let st = self.clone();
+            tokio::task::spawn_blocking(move || st.persist_if_at(generation));
+        }
         Ok(n)
+    }
+
+    /// Writes the start-up snapshot now (at a graceful shutdown, once requests are drained and
+    /// nothing else writes): the next start loads it unless the store changes first.
+    pub async fn save_startup_snapshot(self: &Arc<Self>) {
+        if self.startup_snapshot.is_none() || !self.is_ready() {
+            return;
+        }
+        let _serial = self.ingest_lock.lock().await;
+        let st = self.clone();
+        let applied = self.applied_store_generation.load(Ordering::Acquire);
+        if applied == self.persisted_store_generation.load(Ordering::Acquire) {
+            tracing::info!("start-up snapshot unchanged since it was written");
+            return;
+        }
+        let _ = tokio::task::spawn_blocking(move || st.persist_if_at(applied)).await;
+    }
+
+    /// Persists the writer's state as reflecting the store's current generation, provided it is
+    /// `expected`: a write committed to the store but not applied here would otherwise be
+    /// recorded as included. Holds the writer lock while writing.
+    fn persist_if_at(&self, expected: u64) {
+        let Some(path) = &self.startup_snapshot else {
+            return;
+        };
+        let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let generation = match self.store.generation() {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::warn!(error = %e, "start-up snapshot not written");
+                return;
+            }
+        };
+        if expected != generation {
+            tracing::info!("start-up snapshot not written: the store changed meanwhile");
+            return;
+        }
+        let started = std::time::Instant::now();
+        match w.persist(path, generation) {
+            Ok(bytes) => {
+                self.persisted_store_generation
+                    .store(generation, Ordering::Release);
+                tracing::info!(
+                    bytes,
+                    store_generation = generation,
+                    ms = started.elapsed().as_millis() as u64,
+                    "start-up snapshot written"
+                )
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, path = %path.display(), "start-up snapshot not written")
+            }
+        }
     }
 
     /// The one ingest path (import at start, demo data, AWS sync): store, then index, groups,
@@ -229,6 +355,28 @@ impl AppState {
     /// Whether the initial build is done.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::SeqCst)
+    }
+
+    /// Records that the shared store is unreachable (`Some(reason)`) or back (`None`); logged on
+    /// each transition. Reads keep answering from the snapshot meanwhile.
+    pub fn set_degraded(&self, reason: Option<String>) {
+        let mut d = self.degraded.lock().unwrap_or_else(|e| e.into_inner());
+        match (&*d, &reason) {
+            (None, Some(r)) => {
+                tracing::warn!(reason = %r, "degraded: serving reads from memory, refusing writes")
+            }
+            (Some(_), None) => tracing::info!("store reachable again: no longer degraded"),
+            _ => {}
+        }
+        *d = reason;
+    }
+
+    /// Why the server is degraded, if it is.
+    pub fn degraded(&self) -> Option<String> {
+        self.degraded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Adds or replaces accounts (e.g. after ListMembers) and refreshes the index's criticality.
@@ -286,6 +434,13 @@ pub fn port_error(e: PortError) -> ApiError {
             format!("finding {finding_id} changed: expectedVersion {expected}, current version {actual}"),
         ),
         PortError::UnknownFinding(id) => ApiError::new(ErrorCode::NotFound, format!("unknown finding {id}")),
+        PortError::Unavailable(detail) => {
+            tracing::warn!(error = %detail, "write refused: the store is unreachable");
+            ApiError::new(
+                ErrorCode::StoreUnavailable,
+                "the store is unreachable: reads are served from memory, writes are refused until it is back",
+            )
+        }
         PortError::Internal(detail) => ApiError::internal(detail),
     }
 }

@@ -326,6 +326,7 @@ async fn the_cli_path_selects_what_the_server_selects() {
             s.state.store.as_ref(),
             &gdlens_domain::Scope::All,
             &parsed,
+            gdlens_domain::SlaTargets::default(),
             ExportFormat::Ndjson,
             &mut |chunk| {
                 out.extend_from_slice(&chunk);

@@ -649,3 +649,56 @@ fn p256_spki_prefix() -> Vec<u8> {
         0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
     ]
 }
+
+/// A live WebSocket opened with an OIDC token is closed (4401) when the token expires, and a
+/// person's groups decide its scope there too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_connection_ends_when_its_oidc_token_expires() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let k = keys();
+    let issuer = Issuer::start(jwks(&[&k.rsa1])).await;
+    let s = server(oidc_config(
+        Some(format!("http://{}/jwks", issuer.addr)),
+        None,
+    ))
+    .await;
+    let mut c = claims("carol", &["auditors"]);
+    c["exp"] = json!(now() + 2);
+    let token = sign(&k.rsa1, None, &c);
+
+    let mut req = format!("ws://{}/graphql", s.addr)
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let init =
+        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}});
+    ws.send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    let wait = std::time::Duration::from_secs(30);
+    let mut close = None;
+    let mut acked = false;
+    while close.is_none() {
+        match tokio::time::timeout(wait, ws.next())
+            .await
+            .expect("in time")
+        {
+            Some(Ok(Message::Text(t))) => {
+                let v: Value = serde_json::from_str(&t).unwrap();
+                acked |= v["type"] == "connection_ack";
+            }
+            Some(Ok(Message::Close(f))) => close = Some(f.map(|f| u16::from(f.code))),
+            Some(Ok(_)) => {}
+            other => panic!("unexpected end: {other:?}"),
+        }
+    }
+    assert!(acked, "the token was valid at connection_init");
+    assert_eq!(close, Some(Some(4401)));
+}

@@ -14,7 +14,7 @@ use crate::error::AwsError;
 use crate::state::{FixtureState, Inner, Operation, RegionAccess, RegionData};
 use crate::{admit, json_body, json_reply, region_of};
 
-fn page_token(token: Option<&str>) -> Result<usize, AwsError> {
+pub(crate) fn page_token(token: Option<&str>) -> Result<usize, AwsError> {
     match token {
         None | Some("") => Ok(0),
         Some(t) => t
@@ -26,7 +26,7 @@ fn page_token(token: Option<&str>) -> Result<usize, AwsError> {
     }
 }
 
-fn max_results(v: Option<&Value>, limit: u64, default: u64) -> Result<usize, AwsError> {
+pub(crate) fn max_results(v: Option<&Value>, limit: u64, default: u64) -> Result<usize, AwsError> {
     match v.and_then(Value::as_u64) {
         None => Ok(default as usize),
         Some(n) if (1..=limit).contains(&n) => Ok(n as usize),
@@ -37,7 +37,7 @@ fn max_results(v: Option<&Value>, limit: u64, default: u64) -> Result<usize, Aws
 }
 
 /// The region's data when it has a detector with this id.
-fn detector<'a>(
+pub(crate) fn detector<'a>(
     inner: &'a mut Inner,
     region: &str,
     id: &str,

@@ -11,6 +11,7 @@
 mod criteria;
 mod detective;
 mod error;
+mod filters;
 mod guardduty;
 mod state;
 
@@ -56,6 +57,16 @@ pub fn router(state: FixtureState) -> Router {
             post(guardduty::create_sample_findings),
         )
         .route("/detector/{id}/member", get(guardduty::list_members))
+        .route(
+            "/detector/{id}/filter",
+            post(filters::create_filter).get(filters::list_filters),
+        )
+        .route(
+            "/detector/{id}/filter/{name}",
+            get(filters::get_filter)
+                .post(filters::update_filter)
+                .delete(filters::delete_filter),
+        )
         .route("/graphs/list", post(detective::list_graphs))
         .route(
             "/investigations/listInvestigations",

@@ -27,6 +27,11 @@ pub enum Operation {
     ListInvestigations,
     GetInvestigation,
     ListIndicators,
+    CreateFilter,
+    UpdateFilter,
+    GetFilter,
+    ListFilters,
+    DeleteFilter,
 }
 
 impl Operation {
@@ -46,6 +51,11 @@ impl Operation {
             Self::ListInvestigations => "ListInvestigations",
             Self::GetInvestigation => "GetInvestigation",
             Self::ListIndicators => "ListIndicators",
+            Self::CreateFilter => "CreateFilter",
+            Self::UpdateFilter => "UpdateFilter",
+            Self::GetFilter => "GetFilter",
+            Self::ListFilters => "ListFilters",
+            Self::DeleteFilter => "DeleteFilter",
         }
     }
 
@@ -153,6 +163,8 @@ pub(crate) struct RegionData {
     pub investigations: Vec<StoredInvestigation>,
     /// Cached ListFindings results per (criteria, sort) key; cleared on every change.
     pub listing_cache: HashMap<String, Arc<Vec<String>>>,
+    /// Filters (suppression rules) by name: archive new findings at birth.
+    pub filters: BTreeMap<String, crate::filters::StoredFilter>,
 }
 
 impl RegionData {
@@ -166,10 +178,28 @@ impl RegionData {
             graph_arn: None,
             investigations: Vec::new(),
             listing_cache: HashMap::new(),
+            filters: BTreeMap::new(),
         }
     }
 
-    pub(crate) fn put(&mut self, value: Value) {
+    pub(crate) fn put(&mut self, mut value: Value) {
+        // A new finding meets the filters first, as in GuardDuty (existing ones are untouched).
+        let id_known = value
+            .get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|id| self.findings.contains_key(id));
+        if !id_known && crate::filters::archives(&self.filters, &value) {
+            if let Some(service) = value
+                .as_object_mut()
+                .map(|o| {
+                    o.entry("service")
+                        .or_insert_with(|| Value::Object(Default::default()))
+                })
+                .and_then(Value::as_object_mut)
+            {
+                service.insert("archived".into(), Value::Bool(true));
+            }
+        }
         let id = value
             .get("id")
             .and_then(Value::as_str)

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod detective;
 pub mod error;
+pub mod filters;
 pub mod sink;
 pub mod source;
 mod store_sink;
@@ -18,6 +19,7 @@ pub mod writeback;
 pub use config::{AwsConfig, ConfigError};
 pub use detective::DetectiveRegionReport;
 pub use error::{AwsError, ErrorCode};
+pub use filters::{FilterChange, RegionFilterReport, SyncedFilter};
 pub use sink::{
     BatchOutcome, Committed, Investigation, MemberAccount, MemorySink, RegionSyncStatus, SinkError,
     SyncSink, SyncedFinding,

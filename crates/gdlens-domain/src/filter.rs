@@ -87,6 +87,15 @@ pub struct FindingFilter {
     pub triage_status: Option<Vec<TriageStatus>>,
     /// Case-insensitive substring of the type or title.
     pub search: Option<String>,
+    /// `Some(true)`: only open findings past their SLA deadline at `as_of`; `Some(false)`: only
+    /// the others (closed, archived, or within their target). See [`crate::sla`].
+    #[serde(default)]
+    pub overdue: Option<bool>,
+    /// The instant `overdue` is judged at (epoch ms; the API sets it to now, truncated to the
+    /// minute). Ignored without `overdue`; `None` with `overdue` judges at the epoch's end, i.e.
+    /// every open finding is overdue.
+    #[serde(default)]
+    pub as_of: Option<EpochMillis>,
 }
 
 impl FindingFilter {
@@ -124,6 +133,8 @@ impl FindingFilter {
                 .as_ref()
                 .map(|s| s.trim().to_lowercase())
                 .filter(|s| !s.is_empty()),
+            overdue: self.overdue,
+            as_of: self.overdue.and(self.as_of),
         }
     }
 }

@@ -10,7 +10,9 @@ pub mod finding_type;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod normalize;
+pub mod remediation;
 pub mod severity;
+pub mod sla;
 pub mod time;
 
 pub use account::{Account, Criticality};
@@ -22,3 +24,4 @@ pub use finding::{
 pub use finding_type::FindingType;
 pub use normalize::{normalize, normalize_json, JsonRef, NormalizeError};
 pub use severity::SeverityLabel;
+pub use sla::SlaTargets;

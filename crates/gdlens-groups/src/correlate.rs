@@ -94,7 +94,7 @@ pub struct GroupDelta {
 }
 
 /// One finding as the correlator keeps it: only what groups need.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Member {
     id: Arc<str>,
     finding_type: u32,
@@ -125,7 +125,7 @@ struct Member {
     group: u32,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct SequenceInfo {
     arn: Box<str>,
     /// Member finding ids named by FINDING signals (ARNs reduced to ids).
@@ -133,7 +133,7 @@ struct SequenceInfo {
 }
 
 /// An interned entity key.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Key {
     kind: EntityKind,
     strength: Strength,
@@ -199,6 +199,19 @@ pub struct Correlator {
     key_stamp: Vec<u32>,
     key_dirty: Vec<bool>,
     epoch: u32,
+    /// Findings loaded but not yet settled into groups.
+    pending: Pending,
+}
+
+/// What [`Correlator::load`] took in and [`Correlator::settle`] has yet to regroup.
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    seeds: Vec<u32>,
+    dirty_keys: Vec<u32>,
+    dirty_seqs: Vec<u32>,
+    old_comps: Vec<u32>,
+    claim_check: Vec<u32>,
+    added: usize,
 }
 
 impl Correlator {
@@ -224,6 +237,7 @@ impl Correlator {
             key_stamp: Vec::new(),
             key_dirty: Vec::new(),
             epoch: 0,
+            pending: Pending::default(),
         }
     }
 
@@ -335,14 +349,33 @@ impl Correlator {
     /// Adds new findings and newer versions of known ones (an older `updatedAt` than the one
     /// held is ignored), and updates the groups they touch.
     pub fn add(&mut self, findings: &[Finding]) -> GroupDelta {
-        let mut seeds: Vec<u32> = Vec::with_capacity(findings.len());
-        let mut dirty_keys: Vec<u32> = Vec::new();
-        let mut dirty_seqs: Vec<u32> = Vec::new();
-        let mut old_comps: Vec<u32> = Vec::new();
-        let mut claim_check: Vec<u32> = Vec::new();
+        self.load(findings);
+        self.settle()
+    }
+
+    /// Takes findings in like [`Correlator::add`] but leaves the groups as they are until
+    /// [`Correlator::settle`]: the start-up build loads every batch, then settles once, instead
+    /// of regrouping the growing components after each batch (and keeping the groups those
+    /// intermediate states retire). The groups that result are the same: they depend only on
+    /// the set of latest findings.
+    pub fn load(&mut self, findings: &[Finding]) {
+        let Pending {
+            seeds,
+            dirty_keys,
+            dirty_seqs,
+            old_comps,
+            claim_check,
+            added,
+        } = &mut self.pending;
+        let mut seeds = std::mem::take(seeds);
+        let mut dirty_keys = std::mem::take(dirty_keys);
+        let mut dirty_seqs = std::mem::take(dirty_seqs);
+        let mut old_comps = std::mem::take(old_comps);
+        let mut claim_check = std::mem::take(claim_check);
+        let mut added = std::mem::take(added);
         let mut buf = String::new();
         let mut scratch: Vec<(EntityKind, u32)> = Vec::new();
-        let mut added = 0usize;
+        seeds.reserve(findings.len());
         // Large batches (the initial build): grow the tables once, not by rehashing.
         self.members.reserve(findings.len());
         self.by_id.reserve(findings.len());
@@ -408,6 +441,27 @@ impl Correlator {
             }
             seeds.push(idx);
         }
+        self.pending = Pending {
+            seeds,
+            dirty_keys,
+            dirty_seqs,
+            old_comps,
+            claim_check,
+            added,
+        };
+    }
+
+    /// Updates the groups for every finding taken in since the last settle (see
+    /// [`Correlator::load`]) and says what changed.
+    pub fn settle(&mut self) -> GroupDelta {
+        let Pending {
+            mut seeds,
+            mut dirty_keys,
+            mut dirty_seqs,
+            mut old_comps,
+            mut claim_check,
+            added,
+        } = std::mem::take(&mut self.pending);
         if seeds.is_empty() {
             return GroupDelta::default();
         }
@@ -1103,7 +1157,7 @@ impl Correlator {
 
 /// Where a finding type stands in an escalation: trying (failed logins, brute force, probes,
 /// scans) or succeeding (`…Success…`, `…Successful…`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Stage {
     Attempt,
     Outcome,
@@ -1163,6 +1217,124 @@ fn union(parent: &mut [u32], a: u32, b: u32) {
         } else {
             parent[ra as usize] = rb;
         }
+    }
+}
+
+/// What a persisted start-up snapshot keeps of the correlator (written): members, names,
+/// entity keys with their postings, sequence claims, components and the membership of each
+/// active group. Lookup tables are rebuilt and group views rebuilt from their members on load;
+/// lineage is not kept (a fresh build from the store has none either).
+#[derive(Serialize)]
+struct PersistedRef<'a> {
+    config: &'a CorrelationConfig,
+    members: &'a [Member],
+    names: &'a [Arc<str>],
+    keys: &'a [Key],
+    seq_by_arn: &'a FxHashMap<Box<str>, u32>,
+    seq_claims: &'a FxHashMap<Box<str>, Vec<u32>>,
+    assoc_by_arn: &'a FxHashMap<Box<str>, Vec<u32>>,
+    comps: &'a FxHashMap<u32, Vec<u32>>,
+    groups: Vec<(&'a str, GroupSource, &'a [u32])>,
+}
+
+/// [`PersistedRef`] as read back (same fields, same order).
+#[derive(Deserialize)]
+struct Persisted {
+    config: CorrelationConfig,
+    members: Vec<Member>,
+    names: Vec<Arc<str>>,
+    keys: Vec<Key>,
+    seq_by_arn: FxHashMap<Box<str>, u32>,
+    seq_claims: FxHashMap<Box<str>, Vec<u32>>,
+    assoc_by_arn: FxHashMap<Box<str>, Vec<u32>>,
+    comps: FxHashMap<u32, Vec<u32>>,
+    groups: Vec<(String, GroupSource, Vec<u32>)>,
+}
+
+impl Serialize for Correlator {
+    /// The settled state (findings loaded but not settled are an error: settle first).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if !self.pending.seeds.is_empty() {
+            return Err(serde::ser::Error::custom(
+                "the correlator has findings loaded but not settled",
+            ));
+        }
+        let groups = self
+            .slots
+            .iter()
+            .zip(&self.slot_members)
+            .filter(|(g, _)| g.active)
+            .map(|(g, list)| (g.id.as_str(), g.source, list.as_slice()))
+            .collect();
+        PersistedRef {
+            config: &self.config,
+            members: &self.members,
+            names: &self.names.names,
+            keys: &self.keys,
+            seq_by_arn: &self.seq_by_arn,
+            seq_claims: &self.seq_claims,
+            assoc_by_arn: &self.assoc_by_arn,
+            comps: &self.comps,
+            groups,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Correlator {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let p = Persisted::deserialize(d)?;
+        let mut c = Correlator::new(p.config);
+        c.by_id = p
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id.clone(), i as u32))
+            .collect();
+        c.members = p.members;
+        c.names.map = p
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as u32))
+            .collect();
+        c.names.names = p.names;
+        c.key_map = p
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.full.clone(), i as u32))
+            .collect();
+        c.keys = p.keys;
+        c.seq_by_arn = p.seq_by_arn;
+        c.seq_claims = p.seq_claims;
+        c.assoc_by_arn = p.assoc_by_arn;
+        c.comps = p.comps;
+        let n = c.members.len() as u32;
+        if c.comps.values().flatten().any(|&m| m >= n) {
+            return Err(serde::de::Error::custom(
+                "a component names an unknown member",
+            ));
+        }
+        for m in &mut c.members {
+            m.group = NONE;
+        }
+        for (id, source, list) in p.groups {
+            if list.iter().any(|&m| m >= n) {
+                return Err(serde::de::Error::custom(format!(
+                    "group {id} names an unknown member"
+                )));
+            }
+            let slot = c.slots.len() as u32;
+            c.slots.push(Arc::new(c.build(id.clone(), source, &list)));
+            for &m in &list {
+                c.members[m as usize].group = slot;
+            }
+            c.slot_members.push(list);
+            c.slot_by_id.insert(id, slot);
+            c.active += 1;
+        }
+        Ok(c)
     }
 }
 

@@ -12,7 +12,9 @@ use gdlens_domain::Finding;
 use serde::Serialize;
 
 /// What an entity is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EntityKind {
     /// EC2 instance id (also from `AROA…:i-…` role sessions).
@@ -48,7 +50,9 @@ pub enum EntityKind {
 }
 
 /// How much a shared entity says about two findings being one story.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Strength {
     /// Names one resource or credential: links within the time window, across accounts too.

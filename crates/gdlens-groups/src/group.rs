@@ -10,7 +10,7 @@ use crate::attack::{tactic_by_order, tactics_in, Tactic, TacticSet};
 use crate::entity::{EntityKind, Strength};
 
 /// Where a group comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum GroupSource {
     /// Built by gdlens from shared entities.

@@ -201,6 +201,7 @@ proptest! {
         }
         let mut bounds: BTreeSet<usize> = cuts.into_iter().filter(|&c| c < shuffled.len()).collect();
         bounds.insert(shuffled.len());
+        let bounds_vec: Vec<usize> = bounds.iter().copied().collect();
         let mut incremental = Correlator::new(config.clone());
         let mut start = 0;
         for end in bounds {
@@ -211,6 +212,35 @@ proptest! {
         prop_assert_eq!(snapshot(&once), snapshot(&incremental));
         for f in &findings {
             prop_assert_eq!(once.group_features(&f.id), incremental.group_features(&f.id));
+        }
+
+        // The start-up build: every batch loaded, then one settle. Same groups, no lineage
+        // left over from intermediate states; and the settled state goes on incrementally
+        // like the others (the last batch added after the settle).
+        let mut bulk = Correlator::new(config.clone());
+        let last = bounds_vec.last().copied().unwrap_or(0);
+        let mut start = 0;
+        for &end in &bounds_vec {
+            if end == last && start > 0 {
+                break;
+            }
+            bulk.load(&shuffled[start..end]);
+            start = end;
+        }
+        let settled = bulk.settle();
+        prop_assert!(settled.retired.is_empty(), "a first settle retires nothing");
+        prop_assert!(bulk.all_groups().iter().all(|g| g.active && g.parents.is_empty()));
+        // Through a persisted start-up snapshot and back: the same groups, and it goes on alike.
+        let bytes = postcard::to_allocvec(&bulk).expect("a settled correlator serializes");
+        let mut bulk: Correlator = postcard::from_bytes(&bytes).expect("and deserializes");
+        prop_assert!(bulk.all_groups().iter().all(|g| g.active));
+        if start < shuffled.len() {
+            bulk.add(&shuffled[start..]);
+        }
+        check_invariants(&bulk, &config)?;
+        prop_assert_eq!(snapshot(&once), snapshot(&bulk));
+        for f in &findings {
+            prop_assert_eq!(once.group_features(&f.id), bulk.group_features(&f.id));
         }
     }
 }

@@ -276,10 +276,10 @@ fn cells_by_resource(start: &[u32], resource: &[u32], resources: usize) -> (Vec<
 }
 
 impl RowPredicate {
-    /// Whether the filter reads a per-row value that cells do not share (title, resource key):
-    /// a summary then scans rows.
+    /// Whether the filter reads a per-row value that cells do not share (title, resource key,
+    /// `createdAt` for `overdue`): a summary then scans rows.
     pub(crate) fn needs_rows(&self) -> bool {
-        self.search.is_some() || self.resource_key.is_some()
+        self.search.is_some() || self.resource_key.is_some() || self.overdue.is_some()
     }
 
     /// The verdict on the rows of cell `c`, for a filter without `resourceKey`.

@@ -10,7 +10,10 @@ use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
 /// Interns strings to dense `u32` codes (0, 1, 2, … in order of first insertion).
-#[derive(Default, Clone)]
+///
+/// Persisted as its arena and offsets (the lookup table is rebuilt on load).
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(into = "Persisted", from = "Persisted")]
 pub struct Dictionary {
     bytes: String,
     /// `ends[code]` is the end offset of string `code` in `bytes`; its start is `ends[code - 1]` (or 0).
@@ -166,6 +169,50 @@ impl Dictionary {
 
     fn hash<T: Hash + ?Sized>(&self, s: &T) -> u64 {
         self.hasher.hash_one(s)
+    }
+}
+
+/// What a persisted snapshot keeps of a dictionary.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Persisted {
+    bytes: String,
+    ends: Vec<u32>,
+    folded: Option<(String, Vec<u32>)>,
+}
+
+impl From<Dictionary> for Persisted {
+    fn from(d: Dictionary) -> Self {
+        Persisted {
+            bytes: d.bytes,
+            ends: d.ends,
+            folded: d.folded,
+        }
+    }
+}
+
+impl From<Persisted> for Dictionary {
+    fn from(p: Persisted) -> Self {
+        let mut d = Dictionary {
+            bytes: p.bytes,
+            ends: p.ends,
+            folded: p.folded,
+            table: HashTable::new(),
+            hasher: FxBuildHasher,
+        };
+        d.table.reserve(d.ends.len(), |_| 0);
+        let (bytes, ends, hasher) = (&d.bytes, &d.ends, &d.hasher);
+        let slice = |c: u32| {
+            let c = c as usize;
+            let start = if c == 0 { 0 } else { ends[c - 1] as usize };
+            &bytes[start..ends[c] as usize]
+        };
+        for code in 0..ends.len() as u32 {
+            d.table
+                .insert_unique(hasher.hash_one(slice(code)), code, |&c| {
+                    hasher.hash_one(slice(c))
+                });
+        }
+        d
     }
 }
 

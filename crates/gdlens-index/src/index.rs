@@ -1,7 +1,7 @@
 //! The columnar store of the latest finding versions and its incremental maintenance.
 
 use gdlens_domain::time::{utc_day, EpochMillis};
-use gdlens_domain::{Account, Criticality, Finding, SeverityLabel, TriageStatus};
+use gdlens_domain::{Account, Criticality, Finding, SeverityLabel, SlaTargets, TriageStatus};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
@@ -49,7 +49,7 @@ pub enum UpsertOutcome {
 /// A resource as the summary counts it: one resource key of one resource type in one account.
 /// Findings without a resource key get an entry with `key == NO_KEY` (so the resource type stays
 /// filterable) that never counts as a resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ResourceEntry {
     pub account: u32,
     pub resource_type: u32,
@@ -57,7 +57,7 @@ pub(crate) struct ResourceEntry {
 }
 
 /// Name and criticality of an account code, from the account config.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AccountInfo {
     pub name: String,
     pub criticality: Criticality,
@@ -70,7 +70,9 @@ pub(crate) struct AccountInfo {
 ///
 /// Rows are numbered `0..len()` in order of first insertion and never move: a newer version of a
 /// finding overwrites its row in place, so row numbers held by a caller stay valid across updates.
-#[derive(Debug, Default, Clone)]
+///
+/// Persist it with [`crate::persist`] (the lookup tables are rebuilt on load, not stored).
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FindingIndex {
     /// Finding ids; the code of an id is its row.
     pub(crate) ids: Arc<Dictionary>,
@@ -89,9 +91,11 @@ pub struct FindingIndex {
     pub(crate) resources: Vec<ResourceEntry>,
     /// Codes of the key-less resource entries (one per account and resource type at most).
     pub(crate) keyless_resources: Vec<u32>,
+    #[serde(skip)]
     resource_codes: FxHashMap<ResourceEntry, u32>,
     /// `(account, type)` pairs by pair code: "is this type new in this account" works on these.
     pub(crate) pairs: Vec<(u32, u32)>,
+    #[serde(skip)]
     pair_codes: FxHashMap<(u32, u32), u32>,
 
     // Columns, one entry per row.
@@ -117,6 +121,10 @@ pub struct FindingIndex {
 
     /// Smallest and largest UTC day of `updated_at` ever indexed (bounds of the dense per-day arrays).
     pub(crate) day_range: Option<(i32, i32)>,
+    /// SLA targets per severity (`overdue` filters and the SLA summary judge with these). From
+    /// the configuration, never from a persisted snapshot: set again after loading one.
+    #[serde(skip)]
+    pub(crate) sla: SlaTargets,
     generation: u64,
 }
 
@@ -184,6 +192,17 @@ impl FindingIndex {
             };
         }
         self.generation += 1;
+    }
+
+    /// Sets the SLA targets per severity (from the `[sla]` config).
+    pub fn set_sla_targets(&mut self, targets: SlaTargets) {
+        self.sla = targets;
+        self.generation += 1;
+    }
+
+    /// The SLA targets in force.
+    pub fn sla_targets(&self) -> SlaTargets {
+        self.sla
     }
 
     /// Changes with every change of the indexed data; caches key on it.
@@ -396,6 +415,22 @@ impl FindingIndex {
         self.first_seen.reserve(additional);
         self.last_seen.reserve(additional);
         self.count.reserve(additional);
+    }
+
+    /// Rebuilds the lookup tables a persisted index does not store (see [`crate::persist`]).
+    pub(crate) fn relink(&mut self) {
+        self.resource_codes = self
+            .resources
+            .iter()
+            .enumerate()
+            .map(|(code, entry)| (*entry, code as u32))
+            .collect();
+        self.pair_codes = self
+            .pairs
+            .iter()
+            .enumerate()
+            .map(|(code, pair)| (*pair, code as u32))
+            .collect();
     }
 
     /// Releases spare capacity of the columns (after a bulk build).

@@ -14,17 +14,22 @@ mod dictionary;
 mod features;
 #[doc(hidden)]
 pub mod fuzzing;
+mod hardening;
 mod index;
 mod order;
+pub mod persist;
 mod query;
+mod sla;
 mod summary;
 
 pub use cells::Cells;
 pub use dictionary::Dictionary;
 pub use features::GroupInfo;
+pub use hardening::{HardeningItem, HardeningResource};
 pub use index::{FindingIndex, IndexError, UpsertOutcome};
 pub use order::{f64_order_key, OrderDirection, OrderField};
 pub use query::{CompiledFilter, Precomputed, SearchHits};
+pub use sla::SlaSummary;
 pub use summary::{
     AccountStat, FindingTypeStat, NewType, Period, PeriodChange, ResourceStat, SeverityCounts,
     SeverityDelta, SeverityTrendPoint, Summary, SummaryOptions,

@@ -40,6 +40,37 @@ pub(crate) struct RowPredicate {
     /// `[since, before)` on `updatedAt`.
     pub(crate) since: EpochMillis,
     pub(crate) before: EpochMillis,
+    /// `overdue`: the wanted answer, the instant it is judged at, and the targets by label index.
+    pub(crate) overdue: Option<Overdue>,
+}
+
+/// The `overdue` condition compiled: per-row, since it reads `createdAt` (cells cannot decide it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Overdue {
+    pub(crate) want: bool,
+    pub(crate) as_of: EpochMillis,
+    pub(crate) targets: [EpochMillis; 4],
+}
+
+impl Overdue {
+    /// Whether a row with these flags and triage code is open (not archived, not closed).
+    #[inline]
+    pub(crate) fn is_open(&self, flags: u8, triage: u8) -> bool {
+        flags & FLAG_ARCHIVED == 0 && !TriageStatus::ALL[triage as usize].is_closed()
+    }
+
+    /// Whether a row with these values is overdue (see `gdlens_domain::sla`).
+    #[inline]
+    pub(crate) fn is_overdue(
+        &self,
+        flags: u8,
+        triage: u8,
+        label: u8,
+        created_at: EpochMillis,
+    ) -> bool {
+        self.is_open(flags, triage)
+            && self.as_of > created_at.saturating_add(self.targets[label as usize])
+    }
 }
 
 impl RowPredicate {
@@ -127,6 +158,11 @@ impl RowPredicate {
             impossible,
             since: filter.updated_since.unwrap_or(EpochMillis::MIN),
             before: filter.updated_before.unwrap_or(EpochMillis::MAX),
+            overdue: filter.overdue.map(|want| Overdue {
+                want,
+                as_of: filter.as_of.unwrap_or(EpochMillis::MAX),
+                targets: index.sla.by_index(),
+            }),
         }
     }
 
@@ -148,6 +184,14 @@ impl RowPredicate {
             && self.search.as_ref().is_none_or(|hits| {
                 hits.types[index.finding_type[row] as usize]
                     || hits.titles[index.title[row] as usize]
+            })
+            && self.overdue.as_ref().is_none_or(|o| {
+                o.is_overdue(
+                    index.flags[row],
+                    index.triage[row],
+                    index.label[row],
+                    index.created_at[row],
+                ) == o.want
             })
     }
 
@@ -360,7 +404,11 @@ impl FindingIndex {
         let predicate = RowPredicate::compile(self, filter, scope, pre.search);
         let cells = pre
             .cells
-            .filter(|c| c.answers_for(self) && predicate.resource_key.is_none())
+            .filter(|c| {
+                c.answers_for(self)
+                    && predicate.resource_key.is_none()
+                    && predicate.overdue.is_none()
+            })
             .map(|c| {
                 let verdicts = (0..c.len()).map(|i| predicate.cell_verdict(c, i)).collect();
                 (c, verdicts)

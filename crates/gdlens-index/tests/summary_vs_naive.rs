@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use gdlens_domain::time::{format_day, utc_day};
 use gdlens_domain::{
-    Account, Criticality, Finding, FindingFilter, Scope, SeverityLabel, TriageStatus,
+    Account, Criticality, Finding, FindingFilter, Scope, SeverityLabel, SlaTargets, TriageStatus,
 };
 use gdlens_index::{
-    AccountStat, Cells, FindingIndex, FindingTypeStat, NewType, Period, PeriodChange, Precomputed,
-    ResourceStat, SeverityCounts, SeverityDelta, SeverityTrendPoint, Summary, SummaryOptions,
+    AccountStat, Cells, FindingIndex, FindingTypeStat, HardeningItem, HardeningResource, NewType,
+    Period, PeriodChange, Precomputed, ResourceStat, SeverityCounts, SeverityDelta,
+    SeverityTrendPoint, SlaSummary, Summary, SummaryOptions,
 };
 use proptest::prelude::*;
 
@@ -70,7 +71,42 @@ fn naive_latest(versions: &[Finding], triage: &[(usize, TriageStatus)]) -> Vec<N
 }
 
 fn naive_matches(r: &NaiveRow, filter: &FindingFilter, scope: &Scope, with_time: bool) -> bool {
+    naive_matches_with(r, filter, scope, with_time, &SlaTargets::default())
+}
+
+/// Open: not archived and not resolved, suppressed or a false positive.
+fn naive_open(r: &NaiveRow) -> bool {
+    !r.finding.archived
+        && !matches!(
+            r.triage,
+            TriageStatus::Resolved | TriageStatus::Suppressed | TriageStatus::FalsePositive
+        )
+}
+
+/// Overdue at `now`: open, and `now` strictly after `createdAt` + the label's target.
+fn naive_overdue(r: &NaiveRow, targets: &SlaTargets, now: i64) -> bool {
+    let target = match r.finding.severity_label() {
+        SeverityLabel::Low => targets.low_ms,
+        SeverityLabel::Medium => targets.medium_ms,
+        SeverityLabel::High => targets.high_ms,
+        SeverityLabel::Critical => targets.critical_ms,
+    };
+    naive_open(r) && now > r.finding.created_at + target
+}
+
+fn naive_matches_with(
+    r: &NaiveRow,
+    filter: &FindingFilter,
+    scope: &Scope,
+    with_time: bool,
+    targets: &SlaTargets,
+) -> bool {
     let f = &r.finding;
+    if let Some(want) = filter.overdue {
+        if naive_overdue(r, targets, filter.as_of.unwrap_or(i64::MAX)) != want {
+            return false;
+        }
+    }
     let in_list = |list: &Option<Vec<String>>, v: &str| {
         list.as_ref().is_none_or(|l| l.iter().any(|x| x == v))
     };
@@ -508,6 +544,11 @@ fn filter_strategy() -> impl Strategy<Value = FindingFilter> {
                 Just("zzz")
             ],
         ),
+        // Whole hours: rows often sit exactly on their SLA deadline.
+        (
+            proptest::option::weighted(0.3, any::<bool>()),
+            -5 * 24..5 * 24i64,
+        ),
     )
         .prop_map(
             |(
@@ -517,6 +558,7 @@ fn filter_strategy() -> impl Strategy<Value = FindingFilter> {
                 (since, before),
                 triage,
                 search,
+                (overdue, as_of),
             )| {
                 FindingFilter {
                     account_ids: accounts,
@@ -533,6 +575,8 @@ fn filter_strategy() -> impl Strategy<Value = FindingFilter> {
                     updated_before: before.map(|b| T0 + b * HOUR),
                     triage_status: triage,
                     search: search.map(String::from),
+                    overdue,
+                    as_of: overdue.map(|_| T0 + as_of * HOUR),
                 }
             },
         )
@@ -565,9 +609,25 @@ fn account_config() -> Vec<Account> {
 
 /// Builds the index the way the service does: bulk build from the first half, then incremental
 /// upserts (newer versions replace, older are ignored), then triage, then the account config.
-fn build_index(versions: &[Finding], triage: &[(usize, TriageStatus)]) -> FindingIndex {
+/// A persisted start-up snapshot's index, as `gdlens serve` writes and reads it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Persisted(#[serde(with = "gdlens_index::persist")] FindingIndex);
+
+/// Half built in bulk, half upserted; with `persisted`, the bulk half goes through a persisted
+/// snapshot first, so the rebuilt lookup tables take the later upserts.
+fn build_index(
+    versions: &[Finding],
+    triage: &[(usize, TriageStatus)],
+    persisted: bool,
+) -> FindingIndex {
     let half = versions.len() / 2;
     let mut index = FindingIndex::build(versions[..half].iter().cloned());
+    if persisted {
+        let bytes = postcard::to_allocvec(&Persisted(index)).expect("the index serializes");
+        index = postcard::from_bytes::<Persisted>(&bytes)
+            .expect("the index deserializes")
+            .0;
+    }
     for f in &versions[half..] {
         index.upsert(f);
     }
@@ -595,8 +655,9 @@ proptest! {
         triage in proptest::collection::vec((0..100usize, proptest::sample::select(TRIAGE.to_vec())), 0..10),
         filter in filter_strategy(),
         scope in scope_strategy(),
+        persisted in any::<bool>(),
     ) {
-        let index = build_index(&versions, &triage);
+        let index = build_index(&versions, &triage, persisted);
         let latest = naive_latest(&versions, &triage);
         let mut got: Vec<&str> = index.filter(&filter, &scope).into_iter().map(|r| index.id(r)).collect();
         got.sort();
@@ -628,8 +689,9 @@ proptest! {
         new_types_limit in 0..8usize,
         parallel in any::<bool>(),
         use_cells in any::<bool>(),
+        persisted in any::<bool>(),
     ) {
-        let index = build_index(&versions, &triage);
+        let index = build_index(&versions, &triage, persisted);
         let latest = naive_latest(&versions, &triage);
         let options = SummaryOptions { limit, now_ms: T0, least_frequent_min_severity: floor, new_types_limit,
             parallel_min_rows: if parallel { 0 } else { usize::MAX } };
@@ -663,7 +725,7 @@ proptest! {
                 f
             })
             .collect();
-        let index = build_index(&crowded, &triage);
+        let index = build_index(&crowded, &triage, false);
         let cells = Cells::build(&index);
         prop_assert!(cells.len() <= index.len());
         let options = SummaryOptions { limit: 5, now_ms: T0, least_frequent_min_severity: floor, new_types_limit: 5,
@@ -723,4 +785,192 @@ fn scope_always_restricts_accounts() {
     assert_eq!(summary.total, 2);
     assert_eq!(summary.top_accounts.len(), 1);
     assert_eq!(summary.top_accounts[0].account_id, ACCOUNTS[1]);
+}
+
+fn targets_strategy() -> impl Strategy<Value = SlaTargets> {
+    (0..30 * 24i64, 0..10 * 24i64, 0..3 * 24i64, 0..3 * 24i64).prop_map(|(l, m, h, c)| SlaTargets {
+        low_ms: l * HOUR,
+        medium_ms: m * HOUR,
+        high_ms: h * HOUR,
+        critical_ms: c * HOUR,
+    })
+}
+
+/// The naive SLA widget: open findings among the filter's, overdue ones counted by label, the
+/// oldest open one by `createdAt` then id.
+fn naive_sla(
+    latest: &[NaiveRow],
+    filter: &FindingFilter,
+    scope: &Scope,
+    targets: &SlaTargets,
+    now: i64,
+) -> (u64, [u64; 4], u64, Option<String>) {
+    let matching: Vec<&NaiveRow> = latest
+        .iter()
+        .filter(|r| naive_matches_with(r, filter, scope, true, targets))
+        .collect();
+    let open: Vec<&&NaiveRow> = matching.iter().filter(|r| naive_open(r)).collect();
+    let overdue = label_counts(
+        open.iter()
+            .filter(|r| naive_overdue(r, targets, now))
+            .map(|r| &r.finding),
+    );
+    let oldest = open
+        .iter()
+        .min_by(|a, b| {
+            (a.finding.created_at, &a.finding.id).cmp(&(b.finding.created_at, &b.finding.id))
+        })
+        .map(|r| r.finding.id.clone());
+    (overdue.iter().sum(), overdue, open.len() as u64, oldest)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// `overdue` in the filter (rows, counts, cells) and the SLA widget equal the naive
+    /// recomputation, for random targets and instants on whole hours (rows land on deadlines).
+    #[test]
+    fn sla_and_overdue_equal_naive(
+        versions in proptest::collection::vec(finding_strategy(), 0..120),
+        triage in proptest::collection::vec((0..100usize, proptest::sample::select(TRIAGE.to_vec())), 0..20),
+        filter in filter_strategy(),
+        scope in scope_strategy(),
+        targets in targets_strategy(),
+        now in -5 * 24..5 * 24i64,
+        want_overdue in proptest::option::of(any::<bool>()),
+        use_cells in any::<bool>(),
+        persisted in any::<bool>(),
+    ) {
+        let now = T0 + now * HOUR;
+        let mut index = build_index(&versions, &triage, persisted);
+        index.set_sla_targets(targets);
+        let latest = naive_latest(&versions, &triage);
+        let mut filter = filter;
+        if want_overdue.is_some() {
+            filter.overdue = want_overdue;
+            filter.as_of = Some(now);
+        }
+        let mut got: Vec<&str> = index.filter(&filter, &scope).into_iter().map(|r| index.id(r)).collect();
+        got.sort();
+        let mut want: Vec<&str> = latest
+            .iter()
+            .filter(|r| naive_matches_with(r, &filter, &scope, true, &targets))
+            .map(|r| r.finding.id.as_str())
+            .collect();
+        want.sort();
+        prop_assert_eq!(&got, &want);
+        let cells = use_cells.then(|| Cells::build(&index));
+        let pre = Precomputed { cells: cells.as_ref(), search: None };
+        prop_assert_eq!(index.compile_with(pre, &filter, &scope).count(), want.len());
+        // The summary under an `overdue` filter counts the same rows.
+        let options = SummaryOptions::new(T0);
+        prop_assert_eq!(index.summary_with(cells.as_ref(), &filter, &scope, &options).total, want.len() as u64);
+
+        let SlaSummary { as_of, overdue, by_severity, open, oldest_open } = index.sla(&filter, &scope, now);
+        let (n_overdue, by_label, n_open, oldest) = naive_sla(&latest, &filter, &scope, &targets, now);
+        prop_assert_eq!(as_of, now);
+        prop_assert_eq!(overdue, n_overdue);
+        prop_assert_eq!(by_severity, counts(by_label));
+        prop_assert_eq!(open, n_open);
+        prop_assert_eq!(oldest_open.map(|r| index.id(r).to_string()), oldest);
+    }
+}
+
+/// The naive hardening view: group the matching findings by type with maps and sets.
+fn naive_hardening(
+    latest: &[NaiveRow],
+    filter: &FindingFilter,
+    scope: &Scope,
+    since: Option<i64>,
+    limit: usize,
+    resource_limit: usize,
+) -> Vec<HardeningItem> {
+    let mut by_type: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for r in latest
+        .iter()
+        .filter(|r| naive_matches(r, filter, scope, true))
+    {
+        by_type
+            .entry(&r.finding.finding_type)
+            .or_default()
+            .push(&r.finding);
+    }
+    let mut items: Vec<HardeningItem> = by_type
+        .into_iter()
+        .map(|(t, fs)| {
+            let accounts: BTreeSet<String> = fs.iter().map(|f| f.account_id.clone()).collect();
+            let mut res: HashMap<(String, String, String), u64> = HashMap::new();
+            for f in &fs {
+                if let Some(k) = &f.resource_key {
+                    *res.entry((k.clone(), f.account_id.clone(), f.resource_type.clone()))
+                        .or_default() += 1;
+                }
+            }
+            let mut resources: Vec<HardeningResource> = res
+                .into_iter()
+                .map(|((k, a, rt), count)| HardeningResource {
+                    resource_key: k,
+                    resource_type: rt,
+                    account_id: a,
+                    count,
+                })
+                .collect();
+            resources.sort_by(|a, b| {
+                (
+                    std::cmp::Reverse(a.count),
+                    &a.resource_key,
+                    &a.account_id,
+                    &a.resource_type,
+                )
+                    .cmp(&(
+                        std::cmp::Reverse(b.count),
+                        &b.resource_key,
+                        &b.account_id,
+                        &b.resource_type,
+                    ))
+            });
+            let resource_count = resources.len() as u64;
+            resources.truncate(resource_limit);
+            let before = since.map(|s| fs.iter().filter(|f| f.created_at < s).count() as u64);
+            HardeningItem {
+                finding_type: t.to_string(),
+                count: fs.len() as u64,
+                max_severity: fs.iter().map(|f| f.severity_label()).max().unwrap(),
+                accounts: accounts.into_iter().collect(),
+                resource_count,
+                resources,
+                before,
+                after: before.map(|b| fs.len() as u64 - b),
+            }
+        })
+        .collect();
+    // Most findings first; the map iterated types in order, and the sort is stable.
+    items.sort_by_key(|i| std::cmp::Reverse(i.count));
+    items.truncate(limit);
+    items
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// The hardening view equals the naive grouping, with and without `since`, under any
+    /// filter (`overdue` included) and scope.
+    #[test]
+    fn hardening_equals_naive(
+        versions in proptest::collection::vec(finding_strategy(), 0..150),
+        triage in proptest::collection::vec((0..100usize, proptest::sample::select(TRIAGE.to_vec())), 0..10),
+        filter in filter_strategy(),
+        scope in scope_strategy(),
+        since in proptest::option::of(-20 * 24..2 * 24i64),
+        limit in 0..8usize,
+        resource_limit in 0..4usize,
+        persisted in any::<bool>(),
+    ) {
+        let index = build_index(&versions, &triage, persisted);
+        let latest = naive_latest(&versions, &triage);
+        let since = since.map(|h| T0 + h * HOUR);
+        let got = index.hardening(&filter, &scope, since, limit, resource_limit);
+        let want = naive_hardening(&latest, &filter, &scope, since, limit, resource_limit);
+        prop_assert_eq!(got, want);
+    }
 }

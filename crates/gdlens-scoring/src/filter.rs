@@ -133,11 +133,17 @@ pub struct FilterSpec {
 
 impl FilterSpec {
     /// Translates a [`FindingFilter`] into codes of `dictionaries`. Strings missing from a
-    /// dictionary match no row. `resourceKey` has no column here and is rejected.
+    /// dictionary match no row. `resourceKey` and `overdue` have no column here and are rejected.
     pub fn from_finding_filter(
         filter: &FindingFilter,
         dictionaries: &Dictionaries,
     ) -> Result<Self, ScoringError> {
+        if filter.overdue.is_some() {
+            return Err(ScoringError::InvalidFilter {
+                field: "overdue",
+                reason: "not available to columnar filtering; filter by SLA in the index".into(),
+            });
+        }
         if filter.resource_key.is_some() {
             return Err(ScoringError::InvalidFilter {
                 field: "resourceKey",
@@ -618,6 +624,16 @@ mod tests {
         assert_eq!(filter_mask(&f, &c, &d, &spec).unwrap(), vec![0, 1, 0, 0]);
         let filter = FindingFilter {
             resource_key: Some("i-1".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            FilterSpec::from_finding_filter(&filter, &d)
+                .unwrap_err()
+                .code(),
+            "SCORING_INVALID_FILTER"
+        );
+        let filter = FindingFilter {
+            overdue: Some(true),
             ..Default::default()
         };
         assert_eq!(

@@ -468,3 +468,23 @@ fn decode_lz4(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
     }
     Ok(text)
 }
+
+/// The raw JSON of a row written without dictionaries (the PostgreSQL backend never trains any:
+/// its rows are text or LZ4, and the database's own TOAST handles the rest).
+pub(crate) fn decode_raw_plain(codec: i64, bytes: &[u8]) -> Result<String, StoreError> {
+    let text = match codec {
+        RAW_TEXT => bytes.to_vec(),
+        RAW_LZ4 => decode_lz4(bytes)?,
+        other => return Err(StoreError::Codec(format!("unknown raw codec {other}"))),
+    };
+    String::from_utf8(text).map_err(|e| StoreError::Codec(format!("raw JSON: {e}")))
+}
+
+/// The normalized finding of a row written without dictionaries; `None` when the codec is unknown
+/// or it does not decode (the caller then re-normalizes the raw JSON).
+pub(crate) fn decode_finding_plain(codec: i64, bytes: &[u8]) -> Option<Finding> {
+    match codec {
+        FINDING_POSTCARD => postcard::from_bytes(bytes).ok(),
+        _ => None,
+    }
+}

@@ -39,6 +39,27 @@ pub enum StoreError {
     /// A caller-supplied value is unusable (empty id list, empty ticket key…).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// PostgreSQL reported an error (constraint, syntax, serialization).
+    #[error("postgres: {0}")]
+    Postgres(#[source] postgres::Error),
+    /// PostgreSQL cannot be reached (refused, timed out, connection lost); nothing was written.
+    /// Writes fail with this until the database is back; reconnecting is automatic.
+    #[error("postgres unreachable: {0}")]
+    Unavailable(String),
+    /// The store URL is not usable (unknown scheme, unparsable PostgreSQL URL). Never holds the
+    /// password: the URL is redacted first.
+    #[error("store url: {0}")]
+    Url(String),
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        if is_connection_error(&e) {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Postgres(e)
+        }
+    }
 }
 
 impl StoreError {
@@ -53,6 +74,9 @@ impl StoreError {
             Self::UnknownFinding(_) => "unknown_finding",
             Self::Codec(_) => "store_codec",
             Self::InvalidInput(_) => "invalid_input",
+            Self::Postgres(_) => "store_postgres",
+            Self::Unavailable(_) => "store_unavailable",
+            Self::Url(_) => "store_url",
         }
     }
 }
@@ -62,4 +86,22 @@ fn is_busy(e: &rusqlite::Error) -> bool {
         e.sqlite_error_code(),
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
     )
+}
+
+/// Whether a PostgreSQL error means "the database is not there" rather than "this SQL failed":
+/// the connection closed or never opened, an I/O error, or a server shutting down / starting up
+/// (SQLSTATE class 08 and 57P01–57P03).
+fn is_connection_error(e: &postgres::Error) -> bool {
+    use std::error::Error as _;
+    if e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()) {
+        return true;
+    }
+    if let Some(code) = e.code() {
+        let code = code.code();
+        return code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03");
+    }
+    let text = e.to_string();
+    text.starts_with("error connecting")
+        || text.starts_with("timeout")
+        || text.starts_with("error communicating")
 }

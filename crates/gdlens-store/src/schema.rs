@@ -11,6 +11,7 @@ pub(crate) fn migrations() -> Migrations<'static> {
         M::up(V3).comment("zstd dictionaries trained on the store's own findings"),
         M::up(V4)
             .comment("detective: related finding ids and finding-group ids of each investigation"),
+        M::up(V5).comment("suppression rules: gdlens's own and those synced from GuardDuty"),
     ])
 }
 
@@ -196,6 +197,27 @@ CREATE TABLE codec_dictionaries (
 const V4: &str = r#"
 ALTER TABLE investigations ADD COLUMN related_finding_ids TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE investigations ADD COLUMN related_finding_group_ids TEXT NOT NULL DEFAULT '[]';
+"#;
+
+/// V5: suppression rules (GuardDuty filters). `origin` is `gdlens` (rules written here, `region`
+/// empty: meant for every configured region) or `guardduty` (synced per region). `criteria` is
+/// the GuardDuty `findingCriteria` JSON text. Portable SQL: no SQLite-only types or clauses.
+const V5: &str = r#"
+CREATE TABLE suppression_rules (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT    NOT NULL,
+    description  TEXT,
+    origin       TEXT    NOT NULL,
+    region       TEXT    NOT NULL,
+    detector_id  TEXT,
+    action       TEXT    NOT NULL,
+    rank         INTEGER NOT NULL,
+    criteria     TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    created_by   TEXT    NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    UNIQUE (origin, region, name)
+);
 "#;
 
 #[cfg(test)]

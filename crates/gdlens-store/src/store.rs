@@ -1,4 +1,4 @@
-//! [`Store`]: connections, transactions and every query.
+//! [`SqliteStore`]: the embedded backend's connections, transactions and every query.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -32,8 +32,8 @@ const PAGE_SIZE: i64 = 16_384;
 /// Read connections kept open for reuse.
 const READ_POOL: usize = 4;
 
-/// The embedded store. Cheap to share as `Arc<Store>`.
-pub struct Store {
+/// The embedded SQLite backend (reached through the [`crate::Store`] facade).
+pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     /// `None` for an in-memory store: reads then go through the writer connection.
@@ -44,9 +44,9 @@ pub struct Store {
     training_failed: AtomicBool,
 }
 
-impl std::fmt::Debug for Store {
+impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
+        f.debug_struct("SqliteStore")
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
@@ -107,9 +107,9 @@ fn ensure_known(tx: &Transaction<'_>, ids: &[String]) -> Result<(), StoreError> 
     Ok(())
 }
 
-impl Store {
+impl SqliteStore {
     /// Opens (creating if needed) `gdlens.db` under `data_dir` and applies pending migrations.
-    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+    pub fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
             path: data_dir.display().to_string(),
             source,
@@ -127,7 +127,7 @@ impl Store {
         migrations().to_latest(&mut conn)?;
         let dictionaries = Dictionaries::load(&conn)?;
         tracing::debug!(path = %path.display(), "store opened");
-        Ok(Store {
+        Ok(SqliteStore {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             path: Some(path),
@@ -141,8 +141,8 @@ impl Store {
     /// In WAL mode every page is written twice (to the WAL, then to the database at checkpoint); a
     /// bulk load mostly appends new pages, which a rollback journal writes once. Each batch stays
     /// one atomic transaction, so a kill leaves the store consistent (the next open rolls the hot
-    /// journal back). Returns whether the switch happened; [`Store::end_bulk_load`] (and every
-    /// [`Store::open`]) returns to WAL. With a reader elsewhere (a running server) SQLite refuses
+    /// journal back). Returns whether the switch happened; [`SqliteStore::end_bulk_load`] (and every
+    /// [`SqliteStore::open`]) returns to WAL. With a reader elsewhere (a running server) SQLite refuses
     /// the switch and the load simply continues in WAL mode.
     pub fn begin_bulk_load(&self) -> Result<bool, StoreError> {
         if self.path.is_none() {
@@ -160,7 +160,7 @@ impl Store {
         Ok(mode.eq_ignore_ascii_case("truncate"))
     }
 
-    /// Returns to WAL mode after [`Store::begin_bulk_load`].
+    /// Returns to WAL mode after [`SqliteStore::begin_bulk_load`].
     pub fn end_bulk_load(&self) -> Result<(), StoreError> {
         if self.path.is_none() {
             return Ok(());
@@ -171,12 +171,12 @@ impl Store {
     }
 
     /// An in-memory store (tests, throwaway demos). Reads share the single connection.
-    pub fn open_in_memory() -> Result<Store, StoreError> {
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn)?;
         migrations().to_latest(&mut conn)?;
         let dictionaries = Dictionaries::load(&conn)?;
-        Ok(Store {
+        Ok(SqliteStore {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             path: None,
@@ -202,7 +202,7 @@ impl Store {
         Some(total)
     }
 
-    fn write<T>(
+    pub(crate) fn write<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -213,7 +213,7 @@ impl Store {
         Ok(out)
     }
 
-    fn read<T>(
+    pub(crate) fn read<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -250,7 +250,7 @@ impl Store {
     }
 
     /// An encoder with the store's current dictionaries (one per encoding thread; make a new one
-    /// after [`Store::train_dictionaries`] to compress with them).
+    /// after [`SqliteStore::train_dictionaries`] to compress with them).
     pub fn encoder(&self) -> Encoder {
         Encoder::new(self.current_dictionaries())
     }
@@ -331,7 +331,7 @@ impl Store {
 
     // ------------------------------------------------------------------ findings
 
-    /// Upserts a batch in one transaction (see [`Store::upsert_batch_with_watermark`]).
+    /// Upserts a batch in one transaction (see [`SqliteStore::upsert_batch_with_watermark`]).
     pub fn upsert_batch(&self, batch: &[NewFinding]) -> Result<UpsertReport, StoreError> {
         self.upsert_batch_with_watermark(batch, None)
     }
@@ -362,7 +362,7 @@ impl Store {
     }
 
     /// Upserts findings encoded beforehand (bulk imports): same rules as
-    /// [`Store::upsert_batch_with_watermark`], but [`UpsertReport::changed`] is left empty.
+    /// [`SqliteStore::upsert_batch_with_watermark`], but [`UpsertReport::changed`] is left empty.
     pub fn upsert_encoded_batch(
         &self,
         batch: &[EncodedFinding],
@@ -555,7 +555,29 @@ impl Store {
         })
     }
 
-    /// Every latest finding as a vector (convenience over [`Store::scan_latest`]).
+    /// Calls `f(id, raw JSON)` with the latest version of every finding, in insertion order,
+    /// streaming (one row decoded at a time; no normalized finding is decoded). What a dry run
+    /// over the whole history reads. `f` returns `false` to stop early.
+    pub fn scan_latest_raw(&self, mut f: impl FnMut(&str, &str) -> bool) -> Result<(), StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT f.id, v.raw_codec, v.raw
+                 FROM findings f JOIN finding_versions v ON v.id = f.version_id ORDER BY f.key",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut decoder = Decoder::new(&self.dictionaries);
+            while let Some(row) = rows.next()? {
+                let id: String = row.get(0)?;
+                let raw = decoder.raw_column(c, row, 1, 2)?;
+                if !f(&id, &raw) {
+                    break;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Every latest finding as a vector (convenience over [`SqliteStore::scan_latest`]).
     pub fn latest_findings(&self) -> Result<Vec<Finding>, StoreError> {
         let mut out = Vec::new();
         self.scan_latest(|f| out.push(f))?;
@@ -563,7 +585,7 @@ impl Store {
     }
 
     /// Latest normalized version of each known id, in the order asked; unknown ids are skipped.
-    /// Cheaper than [`Store::get_findings`]: the raw JSON is not read unless the stored row needs
+    /// Cheaper than [`SqliteStore::get_findings`]: the raw JSON is not read unless the stored row needs
     /// re-normalizing. The API reads finding details through this on demand, a page at a time.
     pub fn latest_by_id(&self, ids: &[String]) -> Result<Vec<Finding>, StoreError> {
         self.read(|c| {
@@ -1210,7 +1232,7 @@ fn triage_row(c: &Connection, id: &str) -> Result<Option<Triage>, StoreError> {
 /// Compile-time guarantee the store can be shared across threads.
 const _: fn() = || {
     fn assert_send_sync<T: Send + Sync>() {}
-    assert_send_sync::<Store>();
+    assert_send_sync::<SqliteStore>();
 };
 
 /// A list of strings as stored (a JSON array).

@@ -1,9 +1,10 @@
-//! Behaviour of the store through its public API, on real SQLite files.
+//! Behaviour of the store through its public API: one suite, run against both backends (real
+//! SQLite files, and a throwaway PostgreSQL database per test; see `gdlens_store::testing`).
 
 use gdlens_domain::{normalize, Finding, TriageStatus};
 use gdlens_store::{
-    Investigation, NewFinding, Store, StoreError, SyncStatus, TriageChange, UpsertOutcome,
-    Watermark,
+    Investigation, NewFinding, NewSuppressionRule, Store, StoreError, SyncStatus, TriageChange,
+    UpsertOutcome, Watermark, ORIGIN_GDLENS, ORIGIN_GUARDDUTY,
 };
 use serde_json::json;
 
@@ -31,14 +32,70 @@ fn record(id: &str, updated_at: &str, count: u64) -> NewFinding {
     }
 }
 
+/// Where a test's store lives; [`Backend::open`] opens (or reopens) it.
+enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(gdlens_store::testing::TestDb),
+}
+
+impl Backend {
+    fn open(&self) -> Store {
+        match self {
+            Backend::Sqlite(dir) => Store::open(dir.path()).unwrap(),
+            Backend::Postgres(db) => Store::open_postgres(&db.url).unwrap(),
+        }
+    }
+
+    /// Runs SQL against the store's database behind its back (each backend's dialect).
+    fn execute_sql(&self, sqlite: &str, postgres: &str) {
+        match self {
+            Backend::Sqlite(dir) => {
+                let conn =
+                    rusqlite::Connection::open(dir.path().join(gdlens_store::DB_FILE)).unwrap();
+                conn.execute(sqlite, []).unwrap();
+            }
+            Backend::Postgres(db) => {
+                let mut c = ::postgres::Client::connect(&db.url, ::postgres::NoTls).unwrap();
+                c.batch_execute(postgres).unwrap();
+            }
+        }
+    }
+}
+
+/// Every test below, once per backend.
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(super::Backend::Sqlite(tempfile::tempdir().unwrap())) })*
+        }
+        mod postgres {
+            $(#[test] fn $name() { super::$name(super::Backend::Postgres(gdlens_store::testing::test_database())) })*
+        }
+    };
+}
+
+suite!(
+    newer_replaces_and_keeps_history_same_is_unchanged_older_never_wins,
+    duplicate_ids_inside_one_batch_apply_in_order,
+    scan_latest_decodes_the_compact_form_and_applies_local_archive_state,
+    rows_with_an_unknown_codec_are_renormalized_from_raw,
+    watermark_commits_with_its_batch_and_only_moves_forward,
+    triage_versions_reject_stale_writes_atomically_and_audit,
+    ticket_links_are_idempotent_and_audited_on_change_only,
+    local_state_survives_reopen,
+    store_is_shareable_across_threads,
+    raw_json_round_trips_byte_for_byte_through_every_read,
+    suppression_rules_put_replaces_by_origin_region_and_name,
+    suppression_sync_replaces_one_region_only,
+    scan_latest_raw_streams_the_latest_raw_json_and_stops_when_asked,
+);
+
 fn ids(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-#[test]
-fn newer_replaces_and_keeps_history_same_is_unchanged_older_never_wins() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+fn newer_replaces_and_keeps_history_same_is_unchanged_older_never_wins(b: Backend) {
+    let store = b.open();
     let v1 = record("f1", "2024-01-01T00:00:00.000Z", 1);
     let v2 = record("f1", "2024-01-02T00:00:00.000Z", 5);
     let v0 = record("f1", "2023-12-31T00:00:00.000Z", 1);
@@ -86,9 +143,8 @@ fn newer_replaces_and_keeps_history_same_is_unchanged_older_never_wins() {
     assert!(store.integrity_check().unwrap().is_empty());
 }
 
-#[test]
-fn duplicate_ids_inside_one_batch_apply_in_order() {
-    let store = Store::open_in_memory().unwrap();
+fn duplicate_ids_inside_one_batch_apply_in_order(b: Backend) {
+    let store = b.open();
     let a1 = record("a", "2024-01-01T00:00:00Z", 1);
     let a2 = record("a", "2024-01-03T00:00:00Z", 3);
     let a_mid = record("a", "2024-01-02T00:00:00Z", 2);
@@ -106,10 +162,8 @@ fn duplicate_ids_inside_one_batch_apply_in_order() {
     assert_eq!(store.latest_findings().unwrap(), vec![a2.finding]);
 }
 
-#[test]
-fn scan_latest_decodes_the_compact_form_and_applies_local_archive_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+fn scan_latest_decodes_the_compact_form_and_applies_local_archive_state(b: Backend) {
+    let store = b.open();
     let batch: Vec<_> = (0..50)
         .map(|i| record(&format!("id{i:03}"), "2024-02-01T00:00:00Z", i + 1))
         .collect();
@@ -137,18 +191,16 @@ fn scan_latest_decodes_the_compact_form_and_applies_local_archive_state() {
     ));
 }
 
-#[test]
-fn rows_with_an_unknown_codec_are_renormalized_from_raw() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+fn rows_with_an_unknown_codec_are_renormalized_from_raw(b: Backend) {
+    let store = b.open();
     let rec = record("f", "2024-02-01T00:00:00Z", 4);
     store.upsert_batch(std::slice::from_ref(&rec)).unwrap();
     drop(store);
-    let conn = rusqlite::Connection::open(dir.path().join(gdlens_store::DB_FILE)).unwrap();
-    conn.execute("UPDATE findings SET codec = 999, normalized = x'00'", [])
-        .unwrap();
-    drop(conn);
-    let store = Store::open(dir.path()).unwrap();
+    b.execute_sql(
+        "UPDATE findings SET codec = 999, normalized = x'00'",
+        "UPDATE findings SET codec = 999, normalized = '\\x00'::bytea",
+    );
+    let store = b.open();
     assert_eq!(store.latest_findings().unwrap(), vec![rec.finding.clone()]);
     assert_eq!(
         store.get_findings(&ids(&["f"])).unwrap()[0].finding,
@@ -156,9 +208,8 @@ fn rows_with_an_unknown_codec_are_renormalized_from_raw() {
     );
 }
 
-#[test]
-fn watermark_commits_with_its_batch_and_only_moves_forward() {
-    let store = Store::open_in_memory().unwrap();
+fn watermark_commits_with_its_batch_and_only_moves_forward(b: Backend) {
+    let store = b.open();
     let w = |ms| Watermark {
         region: "eu-west-1".into(),
         detector_id: "d1".into(),
@@ -189,9 +240,8 @@ fn watermark_commits_with_its_batch_and_only_moves_forward() {
     assert_eq!(store.watermark("us-east-1", "d1").unwrap(), None);
 }
 
-#[test]
-fn triage_versions_reject_stale_writes_atomically_and_audit() {
-    let store = Store::open_in_memory().unwrap();
+fn triage_versions_reject_stale_writes_atomically_and_audit(b: Backend) {
+    let store = b.open();
     store
         .upsert_batch(&[
             record("a", "2024-01-01T00:00:00Z", 1),
@@ -273,9 +323,8 @@ fn triage_versions_reject_stale_writes_atomically_and_audit() {
     ));
 }
 
-#[test]
-fn ticket_links_are_idempotent_and_audited_on_change_only() {
-    let store = Store::open_in_memory().unwrap();
+fn ticket_links_are_idempotent_and_audited_on_change_only(b: Backend) {
+    let store = b.open();
     store
         .upsert_batch(&[record("a", "2024-01-01T00:00:00Z", 1)])
         .unwrap();
@@ -315,11 +364,9 @@ fn ticket_links_are_idempotent_and_audited_on_change_only() {
     );
 }
 
-#[test]
-fn local_state_survives_reopen() {
-    let dir = tempfile::tempdir().unwrap();
+fn local_state_survives_reopen(b: Backend) {
     {
-        let store = Store::open(dir.path()).unwrap();
+        let store = b.open();
         store
             .upsert_batch(&[record("a", "2024-01-01T00:00:00Z", 1)])
             .unwrap();
@@ -379,7 +426,7 @@ fn local_state_survives_reopen() {
             ])
             .unwrap();
     }
-    let store = Store::open(dir.path()).unwrap();
+    let store = b.open();
     assert_eq!(store.count().unwrap(), 1);
     assert_eq!(
         store.triage(&ids(&["a"])).unwrap()[0].status,
@@ -400,18 +447,18 @@ fn local_state_survives_reopen() {
     assert_eq!(investigations[0].related_finding_group_ids, ["g-1"]);
     store.replace_investigations(&[]).unwrap();
     assert!(store.investigations().unwrap().is_empty());
-    let journal: String = rusqlite::Connection::open(dir.path().join("gdlens.db"))
-        .unwrap()
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(journal, "wal");
+    if let Backend::Sqlite(dir) = &b {
+        let journal: String = rusqlite::Connection::open(dir.path().join("gdlens.db"))
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(journal, "wal");
+    }
     assert!(store.size_bytes().unwrap() > 0);
 }
 
-#[test]
-fn store_is_shareable_across_threads() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(Store::open(dir.path()).unwrap());
+fn store_is_shareable_across_threads(b: Backend) {
+    let store = std::sync::Arc::new(b.open());
     let writers: Vec<_> = (0..4)
         .map(|t| {
             let store = store.clone();
@@ -434,10 +481,8 @@ fn store_is_shareable_across_threads() {
 
 /// The raw JSON is stored compressed; every read path gives back the exact bytes received
 /// (whitespace, key order, escapes, non-ASCII), for small (stored as text) and large documents.
-#[test]
-fn raw_json_round_trips_byte_for_byte_through_every_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+fn raw_json_round_trips_byte_for_byte_through_every_read(b: Backend) {
+    let store = b.open();
     let base = record("raw-1", "2024-01-02T00:00:00.000Z", 1);
     let pretty = format!(
         "{{ \"z\" : \"é\\u00e9\\n\\\"q\\\"\" ,\n  \"pad\": \"{}\",\n \"id\":\"raw-1\" }}  ",
@@ -455,7 +500,7 @@ fn raw_json_round_trips_byte_for_byte_through_every_read() {
     store.upsert_batch(&[latest, older]).unwrap();
     // Reopen: what is read comes from the file, not from anything cached.
     drop(store);
-    let store = Store::open(dir.path()).unwrap();
+    let store = b.open();
     let got = store.get_findings(&ids(&["raw-1"])).unwrap();
     assert_eq!(got[0].raw.as_bytes(), pretty.as_bytes());
     let versions = store.versions("raw-1").unwrap();
@@ -463,4 +508,99 @@ fn raw_json_round_trips_byte_for_byte_through_every_read() {
     assert_eq!(raws, vec![tiny.as_str(), pretty.as_str()]);
     assert!(store.size_bytes().is_some());
     assert!(store.integrity_check().unwrap().is_empty());
+}
+
+fn rule(name: &str, origin: &str, region: &str) -> NewSuppressionRule {
+    NewSuppressionRule {
+        name: name.into(),
+        description: None,
+        origin: origin.into(),
+        region: region.into(),
+        detector_id: None,
+        action: "ARCHIVE".into(),
+        rank: 1,
+        criteria: r#"{"criterion":{"type":{"equals":["T"]}}}"#.into(),
+    }
+}
+
+/// A rule with the same origin, region and name replaces the stored one, keeping its id and
+/// creation; deleting twice says it was gone; an empty name is refused.
+fn suppression_rules_put_replaces_by_origin_region_and_name(b: Backend) {
+    let s = b.open();
+    let a = s
+        .put_suppression_rule(&rule("dev", ORIGIN_GDLENS, ""), "alice", 1)
+        .unwrap();
+    let mut changed = rule("dev", ORIGIN_GDLENS, "");
+    changed.rank = 5;
+    let b2 = s.put_suppression_rule(&changed, "bob", 2).unwrap();
+    assert_eq!(a.id, b2.id);
+    assert_eq!(
+        (b2.rank, b2.created_by.as_str(), b2.updated_at),
+        (5, "alice", 2)
+    );
+    drop(s);
+    let s = b.open();
+    assert_eq!(s.suppression_rules().unwrap().len(), 1);
+    assert!(s.delete_suppression_rule(a.id).unwrap());
+    assert!(!s.delete_suppression_rule(a.id).unwrap());
+    assert!(s
+        .put_suppression_rule(&rule(" ", ORIGIN_GDLENS, ""), "a", 1)
+        .is_err());
+}
+
+/// A sync replaces the rules of its own region only, and gdlens's rules never.
+fn suppression_sync_replaces_one_region_only(b: Backend) {
+    let s = b.open();
+    s.put_suppression_rule(&rule("own", ORIGIN_GDLENS, ""), "a", 1)
+        .unwrap();
+    s.replace_synced_rules("us-east-1", &[rule("x", "", ""), rule("y", "", "")], 1)
+        .unwrap();
+    s.replace_synced_rules("eu-west-1", &[rule("z", "", "")], 1)
+        .unwrap();
+    s.replace_synced_rules("us-east-1", &[rule("y", "", "")], 2)
+        .unwrap();
+    let names: Vec<(String, String, String)> = s
+        .suppression_rules()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.origin, r.region, r.name))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            (ORIGIN_GDLENS.into(), "".into(), "own".into()),
+            (ORIGIN_GUARDDUTY.into(), "eu-west-1".into(), "z".into()),
+            (ORIGIN_GUARDDUTY.into(), "us-east-1".into(), "y".into()),
+        ]
+    );
+}
+
+/// The streaming raw scan gives each finding's latest raw JSON once, in insertion order, and
+/// stops when the callback says so.
+fn scan_latest_raw_streams_the_latest_raw_json_and_stops_when_asked(b: Backend) {
+    let store = b.open();
+    store
+        .upsert_batch(&[
+            record("r-1", "2024-01-01T00:00:00.000Z", 1),
+            record("r-2", "2024-01-01T00:00:00.000Z", 1),
+            record("r-1", "2024-01-02T00:00:00.000Z", 7),
+        ])
+        .unwrap();
+    let mut seen = Vec::new();
+    store
+        .scan_latest_raw(|id, raw| {
+            let v: serde_json::Value = serde_json::from_str(raw).unwrap();
+            seen.push((id.to_string(), v["service"]["count"].as_u64().unwrap()));
+            true
+        })
+        .unwrap();
+    assert_eq!(seen, vec![("r-1".into(), 7), ("r-2".into(), 1)]);
+    let mut calls = 0;
+    store
+        .scan_latest_raw(|_, _| {
+            calls += 1;
+            false
+        })
+        .unwrap();
+    assert_eq!(calls, 1);
 }

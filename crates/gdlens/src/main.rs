@@ -38,6 +38,9 @@ enum Command {
     Sync(cmd::sync::Args),
     /// Export findings as NDJSON, CSV or OCSF (to a file or stdout).
     Export(cmd::export::Args),
+    /// Suppression rules (GuardDuty filters) as code: add, list, export.
+    #[command(subcommand)]
+    Suppress(cmd::suppress::Command),
     /// Developer tools.
     #[command(subcommand)]
     Dev(cmd::dev::Command),
@@ -53,6 +56,7 @@ fn main() -> anyhow::Result<()> {
         Command::Schema(args) => cmd::schema::run(args),
         Command::Sync(args) => cmd::sync::run(args),
         Command::Export(args) => cmd::export::run(args),
+        Command::Suppress(command) => cmd::suppress::run(command),
         Command::Dev(command) => cmd::dev::run(command),
     }
 }

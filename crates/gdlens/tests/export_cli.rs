@@ -100,3 +100,51 @@ fn export_writes_ndjson_csv_and_ocsf_from_the_store() {
         "{stderr}"
     );
 }
+
+/// `"overdue"` in `--filter` judges with the `[sla]` targets of `--config` (defaults without it):
+/// the fixture's findings are weeks old, so some are past the default 1-day High target, and none
+/// is past targets of ten years.
+#[test]
+fn export_overdue_uses_the_sla_targets_of_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let import = gdlens(dir.path(), &["import", fixture().to_str().unwrap()]);
+    assert!(import.status.success());
+    let overdue = r#"{"overdue":true}"#;
+    let out = gdlens(
+        dir.path(),
+        &["export", "--format", "ndjson", "--filter", overdue],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let by_default = ndjson(&out.stdout);
+    assert!(!by_default.is_empty());
+    assert!(by_default.iter().all(|f| f["service"]["archived"] == false));
+
+    let config = dir.path().join("sla.toml");
+    std::fs::write(
+        &config,
+        "[sla]\ncritical_hours = 87600\nhigh_hours = 87600\nmedium_hours = 87600\nlow_hours = 87600\n",
+    )
+    .unwrap();
+    let out = gdlens(
+        dir.path(),
+        &[
+            "export",
+            "--format",
+            "ndjson",
+            "--filter",
+            overdue,
+            "--config",
+            config.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(ndjson(&out.stdout).is_empty());
+}

@@ -8,6 +8,7 @@ import type {
   FindingFilterInput,
   ResourceStat,
   SeverityLabel,
+  SlaSummary,
   Summary,
   TypeStat,
 } from '../api';
@@ -19,6 +20,7 @@ import { filterToParams, labelsFrom, toFindingFilter } from '../filters';
 import { age, labelName, SEVERITY_COLORS, SeverityBadge, when } from '../format';
 import { go, link } from '../route';
 import { markReady } from '../perf';
+import { useLiveVersion } from '../live';
 
 const SUMMARY_QUERY = `
 query Dashboard($filter: FindingFilter) {
@@ -49,6 +51,17 @@ const LEAST_QUERY = `
 query LeastFrequent($filter: FindingFilter) {
   summary(filter: $filter) { leastFrequentTypes(limit: 10) { type count maxSeverity lastSeen } }
 }`;
+const SLA_QUERY = `
+query Sla($filter: FindingFilter) {
+  summary(filter: $filter) {
+    sla {
+      overdue open asOf
+      bySeverity { low medium high critical }
+      targetHours { low medium high critical }
+      oldestOpen { id type accountId severity createdAt }
+    }
+  }
+}`;
 interface DashboardData {
   summary: Summary & { findingGroups: number; coverage: { regions: string[]; sync: RegionSync[] } };
   accounts: Account[];
@@ -64,6 +77,8 @@ export function Dashboard(props: { filter: ViewFilter; onFilter: (f: ViewFilter)
   const gfilter = useMemo(() => toFindingFilter(filter), [JSON.stringify(filter)]);
   const [data, setData] = useState<DashboardData | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Re-load when findings change on the server (live updates).
+  const liveVersion = useLiveVersion();
 
   useEffect(() => {
     let live = true;
@@ -73,12 +88,13 @@ export function Dashboard(props: { filter: ViewFilter; onFilter: (f: ViewFilter)
         if (!live) return;
         setData(d);
         markReady('dashboard');
+        document.body.dataset.dashboardLiveVersion = String(liveVersion);
       })
       .catch((e) => live && setError(String(e.message ?? e)));
     return () => {
       live = false;
     };
-  }, [JSON.stringify(gfilter)]);
+  }, [JSON.stringify(gfilter), liveVersion]);
 
   const accounts = data?.accounts ?? [];
   const s = data?.summary;
@@ -133,6 +149,7 @@ export function Dashboard(props: { filter: ViewFilter; onFilter: (f: ViewFilter)
             <Panel title="Most common finding types" testid="widget-top-types">
               <TypeChart types={s.topFindingTypes} onPick={(t) => drill(filter, { types: [t] })} />
             </Panel>
+            <SlaWidget filter={filter} gfilter={gfilter} />
             <AccountsWidget filter={filter} gfilter={gfilter} accounts={accounts} />
             <ResourcesWidget filter={filter} gfilter={gfilter} />
             <LeastFrequentWidget filter={filter} gfilter={gfilter} />
@@ -312,6 +329,57 @@ function ResourcesWidget(props: { filter: ViewFilter; gfilter: FindingFilterInpu
             })
           }
         />
+      )}
+    </Panel>
+  );
+}
+
+/** "1 d", "30 d", "12 h": an SLA target in hours. */
+function hours(h: number): string {
+  return h % 24 === 0 ? `${h / 24} d` : `${h} h`;
+}
+
+/** SLA aging: open findings past their target per severity, and the one that has waited longest. */
+function SlaWidget(props: { filter: ViewFilter; gfilter: FindingFilterInput }) {
+  const d = useWidget<{ sla: SlaSummary }>(SLA_QUERY, props.gfilter, 'LOW');
+  const sla = d?.sla;
+  return (
+    <Panel title="SLA: overdue findings" testid="widget-sla">
+      {sla && (
+        <>
+          <div class="sla-tiles">
+            <Tile
+              id="sla-overdue"
+              label={`Overdue of ${sla.open.toLocaleString('en-US')} open`}
+              value={sla.overdue}
+              color="#b00020"
+              onClick={() => drill(props.filter, { overdue: true })}
+            />
+            {SEVERITY_LABELS.slice()
+              .reverse()
+              .map((l) => {
+                const k = l.toLowerCase() as 'low';
+                return (
+                  <Tile
+                    id={`sla-${k}`}
+                    label={`${labelName(l)} (target ${hours(sla.targetHours[k])})`}
+                    value={sla.bySeverity[k]}
+                    color={SEVERITY_COLORS[l]}
+                    onClick={() => drill(props.filter, { overdue: true, severities: [l] })}
+                  />
+                );
+              })}
+          </div>
+          {sla.oldestOpen ? (
+            <p data-testid="sla-oldest" data-id={sla.oldestOpen.id}>
+              Oldest open: <a href={link('finding', {}, sla.oldestOpen.id)}><code>{sla.oldestOpen.type}</code></a>{' '}
+              <SeverityBadge severity={sla.oldestOpen.severity} /> in {sla.oldestOpen.accountId}, waiting{' '}
+              {age(sla.oldestOpen.createdAt)} (since {when(sla.oldestOpen.createdAt)})
+            </p>
+          ) : (
+            <p class="muted" data-testid="sla-oldest-none">Nothing open in this filter.</p>
+          )}
+        </>
       )}
     </Panel>
   );

@@ -13,6 +13,7 @@ import { markReady, perf } from '../perf';
 import type { LocalFilter, WeightSet } from '../ranking';
 import { DEFAULT_WEIGHTS, FACTORS, fetchFeatures, loadWasm, LocalRanking, tilePayload } from '../ranking';
 import { link } from '../route';
+import { useLiveVersion } from '../live';
 
 const ROW_HEIGHT = 58;
 
@@ -27,6 +28,10 @@ export function Findings(props: { filter: ViewFilter; onFilter: (f: ViewFilter) 
   const [order, setOrder] = useState<Uint32Array>(new Uint32Array(0));
   const [rankMs, setRankMs] = useState<number | null>(null);
   const rankingRef = useRef<LocalRanking | null>(null);
+  // Re-load the columns when findings change on the server (live updates), keeping the current
+  // list on screen until the new one is ranked.
+  const liveVersion = useLiveVersion();
+  const loadedFilter = useRef<string>('');
 
   useEffect(() => {
     gql<{ accounts: Account[] }>('{ accounts { id name criticality } }')
@@ -38,7 +43,9 @@ export function Findings(props: { filter: ViewFilter; onFilter: (f: ViewFilter) 
   useEffect(() => {
     let live = true;
     setError(null);
-    setRanking(null);
+    const key = JSON.stringify(gfilter);
+    if (loadedFilter.current !== key) setRanking(null);
+    loadedFilter.current = key;
     const t0 = performance.now();
     Promise.all([loadWasm(), fetchFeatures(gfilter)])
       .then(([, payload]) => {
@@ -52,7 +59,7 @@ export function Findings(props: { filter: ViewFilter; onFilter: (f: ViewFilter) 
     return () => {
       live = false;
     };
-  }, [JSON.stringify(gfilter)]);
+  }, [JSON.stringify(gfilter), liveVersion]);
 
   // Re-rank locally on every weight or local filter change: no server round trip.
   useEffect(() => {

@@ -7,6 +7,7 @@ import { toFindingFilter } from '../filters';
 import { SeverityBadge, when } from '../format';
 import { go, link } from '../route';
 import { killChainIndex } from '../killchain';
+import { useLiveVersion } from '../live';
 
 const GROUPS_QUERY = `
 query Groups($filter: FindingFilter, $triage: [TriageStatus!], $since: DateTime) {
@@ -43,13 +44,15 @@ export function Groups(props: { filter: ViewFilter }) {
   const [triage, setTriage] = useState<string>('');
   // A local datetime ('' = no bound): groups with a member new or updated since then.
   const [since, setSince] = useState<string>('');
+  // Re-load when findings change on the server (live updates).
+  const liveVersion = useLiveVersion();
   useEffect(() => {
     const states = triage === '' ? null : triage === 'OPEN' ? OPEN : [triage];
     const sinceIso = since ? new Date(since).toISOString() : null;
     gql<{ findingGroups: { totalCount: number; nodes: GroupRow[] } }>(GROUPS_QUERY, { filter: gfilter, triage: states, since: sinceIso })
       .then((r) => setD(r.findingGroups))
       .catch((e) => setError(String(e.message ?? e)));
-  }, [JSON.stringify(gfilter), triage, since]);
+  }, [JSON.stringify(gfilter), triage, since, liveVersion]);
   if (error) return <div class="error">{error}</div>;
   if (!d) return <p class="muted">Loading…</p>;
   return (

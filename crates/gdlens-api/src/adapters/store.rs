@@ -1,15 +1,17 @@
 //! `gdlens_store::Store` as the API's [`FindingStore`].
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use gdlens_domain::time::EpochMillis;
 use gdlens_domain::{Finding, TriageStatus};
 use gdlens_store::{NewFinding, Store, StoreError};
 
 use crate::ports::{
-    AuditRecord, FindingStore, IngestRecord, InvestigationRecord, PortError, SyncStatusRecord,
-    TicketLinkRecord, TriageChange, TriageRecord, VersionRecord,
+    AuditRecord, ChangeFeed, ChangeKind, ChangeRecord, FindingStore, IngestRecord,
+    InvestigationRecord, PortError, SuppressionRuleRecord, SyncStatusRecord, TicketLinkRecord,
+    TriageChange, TriageRecord, VersionRecord,
 };
 
 /// The embedded SQLite store behind the API's port. Shared (`Arc`), so the AWS sync can commit to
@@ -35,13 +37,71 @@ fn err(e: StoreError) -> PortError {
             actual,
         },
         StoreError::UnknownFinding(id) => PortError::UnknownFinding(id),
+        StoreError::Unavailable(detail) => PortError::Unavailable(detail),
         other => PortError::Internal(format!("{} ({})", other, other.code())),
+    }
+}
+
+fn rule_record(r: gdlens_store::SuppressionRuleRow) -> SuppressionRuleRecord {
+    SuppressionRuleRecord {
+        id: r.id,
+        name: r.name,
+        description: r.description,
+        origin: r.origin,
+        region: r.region,
+        detector_id: r.detector_id,
+        action: r.action,
+        rank: r.rank,
+        criteria: r.criteria,
+        created_at: r.created_at,
+        created_by: r.created_by,
+        updated_at: r.updated_at,
     }
 }
 
 impl FindingStore for StoreAdapter {
     fn scan_latest(&self, f: &mut dyn FnMut(Finding)) -> Result<(), PortError> {
         self.0.scan_latest(f).map_err(err)
+    }
+
+    fn scan_latest_raw(&self, f: &mut dyn FnMut(&str, &str) -> bool) -> Result<(), PortError> {
+        self.0.scan_latest_raw(f).map_err(err)
+    }
+
+    fn suppression_rules(&self) -> Result<Vec<SuppressionRuleRecord>, PortError> {
+        Ok(self
+            .0
+            .suppression_rules()
+            .map_err(err)?
+            .into_iter()
+            .map(rule_record)
+            .collect())
+    }
+
+    fn put_suppression_rule(
+        &self,
+        rule: &SuppressionRuleRecord,
+        actor: &str,
+        at: EpochMillis,
+    ) -> Result<SuppressionRuleRecord, PortError> {
+        let new = gdlens_store::NewSuppressionRule {
+            name: rule.name.clone(),
+            description: rule.description.clone(),
+            origin: rule.origin.clone(),
+            region: rule.region.clone(),
+            detector_id: rule.detector_id.clone(),
+            action: rule.action.clone(),
+            rank: rule.rank,
+            criteria: rule.criteria.clone(),
+        };
+        self.0
+            .put_suppression_rule(&new, actor, at)
+            .map(rule_record)
+            .map_err(err)
+    }
+
+    fn delete_suppression_rule(&self, id: i64) -> Result<bool, PortError> {
+        self.0.delete_suppression_rule(id).map_err(err)
     }
 
     fn findings(&self, ids: &[String]) -> Result<HashMap<String, Finding>, PortError> {
@@ -52,6 +112,10 @@ impl FindingStore for StoreAdapter {
             .into_iter()
             .map(|f| (f.id.clone(), f))
             .collect())
+    }
+
+    fn generation(&self) -> Result<u64, PortError> {
+        self.0.generation().map_err(err)
     }
 
     fn all_triage(&self) -> Result<Vec<(String, TriageStatus)>, PortError> {
@@ -256,6 +320,71 @@ impl FindingStore for StoreAdapter {
 
     fn size_bytes(&self) -> Option<u64> {
         self.0.size_bytes()
+    }
+
+    fn change_feed(&self) -> Option<Arc<dyn ChangeFeed>> {
+        self.0.is_shared().then(|| {
+            Arc::new(StoreFeed {
+                store: self.0.clone(),
+                listener: Mutex::new(None),
+            }) as Arc<dyn ChangeFeed>
+        })
+    }
+}
+
+/// The PostgreSQL change feed as the API's [`ChangeFeed`]: `change_log` rows, woken by
+/// `LISTEN gdlens_changes` on a connection of its own (reopened after a failure).
+struct StoreFeed {
+    store: Arc<Store>,
+    listener: Mutex<Option<gdlens_store::ChangeListener>>,
+}
+
+impl ChangeFeed for StoreFeed {
+    fn head(&self) -> Result<u64, PortError> {
+        self.store.generation().map_err(err)
+    }
+
+    fn changes_since(&self, after: u64, limit: usize) -> Result<Vec<ChangeRecord>, PortError> {
+        let entries = self
+            .store
+            .changes_since(after, limit)
+            .map_err(err)?
+            .unwrap_or_default();
+        Ok(entries
+            .into_iter()
+            .map(|e| ChangeRecord {
+                generation: e.generation,
+                kind: match e.kind {
+                    gdlens_store::ChangeKind::Findings => ChangeKind::Findings,
+                    gdlens_store::ChangeKind::Triage => ChangeKind::Triage,
+                    gdlens_store::ChangeKind::Other => ChangeKind::Other,
+                },
+                ids: e.ids,
+                own: e.own,
+            })
+            .collect())
+    }
+
+    fn wait(&self, timeout: Duration) -> Result<(), PortError> {
+        let mut slot = self.listener.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            match self.store.listen().map_err(err)? {
+                Some(l) => *slot = Some(l),
+                // The embedded store announces nothing: just wait.
+                None => {
+                    std::thread::sleep(timeout);
+                    return Ok(());
+                }
+            }
+        }
+        let listener = slot.as_mut().expect("set above");
+        match listener.wait(timeout) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                *slot = None;
+                Err(err(e))
+            }
+        }
     }
 }
 

@@ -122,6 +122,10 @@ pub struct FindingFilterInput {
     pub triage_status: Option<Vec<TriageStatusGql>>,
     /// Case-insensitive substring of the type or title.
     pub search: Option<String>,
+    /// true: only open findings past their SLA target (`[sla]`, from `createdAt`; open = not
+    /// archived, not RESOLVED / SUPPRESSED / FALSE_POSITIVE); false: only the others. Judged at
+    /// now, truncated to the minute.
+    pub overdue: Option<bool>,
 }
 
 impl FindingFilterInput {
@@ -170,6 +174,10 @@ impl FindingFilterInput {
                 .as_ref()
                 .map(|v| v.iter().map(|t| (*t).into()).collect()),
             search: self.search.clone(),
+            overdue: self.overdue,
+            as_of: self
+                .overdue
+                .map(|_| gdlens_domain::sla::truncate_to_minute(crate::state::now_ms())),
         };
         Ok(f.normalized())
     }

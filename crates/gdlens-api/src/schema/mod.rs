@@ -1,18 +1,21 @@
 //! The GraphQL schema: queries, mutations, limits.
 
 mod groups;
+mod hardening;
 mod inputs;
 mod loaders;
 mod mutation;
 mod sequence;
+mod subscription;
 mod summary;
+mod suppress;
 mod types;
 
 use std::cmp::Ordering;
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, EmptySubscription, Object, Schema, ID};
+use async_graphql::{Context, Object, Schema, ID};
 use gdlens_domain::{FindingFilter, Scope};
 use gdlens_groups::FindingGroup;
 use gdlens_index::{CompiledFilter, Precomputed, SearchHits};
@@ -21,6 +24,7 @@ pub use groups::VisibleGroup;
 pub use inputs::{FindingFilterInput, FindingOrderInput, WeightsInput};
 pub use loaders::StoreLoader;
 pub use mutation::Mutation;
+pub use subscription::Subscription;
 pub use summary::SummaryData;
 
 use crate::auth::Caller;
@@ -37,7 +41,7 @@ use summary::{CoverageGql, SummaryGql};
 use types::{AccountGql, FindingConnection, FindingEdge, FindingGql, PageInfo, SyncStatusGql};
 
 /// The schema type.
-pub type GdlensSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type GdlensSchema = Schema<Query, Mutation, Subscription>;
 
 /// Default page size.
 pub const DEFAULT_PAGE: usize = 50;
@@ -51,7 +55,7 @@ pub const MAX_FEATURES: usize = 100_000;
 
 /// Builds the schema with its request limits; `state` is `None` only for printing the SDL.
 pub fn build_schema(state: Option<Arc<AppState>>, limits: Limits) -> GdlensSchema {
-    let mut b = Schema::build(Query, Mutation, EmptySubscription).extension(RequestLimits(limits));
+    let mut b = Schema::build(Query, Mutation, Subscription).extension(RequestLimits(limits));
     if let Some(state) = state {
         b = b
             .data(DataLoader::new(
@@ -209,6 +213,56 @@ where
     .map_err(ApiError::internal)?
 }
 
+/// The summary over `f` in the caller's scope (`summary` and `summaryChanged`).
+pub(crate) async fn summary_of(
+    st: &Arc<AppState>,
+    c: &Caller,
+    f: FindingFilter,
+    budget: Arc<RequestBudget>,
+) -> ApiResult<SummaryGql> {
+    let snap = st.snapshot();
+    let cache_key = key("summary", &f, c, snap.generation);
+    let view = st.scope_view(&snap, c).await?;
+    let scope = c.scope.clone();
+    let (sla_filter, sla_budget, sla_snap) = (f.clone(), budget.clone(), snap.clone());
+    let hits = search_hits(st, &snap, c, &f, budget.clone()).await?;
+    let data = st
+        .caches
+        .summaries
+        .get_or_compute(cache_key, async move {
+            blocking(budget, move |budget| {
+                let groups =
+                    view.count_groups_matching(&compile(&snap, &f, &scope, hits.as_ref())) as u64;
+                budget.check()?;
+                let mut options = gdlens_index::SummaryOptions::new(now_ms());
+                options.limit = summary::MAX_TOP;
+                let mut s = snap.index.summary_with(snap.cells(), &f, &scope, &options);
+                s.finding_groups = Some(groups);
+                Ok(Arc::new(SummaryData {
+                    summary: s,
+                    finding_groups: groups,
+                    regions: view.regions.clone(),
+                }))
+            })
+            .await
+        })
+        .await?;
+    let sync = sync_status(st, &c.scope).await?;
+    Ok(SummaryGql {
+        coverage: CoverageGql {
+            regions: data.regions.clone(),
+            sync,
+        },
+        data,
+        sla: summary::SlaSource {
+            snapshot: sla_snap,
+            filter: sla_filter,
+            scope: (*c.scope).clone(),
+            budget: sla_budget,
+        },
+    })
+}
+
 /// Queries.
 pub struct Query;
 
@@ -362,45 +416,8 @@ impl Query {
         ctx: &Context<'_>,
         filter: Option<FindingFilterInput>,
     ) -> async_graphql::Result<SummaryGql> {
-        let st = state(ctx).clone();
-        let c = caller(ctx);
-        let snap = st.snapshot();
         let f = filter_of(&filter)?;
-        let cache_key = key("summary", &f, c, snap.generation);
-        let view = st.scope_view(&snap, c).await?;
-        let scope = c.scope.clone();
-        let budget = budget(ctx);
-        let hits = search_hits(&st, &snap, c, &f, budget.clone()).await?;
-        let data = st
-            .caches
-            .summaries
-            .get_or_compute(cache_key, async move {
-                blocking(budget, move |budget| {
-                    let groups =
-                        view.count_groups_matching(&compile(&snap, &f, &scope, hits.as_ref()))
-                            as u64;
-                    budget.check()?;
-                    let mut options = gdlens_index::SummaryOptions::new(now_ms());
-                    options.limit = summary::MAX_TOP;
-                    let mut s = snap.index.summary_with(snap.cells(), &f, &scope, &options);
-                    s.finding_groups = Some(groups);
-                    Ok(Arc::new(SummaryData {
-                        summary: s,
-                        finding_groups: groups,
-                        regions: view.regions.clone(),
-                    }))
-                })
-                .await
-            })
-            .await?;
-        let sync = sync_status(&st, &c.scope).await?;
-        Ok(SummaryGql {
-            coverage: CoverageGql {
-                regions: data.regions.clone(),
-                sync,
-            },
-            data,
-        })
+        Ok(summary_of(state(ctx), caller(ctx), f, budget(ctx)).await?)
     }
 
     /// Finding groups with at least one visible member matching `filter`, highest score first
@@ -583,6 +600,54 @@ impl Query {
     /// Sync state per region (empty when AWS is not configured).
     async fn sync_status(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SyncStatusGql>> {
         Ok(sync_status(state(ctx), &caller(ctx).scope).await?)
+    }
+
+    /// Suppression-rule suggestions mined from the noise among the findings matching `filter`
+    /// (a type plus what its Low/Medium findings share, recurring over weeks, never a group
+    /// member nor High+), each with its dry run over the whole history; ranked by noise removed.
+    #[graphql(complexity = "50 + child_complexity * limit.unwrap_or(10).max(1) as usize")]
+    async fn suppression_suggestions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FindingFilterInput>,
+        limit: Option<i32>,
+    ) -> async_graphql::Result<Vec<suppress::SuggestionGql>> {
+        Ok(suppress::run_suggestions(ctx, filter, limit).await?)
+    }
+
+    /// What a GuardDuty filter with `criteria` (`findingCriteria` JSON) would archive over the
+    /// whole history the caller sees, evaluated as GuardDuty evaluates it.
+    #[graphql(complexity = "50 + child_complexity")]
+    async fn dry_run_suppression(
+        &self,
+        ctx: &Context<'_>,
+        criteria: async_graphql::Json<serde_json::Value>,
+    ) -> async_graphql::Result<suppress::DryRunGql> {
+        let criteria = suppress::parse_criteria(&criteria.0)?;
+        Ok(suppress::run_dry_run(ctx, criteria).await?)
+    }
+
+    /// Suppression rules: gdlens's own and those synced from GuardDuty (per region). A scoped
+    /// caller sees only rules limited to its accounts.
+    async fn suppression_rules(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<suppress::SuppressionRuleGql>> {
+        Ok(suppress::list_rules(ctx).await?)
+    }
+
+    /// What to harden: the most common finding types among the findings matching `filter` (limit
+    /// ≤ 100, default 10), with what to fix, the accounts and resources affected, and the trend
+    /// around `since` (findings created before vs at or after it), in the caller's scope.
+    #[graphql(complexity = "20 + child_complexity * limit.unwrap_or(10).max(1) as usize")]
+    async fn hardening(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FindingFilterInput>,
+        limit: Option<i32>,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> async_graphql::Result<Vec<hardening::HardeningItemGql>> {
+        Ok(hardening::run(ctx, filter, limit, since).await?)
     }
 
     /// The caller as the server sees it.

@@ -35,6 +35,18 @@ fn require(caller: &Caller, role: Role, what: &str) -> ApiResult<()> {
     }
 }
 
+/// Suppression rules act org-wide: the admin role and the all-accounts scope.
+fn require_org_admin(caller: &Caller, what: &str) -> ApiResult<()> {
+    require(caller, Role::Admin, what)?;
+    if !matches!(*caller.scope, gdlens_domain::Scope::All) {
+        return Err(ApiError::forbidden(format!(
+            "{what} acts on every account; token `{}` is limited to some",
+            caller.name
+        )));
+    }
+    Ok(())
+}
+
 /// The findings a mutation targets: `findingIds` or every visible member of `groupId`, all in
 /// the caller's scope. An id outside the scope reads as unknown: never confirm that it exists.
 fn targets(
@@ -103,6 +115,29 @@ pub struct Mutation;
 
 #[Object]
 impl Mutation {
+    /// Saves a gdlens suppression rule (admin, all accounts): validated against GuardDuty's
+    /// limits; an existing gdlens rule of the same name is replaced. Audited.
+    async fn create_suppression_rule(
+        &self,
+        ctx: &Context<'_>,
+        input: super::suppress::SuppressionRuleInput,
+    ) -> async_graphql::Result<super::suppress::SuppressionRuleGql> {
+        let c = caller(ctx);
+        require_org_admin(c, "createSuppressionRule")?;
+        Ok(super::suppress::create_rule(state(ctx), c, input).await?)
+    }
+
+    /// Deletes a gdlens suppression rule (admin, all accounts). Audited.
+    async fn delete_suppression_rule(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<bool> {
+        let c = caller(ctx);
+        require_org_admin(c, "deleteSuppressionRule")?;
+        Ok(super::suppress::delete_rule(state(ctx), c, id).await?)
+    }
+
     /// Sets the triage status of findings (or every visible member of a group) atomically.
     /// With `expectedVersion`, a finding whose version differs is rejected (STALE_VERSION) and nothing changes.
     async fn set_triage(

@@ -3,7 +3,14 @@
 use async_graphql::{Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::types::{dt, SyncStatusGql};
+use std::sync::Arc;
+
+use super::blocking;
+use super::types::{dt, FindingGql, SyncStatusGql};
+use crate::error::ApiResult;
+use crate::limits::RequestBudget;
+use crate::snapshot::Snapshot;
+use crate::state::now_ms;
 
 /// The cached part of a summary.
 #[derive(Debug, Clone)]
@@ -179,6 +186,68 @@ pub struct SummaryGql {
     pub data: std::sync::Arc<SummaryData>,
     /// Coverage.
     pub coverage: CoverageGql,
+    /// What `sla` is computed from (only when asked for).
+    pub sla: SlaSource,
+}
+
+/// The snapshot, filter and scope of a summary: `Summary.sla` is computed from them on demand,
+/// judged at now truncated to the minute.
+pub struct SlaSource {
+    /// The snapshot the summary was answered from.
+    pub snapshot: Arc<Snapshot>,
+    /// The normalized filter.
+    pub filter: gdlens_domain::FindingFilter,
+    /// The caller's scope.
+    pub scope: gdlens_domain::Scope,
+    /// The request's CPU budget.
+    pub budget: Arc<RequestBudget>,
+}
+
+/// SLA aging of the summary's findings (targets from `[sla]`; docs/sla-and-hardening.md).
+pub struct SlaGql {
+    snapshot: Arc<Snapshot>,
+    sla: gdlens_index::SlaSummary,
+    targets: gdlens_domain::SlaTargets,
+}
+
+/// SLA aging of the summary's findings: targets per severity from `[sla]`, counted from
+/// `createdAt`; judged at now truncated to the minute.
+#[Object(name = "SlaSummary")]
+impl SlaGql {
+    /// Open findings past their target (open: not archived, not RESOLVED, SUPPRESSED or
+    /// FALSE_POSITIVE; target counted from `createdAt`).
+    async fn overdue(&self) -> u64 {
+        self.sla.overdue
+    }
+    /// Overdue findings per severity label.
+    async fn by_severity(&self) -> SeverityCountsGql {
+        (&self.sla.by_severity).into()
+    }
+    /// Open findings, overdue or not.
+    async fn open(&self) -> u64 {
+        self.sla.open
+    }
+    /// The open finding that has waited longest (earliest `createdAt`; ties by id), or null.
+    /// Its `createdAt` is when the wait began.
+    async fn oldest_open(&self) -> Option<FindingGql> {
+        self.sla
+            .oldest_open
+            .map(|row| FindingGql::new(&self.snapshot, row, None, None))
+    }
+    /// The instant the answer was judged at (now, truncated to the minute).
+    async fn as_of(&self) -> DateTime<Utc> {
+        dt(self.sla.as_of)
+    }
+    /// The targets in force, in hours per severity label.
+    async fn target_hours(&self) -> SeverityCountsGql {
+        let h = |ms: i64| (ms / 3_600_000).max(0) as u64;
+        SeverityCountsGql {
+            low: h(self.targets.low_ms),
+            medium: h(self.targets.medium_ms),
+            high: h(self.targets.high_ms),
+            critical: h(self.targets.critical_ms),
+        }
+    }
 }
 
 fn lim(limit: Option<i32>) -> usize {
@@ -311,5 +380,22 @@ impl SummaryGql {
     /// Data generation the numbers were computed at.
     async fn generation(&self) -> u64 {
         self.data.summary.generation
+    }
+    /// SLA aging: overdue findings by severity and the oldest open finding, over the same
+    /// filter and scope, judged at now truncated to the minute.
+    async fn sla(&self) -> ApiResult<SlaGql> {
+        let src = &self.sla;
+        let (snapshot, filter, scope) =
+            (src.snapshot.clone(), src.filter.clone(), src.scope.clone());
+        let now = gdlens_domain::sla::truncate_to_minute(now_ms());
+        let sla = blocking(src.budget.clone(), move |_| {
+            Ok(snapshot.index.sla(&filter, &scope, now))
+        })
+        .await?;
+        Ok(SlaGql {
+            snapshot: src.snapshot.clone(),
+            targets: src.snapshot.index.sla_targets(),
+            sla,
+        })
     }
 }

@@ -25,6 +25,10 @@ pub struct Args {
     /// Output file, or `-` for stdout (the default).
     #[arg(long, value_name = "FILE|-", default_value = "-")]
     pub out: PathBuf,
+    /// The server's config file: its `[sla]` targets decide `"overdue"` in `--filter`
+    /// (defaults without it).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Runs the export.
@@ -33,8 +37,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("unknown format `{}`", args.format))?;
     let filter = parse_filter_json(args.filter.as_deref().unwrap_or(""))
         .map_err(|e| anyhow::anyhow!("--filter: {}", e.message))?;
-    let store = gdlens_store::Store::open(&args.data_dir.path)
-        .with_context(|| format!("cannot open the store in {}", args.data_dir.path.display()))?;
+    let config = args
+        .config
+        .as_deref()
+        .map(gdlens_api::config::Config::load)
+        .transpose()?;
+    let sla = config
+        .as_ref()
+        .map_or_else(gdlens_domain::SlaTargets::default, |c| c.sla.targets());
+    let store = args
+        .data_dir
+        .open_store(config.as_ref().and_then(|c| c.store.url.as_deref()))?;
     let store = StoreAdapter(Arc::new(store));
     let mut out: Box<dyn Write> = if args.out.as_os_str() == "-" {
         Box::new(std::io::stdout().lock())
@@ -46,15 +59,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let mut io_error = None;
     let started = std::time::Instant::now();
-    let rows = export_from_store(&store, &Scope::All, &filter, format, &mut |chunk| match out
-        .write_all(&chunk)
-    {
-        Ok(()) => true,
-        Err(e) => {
-            io_error = Some(e);
-            false
-        }
-    })
+    let rows = export_from_store(
+        &store,
+        &Scope::All,
+        &filter,
+        sla,
+        format,
+        &mut |chunk| match out.write_all(&chunk) {
+            Ok(()) => true,
+            Err(e) => {
+                io_error = Some(e);
+                false
+            }
+        },
+    )
     .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     if let Some(e) = io_error {
         // A closed pipe (`| head`) is a normal end for a CLI.

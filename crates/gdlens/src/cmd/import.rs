@@ -70,8 +70,7 @@ pub struct ImportSummary {
 
 /// Runs `gdlens import`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let store = Store::open(&args.data_dir.path)
-        .with_context(|| format!("opening the store in {}", args.data_dir.path.display()))?;
+    let store = args.data_dir.open_store(None)?;
     let started = std::time::Instant::now();
     let bulk = store
         .begin_bulk_load()

@@ -71,11 +71,8 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
             args.data_dir.path.display()
         )
     })?;
-    let store = Arc::new(
-        gdlens_store::Store::open(&args.data_dir.path).with_context(|| {
-            format!("cannot open the store in {}", args.data_dir.path.display())
-        })?,
-    );
+    let store_url = config.store.url.clone();
+    let store = Arc::new(open_store_blocking(&args.data_dir, store_url).await?);
     let aws = match &args.config {
         Some(path) if aws_configured => Some(
             super::serve_aws::AwsLink::connect(path, store.clone())
@@ -85,15 +82,33 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
         _ => None,
     };
     let correlator = gdlens_groups::Correlator::new(Default::default());
-    let state = Arc::new(AppState::new(
+    let persist = config.server.startup_snapshot;
+    let mut state = AppState::new(
         config,
         Arc::new(StoreAdapter(store.clone())),
         correlator,
         aws.as_ref().map(|a| a.write_back()),
-    ));
+    );
+    // Only the embedded store: replicas on a shared store follow its change feed instead, and
+    // another replica's change could land between our last apply and the snapshot.
+    if persist && !store.is_shared() {
+        state = state.with_startup_snapshot(&args.data_dir.path);
+    }
+    let state = Arc::new(state);
     if let Some(aws) = &aws {
         aws.attach(&state);
     }
+    // Replicas on a shared store follow its change feed from the generation before the build.
+    let feed = match state.store.change_feed() {
+        Some(feed) => {
+            let f = feed.clone();
+            let from = tokio::task::spawn_blocking(move || f.head())
+                .await?
+                .map_err(|e| anyhow::anyhow!("reading the store's generation: {e}"))?;
+            Some((feed, from))
+        }
+        None => None,
+    };
 
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -107,6 +122,11 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
     tokio::spawn(async move {
         match start_up(&builder, &demo_store, demo).await {
             Ok(()) => {
+                if let Some((feed, from)) = feed {
+                    if let Err(e) = gdlens_api::replica::spawn_follower(&builder, feed, from) {
+                        tracing::error!(error = %e, "cannot start following the shared store");
+                    }
+                }
                 builder.mark_ready();
                 // Periodic AWS sync starts once the initial build is in memory.
                 if let Some(aws) = aws {
@@ -119,9 +139,23 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
         }
     });
 
-    gdlens_api::serve_on(state, listener, shutdown_signal()).await?;
+    gdlens_api::serve_on(state.clone(), listener, shutdown_signal()).await?;
+    // Requests are drained: persist the state for a fast next start. Not with AWS sync, whose
+    // commits reach the store before the index (their generation could be recorded early).
+    if !aws_configured {
+        state.save_startup_snapshot().await;
+    }
     tracing::info!("gdlens stopped");
     Ok(())
+}
+
+/// Opens the store off the async threads (the PostgreSQL client blocks on its own runtime).
+async fn open_store_blocking(
+    data_dir: &super::DataDir,
+    configured: Option<String>,
+) -> anyhow::Result<gdlens_store::Store> {
+    let data_dir = data_dir.clone();
+    tokio::task::spawn_blocking(move || data_dir.open_store(configured.as_deref())).await?
 }
 
 /// Demo options for this run: the flags, "now" at today's UTC midnight like `gdlens generate`
@@ -154,7 +188,10 @@ async fn start_up(
         if let Err(e) = import_demo(state, store, &opts).await {
             tracing::error!(error = %format!("{e:#}"), "demo data not imported; serving an empty store");
         }
-    } else if let Some(saved) = store.get_state(DEMO_STATE_KEY)? {
+    } else if let Some(saved) = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.get_state(DEMO_STATE_KEY)).await??
+    } {
         // Earlier demo data: bring its accounts back (configured accounts win).
         let saved = DemoOptions {
             seed: saved["seed"].as_u64().unwrap_or(opts.seed),
@@ -262,17 +299,19 @@ async fn import_demo(
         changed += report.changed;
     }
     // Detective investigations of the planted credential stories, stored as a sync stores them.
-    store.replace_investigations(&investigations)?;
-    store.put_state(
-        DEMO_STATE_KEY,
-        &serde_json::json!({
-            "seed": opts.seed,
-            "accounts": opts.accounts,
-            "regions": opts.regions,
-            "findings": opts.findings,
-            "nowMs": opts.now_ms,
-        }),
-    )?;
+    let demo_state = serde_json::json!({
+        "seed": opts.seed,
+        "accounts": opts.accounts,
+        "regions": opts.regions,
+        "findings": opts.findings,
+        "nowMs": opts.now_ms,
+    });
+    let st = store.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), gdlens_store::StoreError> {
+        st.replace_investigations(&investigations)?;
+        st.put_state(DEMO_STATE_KEY, &demo_state)
+    })
+    .await??;
     tracing::info!(
         records = offered,
         changed,

@@ -5,15 +5,16 @@
 //! `gdlens_aws::AwsSource` to the API's `WriteBack` port and feeds commits to
 //! `AppState::on_committed`.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use gdlens_api::writeback::WriteBackFuture;
 use gdlens_api::{AppState, Feedback, WriteBack, WriteBackError, WriteBackTarget};
 use gdlens_aws::{AwsConfig, AwsSource, CommitHook, FindingRef, SyncSink};
-use gdlens_store::Store;
+use gdlens_store::{Lease, Store};
 
 /// The AWS side of a running server.
 pub struct AwsLink {
@@ -21,6 +22,9 @@ pub struct AwsLink {
     store: Arc<Store>,
     /// Set once the state exists (the state holds the write-back, so it is built after it).
     state: Arc<OnceLock<Weak<AppState>>>,
+    /// Regions this process leads (syncs), with their lease on a shared store; on the embedded
+    /// store every region is led without one.
+    leases: Arc<Mutex<HashMap<String, Option<Lease>>>>,
 }
 
 impl AwsLink {
@@ -43,6 +47,7 @@ impl AwsLink {
             source: AwsSource::from_default_chain(config).await,
             store,
             state: Arc::new(OnceLock::new()),
+            leases: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
@@ -74,7 +79,49 @@ impl AwsLink {
         });
     }
 
+    /// The regions this replica leads now: those whose lease (`sync:<region>`) it holds or can
+    /// take. One replica per region syncs; when it dies its lease goes with its connection and
+    /// the next round of another replica takes the region over, resuming from the watermark.
+    async fn led_regions(&self) -> Vec<String> {
+        let regions = self.source.config().regions.clone();
+        let store = self.store.clone();
+        let leases = self.leases.clone();
+        let led = tokio::task::spawn_blocking(move || {
+            let mut held = leases.lock().unwrap_or_else(|p| p.into_inner());
+            let mut led = Vec::new();
+            for region in regions {
+                if let Some(slot) = held.get_mut(&region) {
+                    if slot.as_mut().is_none_or(Lease::is_held) {
+                        led.push(region);
+                        continue;
+                    }
+                    tracing::warn!(region = %region, "sync lease lost; another replica may take the region");
+                    held.remove(&region);
+                }
+                match store.try_lease(&format!("sync:{region}")) {
+                    Ok(Some(lease)) => {
+                        if lease.is_some() {
+                            tracing::info!(region = %region, "this replica now leads the sync of the region");
+                        }
+                        held.insert(region.clone(), lease);
+                        led.push(region);
+                    }
+                    Ok(None) => tracing::debug!(region = %region, "another replica leads the region's sync"),
+                    Err(e) => tracing::warn!(region = %region, error = %e, code = e.code(), "cannot take the sync lease"),
+                }
+            }
+            led
+        })
+        .await;
+        led.unwrap_or_default()
+    }
+
     async fn sync_once(&self, state: &Arc<AppState>) {
+        let regions = self.led_regions().await;
+        if regions.is_empty() {
+            tracing::debug!("no region led by this replica this round");
+            return;
+        }
         let sink: Arc<dyn SyncSink> = self.store.clone();
         let hook_state = Arc::downgrade(state);
         let hook: CommitHook = Arc::new(move |changed| {
@@ -82,7 +129,10 @@ impl AwsLink {
                 state.on_committed(changed.to_vec());
             }
         });
-        let report = self.source.sync(sink.clone(), None, Some(hook)).await;
+        let report = self
+            .source
+            .sync(sink.clone(), Some(&regions), Some(hook))
+            .await;
         for r in report.failed() {
             if let Some(e) = &r.error {
                 tracing::warn!(region = %r.region, code = e.code.as_str(), error = %e.message, "region not synced");

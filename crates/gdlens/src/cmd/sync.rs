@@ -82,8 +82,7 @@ pub fn settings(args: &Args) -> anyhow::Result<AwsConfig> {
 /// Runs `gdlens sync`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let config = settings(&args)?;
-    let store = gdlens_store::Store::open(&args.data_dir.path)
-        .with_context(|| format!("opening the store in {}", args.data_dir.path.display()))?;
+    let store = args.data_dir.open_store(None)?;
     let sink: Arc<dyn SyncSink> = Arc::new(store);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
