@@ -5,7 +5,8 @@
 //!   replicas are serialized (as SQLite's single writer is) and generations commit in order;
 //! - each change that moves the generation writes a `change_log` row and `NOTIFY gdlens_changes`
 //!   in its own transaction ([`PgStore::changes_since`], [`ChangeListener`]);
-//! - upserts stage the batch with binary `COPY` and merge it with set-based SQL;
+//! - upserts copy new findings and their versions straight in with binary `COPY`, and stage
+//!   the rest (changes to stored findings) to merge them with set-based SQL;
 //! - rows are LZ4/postcard without dictionaries (no training).
 //!
 //! The blocking `postgres` client runs its own small runtime: call it from plain threads or
@@ -411,7 +412,71 @@ impl PgStore {
                 }
                 latest.insert(f.id.as_str(), i);
             }
-            if !versions.is_empty() {
+            // Versions of findings first stored by this batch cannot collide with a stored
+            // version: they are copied straight into `finding_versions` with ids reserved from
+            // its sequence, and their findings straight into `findings` (binary COPY takes the
+            // multi-row insert path; staging and merging them cost twice the writes). Versions of
+            // findings stored before go through staging, since a re-imported older version must
+            // be skipped (`ON CONFLICT DO NOTHING`).
+            let stored_before = |i: usize| current[&batch[i].head.id].2;
+            let (mut fresh, merged): (Vec<usize>, Vec<usize>) =
+                versions.iter().partition(|&&i| !stored_before(i));
+            // Ids ascend with (finding, updatedAt), as the merge's ORDER BY gives the others.
+            fresh.sort_unstable_by_key(|&i| (current[&batch[i].head.id].0, batch[i].head.updated_at));
+            let mut fresh_ids: HashMap<(i64, i64), i64> = HashMap::with_capacity(fresh.len());
+            if !fresh.is_empty() {
+                let n = fresh.len() as i64;
+                let mut ids: Vec<i64> = tx
+                    .query(
+                        "SELECT nextval('finding_versions_id_seq') FROM generate_series(1, $1::bigint)",
+                        &[&n],
+                    )?
+                    .iter()
+                    .map(|row| row.get(0))
+                    .collect();
+                ids.sort_unstable();
+                let sink = tx.copy_in(
+                    "COPY finding_versions (id, finding_key, updated_at, count, severity, archived, imported_at,
+                                            source, raw_codec, raw)
+                     FROM STDIN BINARY",
+                )?;
+                let mut w = BinaryCopyInWriter::new(
+                    sink,
+                    &[
+                        Type::INT8,
+                        Type::INT8,
+                        Type::INT8,
+                        Type::INT8,
+                        Type::FLOAT8,
+                        Type::BOOL,
+                        Type::INT8,
+                        Type::TEXT,
+                        Type::INT8,
+                        Type::BYTEA,
+                    ],
+                );
+                for (&i, &id) in fresh.iter().zip(&ids) {
+                    let rec = &batch[i];
+                    let f = &rec.head;
+                    let key = current[&f.id].0;
+                    let count = f.count as i64;
+                    fresh_ids.insert((key, f.updated_at), id);
+                    w.write(&[
+                        &id,
+                        &key,
+                        &f.updated_at,
+                        &count,
+                        &f.severity,
+                        &f.archived,
+                        &now,
+                        &rec.source,
+                        &rec.raw_codec,
+                        &rec.raw,
+                    ])?;
+                }
+                w.finish()?;
+            }
+            if !merged.is_empty() {
                 let sink = tx.copy_in(
                     "COPY stage_versions (finding_key, updated_at, count, severity, archived, source, raw_codec, raw)
                      FROM STDIN BINARY",
@@ -429,7 +494,7 @@ impl PgStore {
                         Type::BYTEA,
                     ],
                 );
-                for &i in &versions {
+                for &i in &merged {
                     let rec = &batch[i];
                     let f = &rec.head;
                     let key = current[&f.id].0;
@@ -457,10 +522,12 @@ impl PgStore {
             }
             let mut changed: Vec<usize> = latest.values().copied().collect();
             changed.sort_unstable();
-            if !changed.is_empty() {
+            let (inserted, updated): (Vec<usize>, Vec<usize>) =
+                changed.iter().partition(|&&i| !stored_before(i));
+            if !inserted.is_empty() {
                 let sink = tx.copy_in(
-                    "COPY stage_findings (key, id, is_new, updated_at, account_id, region, finding_type, severity,
-                                          archived, source, codec, normalized)
+                    "COPY findings (key, id, version_id, updated_at, account_id, region, finding_type, severity,
+                                    archived, first_imported_at, last_imported_at, source, codec, normalized)
                      FROM STDIN BINARY",
                 )?;
                 let mut w = BinaryCopyInWriter::new(
@@ -468,7 +535,54 @@ impl PgStore {
                     &[
                         Type::INT8,
                         Type::TEXT,
+                        Type::INT8,
+                        Type::INT8,
+                        Type::TEXT,
+                        Type::TEXT,
+                        Type::TEXT,
+                        Type::FLOAT8,
                         Type::BOOL,
+                        Type::INT8,
+                        Type::INT8,
+                        Type::TEXT,
+                        Type::INT8,
+                        Type::BYTEA,
+                    ],
+                );
+                for &i in &inserted {
+                    let rec = &batch[i];
+                    let f = &rec.head;
+                    let key = current[&f.id].0;
+                    let version_id = fresh_ids[&(key, f.updated_at)];
+                    w.write(&[
+                        &key,
+                        &f.id,
+                        &version_id,
+                        &f.updated_at,
+                        &f.account_id,
+                        &f.region,
+                        &f.finding_type,
+                        &f.severity,
+                        &f.archived,
+                        &now,
+                        &now,
+                        &rec.source,
+                        &rec.codec,
+                        &rec.normalized,
+                    ])?;
+                }
+                w.finish()?;
+            }
+            if !updated.is_empty() {
+                let sink = tx.copy_in(
+                    "COPY stage_findings (key, updated_at, account_id, region, finding_type, severity, archived,
+                                          source, codec, normalized)
+                     FROM STDIN BINARY",
+                )?;
+                let mut w = BinaryCopyInWriter::new(
+                    sink,
+                    &[
+                        Type::INT8,
                         Type::INT8,
                         Type::TEXT,
                         Type::TEXT,
@@ -480,15 +594,12 @@ impl PgStore {
                         Type::BYTEA,
                     ],
                 );
-                for &i in &changed {
+                for &i in &updated {
                     let rec = &batch[i];
                     let f = &rec.head;
-                    let (key, _, stored) = current[&f.id];
-                    let is_new = !stored;
+                    let key = current[&f.id].0;
                     w.write(&[
                         &key,
-                        &f.id,
-                        &is_new,
                         &f.updated_at,
                         &f.account_id,
                         &f.region,
@@ -502,23 +613,13 @@ impl PgStore {
                 }
                 w.finish()?;
                 tx.execute(
-                    "INSERT INTO findings (key, id, version_id, updated_at, account_id, region, finding_type, severity,
-                                           archived, first_imported_at, last_imported_at, source, codec, normalized)
-                     SELECT s.key, s.id, v.id, s.updated_at, s.account_id, s.region, s.finding_type, s.severity,
-                            s.archived, $1, $1, s.source, s.codec, s.normalized
-                     FROM stage_findings s
-                     JOIN finding_versions v ON v.finding_key = s.key AND v.updated_at = s.updated_at
-                     WHERE s.is_new ORDER BY s.key",
-                    &[&now],
-                )?;
-                tx.execute(
                     "UPDATE findings f SET version_id = v.id, updated_at = s.updated_at, account_id = s.account_id,
                             region = s.region, finding_type = s.finding_type, severity = s.severity,
                             archived = s.archived, last_imported_at = $1, source = s.source, codec = s.codec,
                             normalized = s.normalized
                      FROM stage_findings s
                      JOIN finding_versions v ON v.finding_key = s.key AND v.updated_at = s.updated_at
-                     WHERE f.key = s.key AND NOT s.is_new",
+                     WHERE f.key = s.key",
                     &[&now],
                 )?;
             }
@@ -1335,7 +1436,7 @@ CREATE TEMP TABLE IF NOT EXISTS stage_versions (
     source TEXT, raw_codec BIGINT, raw BYTEA
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_findings (
-    key BIGINT, id TEXT, is_new BOOLEAN, updated_at BIGINT, account_id TEXT, region TEXT, finding_type TEXT,
+    key BIGINT, updated_at BIGINT, account_id TEXT, region TEXT, finding_type TEXT,
     severity DOUBLE PRECISION, archived BOOLEAN, source TEXT, codec BIGINT, normalized BYTEA
 ) ON COMMIT DELETE ROWS;
 ";
