@@ -43,16 +43,43 @@ fn ty(name: &str) -> &'static TypeInfo {
 /// Draws story addresses, never the same one twice.
 struct Addresses {
     used: BTreeSet<String>,
+    /// Next address of the overflow range (see [`Addresses::draw`]).
+    overflow: u32,
 }
 
+/// Draws from one range before an address is taken from the overflow range.
+const DRAWS_BEFORE_OVERFLOW: usize = 64;
+
 impl Addresses {
+    /// A story address no other story uses. Ranges are finite (the Tor exits are 762
+    /// addresses and a 10M run plans 2,000 Tor stories): when `make` keeps drawing used
+    /// addresses, the story gets the next free one of 198.18.0.0/15 (the benchmarking range,
+    /// which noise never uses) with the drawn address's geography, so planning always ends
+    /// and small runs draw exactly what they drew before.
     fn draw(
         &mut self,
         rng: &mut ChaCha8Rng,
         mut make: impl FnMut(&mut ChaCha8Rng) -> RemoteIp,
     ) -> RemoteIp {
+        let mut ip = make(rng);
+        for _ in 1..DRAWS_BEFORE_OVERFLOW {
+            if self.used.insert(ip.ip.clone()) {
+                return ip;
+            }
+            ip = make(rng);
+        }
+        if self.used.insert(ip.ip.clone()) {
+            return ip;
+        }
         loop {
-            let ip = make(rng);
+            let n = self.overflow;
+            self.overflow += 1;
+            ip.ip = format!(
+                "198.{}.{}.{}",
+                18 + (n >> 16) % 2,
+                (n >> 8) & 0xff,
+                n & 0xff
+            );
             if self.used.insert(ip.ip.clone()) {
                 return ip;
             }
@@ -865,6 +892,7 @@ pub fn plan(org: &Org, rng: &mut ChaCha8Rng, total: usize) -> (Vec<Draft>, Truth
         rng,
         addresses: Addresses {
             used: BTreeSet::new(),
+            overflow: 0,
         },
         drafts: Vec::new(),
     };

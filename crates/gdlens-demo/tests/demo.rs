@@ -913,3 +913,26 @@ proptest::proptest! {
         }
     }
 }
+
+/// Planning a 10M run used to spin forever: it plans 2,000 Tor stories and there are 762 Tor
+/// exit addresses. Past the range, stories take unique addresses from the overflow range, so
+/// every story still has an address of its own (stories must not merge through one).
+#[test]
+fn large_runs_plan_every_story_with_its_own_address() {
+    let generator = Generator::new(&opts(3, 5_000_000)).expect("plan");
+    let truth = generator.truth();
+    let tor: Vec<&String> = truth
+        .stories
+        .iter()
+        .filter(|s| s.kind == "iam-tor-s3-exfiltration")
+        .flat_map(|s| s.entities.get("remoteIp").into_iter().flatten())
+        .collect();
+    assert!(tor.len() > 762, "{} Tor stories", tor.len());
+    let distinct: BTreeSet<&String> = tor.iter().copied().collect();
+    assert_eq!(
+        distinct.len(),
+        tor.len(),
+        "a Tor address is shared by two stories"
+    );
+    assert!(tor.iter().any(|ip| ip.starts_with("198.18.")));
+}
