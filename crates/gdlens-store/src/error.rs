@@ -55,7 +55,16 @@ pub enum StoreError {
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> Self {
         if is_connection_error(&e) {
-            StoreError::Unavailable(e.to_string())
+            // The client's message names only the step ("error performing TLS handshake");
+            // the reason (an untrusted certificate, a refused connection) is in its sources.
+            let mut message = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                message.push_str(": ");
+                message.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            StoreError::Unavailable(message)
         } else {
             StoreError::Postgres(e)
         }

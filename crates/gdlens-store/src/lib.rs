@@ -13,6 +13,7 @@ mod facade;
 mod model;
 mod pg;
 mod pg_schema;
+mod pg_tls;
 mod schema;
 mod store;
 mod suppression;

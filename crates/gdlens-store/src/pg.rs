@@ -21,7 +21,7 @@ use gdlens_domain::time::EpochMillis;
 use gdlens_domain::{normalize, Finding, TriageStatus};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, NoTls, Transaction};
+use postgres::{Client, Transaction};
 use serde_json::json;
 
 use crate::codec::{decode_finding_plain, decode_raw_plain, EncodedFinding, Encoder};
@@ -120,6 +120,8 @@ struct Conn {
 /// The PostgreSQL backend (reached through the [`crate::Store`] facade).
 pub struct PgStore {
     config: postgres::Config,
+    /// TLS for every connection (`sslmode`, `sslrootcert`; see `pg_tls`).
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
     redacted: String,
     idle: Mutex<Vec<Conn>>,
     /// Names this process in `change_log.origin`.
@@ -180,9 +182,7 @@ impl PgStore {
     /// steps. Fails with [`StoreError::Unavailable`] when the database cannot be reached.
     pub fn open(url: &str) -> Result<PgStore, StoreError> {
         let redacted = redact_url(url);
-        let mut config: postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::Url(format!("{redacted}: {e}")))?;
+        let crate::pg_tls::Target { mut config, tls } = crate::pg_tls::parse(url, &redacted)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -192,6 +192,7 @@ impl PgStore {
         config.application_name("gdlens");
         let store = PgStore {
             config,
+            tls,
             redacted,
             idle: Mutex::new(Vec::new()),
             origin: format!("{}-{}-{}", hostname(), std::process::id(), now_ms()),
@@ -215,7 +216,7 @@ impl PgStore {
     }
 
     fn connect(&self) -> Result<Conn, StoreError> {
-        let client = self.config.connect(NoTls)?;
+        let client = self.config.connect(self.tls.clone())?;
         Ok(Conn {
             client,
             staged: false,
@@ -1331,7 +1332,7 @@ impl PgStore {
 
     /// A connection that listens on the change channel (one per follower).
     pub fn listen(&self) -> Result<ChangeListener, StoreError> {
-        let mut client = self.config.connect(NoTls)?;
+        let mut client = self.config.connect(self.tls.clone())?;
         client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
         Ok(ChangeListener { client })
     }
@@ -1341,7 +1342,7 @@ impl PgStore {
     /// its connection: a process killed with -9 loses its connection and so the lease, at once
     /// on one host and within the TCP keepalive time across a network.
     pub fn try_lease(&self, name: &str) -> Result<Option<Lease>, StoreError> {
-        let mut client = self.config.connect(NoTls)?;
+        let mut client = self.config.connect(self.tls.clone())?;
         let key = lease_key(name);
         let got: bool = client
             .query_one("SELECT pg_try_advisory_lock($1)", &[&key])?

@@ -110,7 +110,9 @@ fn pg_sh() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pg.sh")
 }
 
-fn server(own: bool) -> Arc<Server> {
+/// The shared test server, or (`own`) a cluster of this caller's started with `pg_opts` (more
+/// `-c name=value` server settings).
+fn server(own: bool, pg_opts: &str) -> Arc<Server> {
     let mut slot = SERVER.lock().unwrap_or_else(|p| p.into_inner());
     if !own {
         if let Some(s) = slot.upgrade() {
@@ -132,6 +134,7 @@ fn server(own: bool) -> Arc<Server> {
                 COUNTER.fetch_add(1, Ordering::SeqCst)
             ));
             let out = Command::new(pg_sh())
+                .env("PG_OPTS", pg_opts)
                 .arg("start")
                 .arg(&dir)
                 .output()
@@ -178,11 +181,23 @@ fn database_on(server: Arc<Server>) -> TestDb {
 
 /// A fresh, empty database on the shared test server.
 pub fn test_database() -> TestDb {
-    database_on(server(false))
+    database_on(server(false, ""))
 }
 
 /// A fresh database on a cluster of its own, which the test may stop and start
 /// ([`TestDb::stop_server`]) without disturbing other tests.
 pub fn test_database_own_server() -> TestDb {
-    database_on(server(true))
+    database_on(server(true, ""))
+}
+
+/// A fresh database on a cluster of its own that also accepts TLS, with this certificate and
+/// key (PEM files the server's user can read; the key readable by it alone). Connections
+/// without TLS are still accepted, so tests can look at `pg_stat_ssl` from outside.
+pub fn test_database_with_tls(cert: &std::path::Path, key: &std::path::Path) -> TestDb {
+    let opts = format!(
+        "-c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+        cert.display(),
+        key.display()
+    );
+    database_on(server(true, &opts))
 }
