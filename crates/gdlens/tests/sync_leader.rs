@@ -8,10 +8,13 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gdlens_store::testing::test_database;
 use gdlens_store::Store;
+
+mod common;
+use common::{free_port, wait_for_up_to};
 
 struct Proc {
     child: Child,
@@ -28,22 +31,6 @@ impl Drop for Proc {
 impl Proc {
     fn log_has(&self, needle: &str) -> bool {
         std::fs::read_to_string(&self.log).is_ok_and(|l| l.contains(needle))
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -115,7 +102,7 @@ fn killing_the_sync_leader_hands_the_region_over_without_loss_or_duplicates() {
         ],
         &[],
     );
-    wait_for("the fixture to listen", || {
+    wait_for_up_to(Duration::from_secs(120), "the fixture to listen", || {
         std::net::TcpStream::connect(&fixture_addr).is_ok()
     });
     let config = dir.path().join("gdlens.toml");
@@ -158,7 +145,7 @@ fn killing_the_sync_leader_hands_the_region_over_without_loss_or_duplicates() {
     let mut a = Some(replica("a"));
     let mut b = Some(replica("b"));
     const LEADS: &str = "this replica now leads the sync of the region";
-    wait_for("a sync leader", || {
+    wait_for_up_to(Duration::from_secs(120), "a sync leader", || {
         a.as_ref().unwrap().log_has(LEADS) || b.as_ref().unwrap().log_has(LEADS)
     });
     let (leader, follower) = if a.as_ref().unwrap().log_has(LEADS) {
@@ -173,7 +160,11 @@ fn killing_the_sync_leader_hands_the_region_over_without_loss_or_duplicates() {
 
     // Kill the leader once its first pages are committed, in the middle of its sync.
     let store = Store::open_postgres(&db.url).unwrap();
-    wait_for("the leader's first commit", || store.count().unwrap() > 0);
+    wait_for_up_to(
+        Duration::from_secs(120),
+        "the leader's first commit",
+        || store.count().unwrap() > 0,
+    );
     let at_kill = store.count().unwrap();
     drop(leader.take());
     assert!(
@@ -183,10 +174,12 @@ fn killing_the_sync_leader_hands_the_region_over_without_loss_or_duplicates() {
 
     // The other replica takes the lease over and completes the region.
     let follower = follower.as_ref().unwrap();
-    wait_for("the other replica to take the region over", || {
-        follower.log_has(LEADS)
-    });
-    wait_for("every finding synced", || {
+    wait_for_up_to(
+        Duration::from_secs(120),
+        "the other replica to take the region over",
+        || follower.log_has(LEADS),
+    );
+    wait_for_up_to(Duration::from_secs(120), "every finding synced", || {
         store.count().unwrap() == expected
     });
     assert_eq!(
@@ -196,13 +189,17 @@ fn killing_the_sync_leader_hands_the_region_over_without_loss_or_duplicates() {
     );
     assert!(store.integrity_check().unwrap().is_empty());
     // The status of the finished sync is written just after its last commit.
-    wait_for("the take-over's sync to report success", || {
-        store
-            .sync_statuses()
-            .unwrap()
-            .iter()
-            .any(|s| s.last_success_at.is_some())
-    });
+    wait_for_up_to(
+        Duration::from_secs(120),
+        "the take-over's sync to report success",
+        || {
+            store
+                .sync_statuses()
+                .unwrap()
+                .iter()
+                .any(|s| s.last_success_at.is_some())
+        },
+    );
     let watermark = store.watermark("us-east-1", "").unwrap();
     let statuses = store.sync_statuses().unwrap();
     assert_eq!(statuses.len(), 1, "{statuses:?}");
