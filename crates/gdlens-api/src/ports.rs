@@ -319,35 +319,8 @@ pub trait FindingStore: Send + Sync {
     }
 }
 
-/// A suppression rule as stored (a GuardDuty filter, ours or synced).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SuppressionRuleRecord {
-    /// Local id (0 before it is stored).
-    pub id: i64,
-    /// Filter name.
-    pub name: String,
-    /// Description.
-    pub description: Option<String>,
-    /// `gdlens` or `guardduty`.
-    pub origin: String,
-    /// Region of a synced filter; empty for a gdlens rule (every configured region).
-    pub region: String,
-    /// Detector of a synced filter.
-    pub detector_id: Option<String>,
-    /// `ARCHIVE` or `NOOP`.
-    pub action: String,
-    /// Rank.
-    pub rank: u32,
-    /// `findingCriteria` JSON text.
-    pub criteria: String,
-    /// When created.
-    pub created_at: EpochMillis,
-    /// Who created it.
-    pub created_by: String,
-    /// When last changed.
-    pub updated_at: EpochMillis,
-}
+/// A suppression rule as stored (a GuardDuty filter, ours or synced): the store's own row.
+pub use gdlens_store::SuppressionRuleRow as SuppressionRuleRecord;
 
 /// One factor of a priority score.
 #[derive(Debug, Clone, PartialEq, Serialize)]

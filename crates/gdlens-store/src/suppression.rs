@@ -15,7 +15,8 @@ pub const ORIGIN_GDLENS: &str = "gdlens";
 pub const ORIGIN_GUARDDUTY: &str = "guardduty";
 
 /// A stored suppression rule.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SuppressionRuleRow {
     /// Local id.
     pub id: i64,

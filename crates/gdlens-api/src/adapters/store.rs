@@ -42,23 +42,6 @@ fn err(e: StoreError) -> PortError {
     }
 }
 
-fn rule_record(r: gdlens_store::SuppressionRuleRow) -> SuppressionRuleRecord {
-    SuppressionRuleRecord {
-        id: r.id,
-        name: r.name,
-        description: r.description,
-        origin: r.origin,
-        region: r.region,
-        detector_id: r.detector_id,
-        action: r.action,
-        rank: r.rank,
-        criteria: r.criteria,
-        created_at: r.created_at,
-        created_by: r.created_by,
-        updated_at: r.updated_at,
-    }
-}
-
 impl FindingStore for StoreAdapter {
     fn scan_latest(&self, f: &mut dyn FnMut(Finding)) -> Result<(), PortError> {
         self.0.scan_latest(f).map_err(err)
@@ -69,13 +52,7 @@ impl FindingStore for StoreAdapter {
     }
 
     fn suppression_rules(&self) -> Result<Vec<SuppressionRuleRecord>, PortError> {
-        Ok(self
-            .0
-            .suppression_rules()
-            .map_err(err)?
-            .into_iter()
-            .map(rule_record)
-            .collect())
+        self.0.suppression_rules().map_err(err)
     }
 
     fn put_suppression_rule(
@@ -94,10 +71,7 @@ impl FindingStore for StoreAdapter {
             rank: rule.rank,
             criteria: rule.criteria.clone(),
         };
-        self.0
-            .put_suppression_rule(&new, actor, at)
-            .map(rule_record)
-            .map_err(err)
+        self.0.put_suppression_rule(&new, actor, at).map_err(err)
     }
 
     fn delete_suppression_rule(&self, id: i64) -> Result<bool, PortError> {
