@@ -24,9 +24,13 @@ mkdir -p "$WORK"
 data="$WORK/store-$FINDINGS"
 input="$WORK/findings-$FINDINGS.ndjson"
 if [ ! -f "$data/gdlens.db" ]; then
-  [ -f "$input" ] || "$BIN" generate --seed 1 --accounts 80 --regions 4 --findings "$FINDINGS" \
-    --now 2026-11-28T00:00:00Z --out "$input"
-  "$BIN" import --json --data-dir "$data" "$input" >/dev/null
+  if [ -f "$input" ]; then
+    "$BIN" import --json --data-dir "$data" "$input" >/dev/null
+  else
+    # Piped: 10M findings are ~24 GB of NDJSON, never written to disk.
+    "$BIN" generate --seed 1 --accounts 80 --regions 4 --findings "$FINDINGS" \
+      --now 2026-11-28T00:00:00Z --out - | "$BIN" import --json --data-dir "$data" - >/dev/null
+  fi
 fi
 
 log="$WORK/server-$FINDINGS.log"
