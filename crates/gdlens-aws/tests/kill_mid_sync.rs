@@ -90,6 +90,14 @@ impl SyncSink for FreezingSink {
         self.store.record_members(members)
     }
 
+    fn replace_coverage(
+        &self,
+        coverage: &gdlens_domain::coverage::RegionCoverage,
+    ) -> Result<(), SinkError> {
+        self.before_write();
+        SyncSink::replace_coverage(&self.store, coverage)
+    }
+
     fn replace_investigations(
         &self,
         regions: &[String],
