@@ -2,8 +2,12 @@
 //! protection plans it runs — what the console's "protection plans coverage" shows — and the
 //! gaps that follow from it. Pure: the sync fills [`RegionCoverage`], every surface reads it.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::{Deserialize, Serialize};
 
+use crate::account::{Account, Criticality};
+use crate::filter::Scope;
 use crate::time::EpochMillis;
 
 /// The protection plans gdlens checks, as GuardDuty names them (the foundational sources,
@@ -212,6 +216,177 @@ pub fn missing_row_gap(region: &RegionCoverage) -> CoverageGap {
     }
 }
 
+/// One account × region of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CoverageCell {
+    pub region: String,
+    pub state: CoverageState,
+    /// The stored row (`None`: the account is not a member there, or the region has no detector).
+    pub row: Option<CoverageRow>,
+    pub gaps: Vec<CoverageGap>,
+}
+
+/// One account's row of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CoverageAccount {
+    pub account_id: String,
+    pub name: Option<String>,
+    pub criticality: Criticality,
+    /// The delegated administrator's account.
+    pub administrator: bool,
+    /// One cell per region of the matrix, in its order.
+    pub cells: Vec<CoverageCell>,
+}
+
+impl CoverageAccount {
+    /// Cells not enabled.
+    pub fn not_enabled(&self) -> usize {
+        self.cells
+            .iter()
+            .filter(|c| c.state == CoverageState::NotEnabled)
+            .count()
+    }
+
+    /// Gaps over every cell.
+    pub fn gap_count(&self) -> usize {
+        self.cells.iter().map(|c| c.gaps.len()).sum()
+    }
+}
+
+/// Totals of a matrix.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CoverageTotals {
+    pub accounts: usize,
+    pub regions: usize,
+    /// Account × region cells.
+    pub cells: usize,
+    pub covered: usize,
+    pub partial: usize,
+    pub not_enabled: usize,
+    /// Cells with each plan off, in [`PLANS`] order (plans off nowhere left out).
+    pub plans_off: Vec<(String, usize)>,
+}
+
+/// The coverage matrix a caller sees: accounts × regions, gaps first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CoverageMatrix {
+    /// The regions checked, by name, with their last check.
+    pub regions: Vec<RegionCoverage>,
+    pub accounts: Vec<CoverageAccount>,
+    pub totals: CoverageTotals,
+}
+
+impl CoverageMatrix {
+    /// Builds the matrix of `coverage` for `scope`: every account with a row somewhere or named
+    /// in `accounts` (the organization as configured), if in scope; rows of other accounts never
+    /// show, and the regions keep no rows. Accounts sort by not-enabled cells, then gaps, then
+    /// criticality (highest first), then id.
+    pub fn build(
+        coverage: &[RegionCoverage],
+        accounts: &BTreeMap<String, Account>,
+        scope: &Scope,
+    ) -> CoverageMatrix {
+        let mut regions: Vec<RegionCoverage> = coverage
+            .iter()
+            .map(|r| RegionCoverage {
+                rows: Vec::new(),
+                ..r.clone()
+            })
+            .collect();
+        regions.sort_by(|a, b| a.region.cmp(&b.region));
+        if regions.is_empty() {
+            return CoverageMatrix {
+                regions,
+                accounts: Vec::new(),
+                totals: CoverageTotals::default(),
+            };
+        }
+        let rows: BTreeMap<(&str, &str), &CoverageRow> = coverage
+            .iter()
+            .flat_map(|r| &r.rows)
+            .filter(|r| scope.allows(&r.account_id))
+            .map(|r| ((r.account_id.as_str(), r.region.as_str()), r))
+            .collect();
+        let ids: BTreeSet<&str> = rows
+            .keys()
+            .map(|(a, _)| *a)
+            .chain(accounts.keys().map(String::as_str))
+            .filter(|a| scope.allows(a))
+            .collect();
+        let by_region: BTreeMap<&str, &RegionCoverage> =
+            coverage.iter().map(|r| (r.region.as_str(), r)).collect();
+        let mut list: Vec<CoverageAccount> = ids
+            .into_iter()
+            .map(|id| {
+                let cells: Vec<CoverageCell> = regions
+                    .iter()
+                    .map(|region| match rows.get(&(id, region.region.as_str())) {
+                        Some(row) => CoverageCell {
+                            region: region.region.clone(),
+                            state: row.state(),
+                            row: Some((*row).clone()),
+                            gaps: row.gaps(),
+                        },
+                        None => CoverageCell {
+                            region: region.region.clone(),
+                            state: CoverageState::NotEnabled,
+                            row: None,
+                            gaps: vec![missing_row_gap(by_region[region.region.as_str()])],
+                        },
+                    })
+                    .collect();
+                let account = accounts.get(id);
+                CoverageAccount {
+                    account_id: id.to_string(),
+                    name: account.map(|a| a.name.clone()),
+                    criticality: account.map(|a| a.criticality).unwrap_or_default(),
+                    administrator: cells
+                        .iter()
+                        .any(|c| c.row.as_ref().is_some_and(|r| r.administrator)),
+                    cells,
+                }
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            b.not_enabled()
+                .cmp(&a.not_enabled())
+                .then(b.gap_count().cmp(&a.gap_count()))
+                .then(b.criticality.cmp(&a.criticality))
+                .then(a.account_id.cmp(&b.account_id))
+        });
+        let cells: Vec<&CoverageCell> = list.iter().flat_map(|a| &a.cells).collect();
+        let count = |s| cells.iter().filter(|c| c.state == s).count();
+        let plans_off = PLANS
+            .iter()
+            .map(|p| {
+                let n = cells
+                    .iter()
+                    .filter(|c| c.gaps.iter().any(|g| g.plan.as_deref() == Some(*p)))
+                    .count();
+                (p.to_string(), n)
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        CoverageMatrix {
+            totals: CoverageTotals {
+                accounts: list.len(),
+                regions: regions.len(),
+                cells: cells.len(),
+                covered: count(CoverageState::Covered),
+                partial: count(CoverageState::Partial),
+                not_enabled: count(CoverageState::NotEnabled),
+                plans_off,
+            },
+            regions,
+            accounts: list,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +430,51 @@ mod tests {
         let invited = row("Invited", all("ENABLED"));
         assert_eq!(invited.state(), CoverageState::NotEnabled);
         assert_eq!(invited.gaps()[0].kind, GapKind::NotEnabled);
+    }
+
+    #[test]
+    fn the_matrix_shows_only_the_scope_and_sorts_gaps_first() {
+        let mut partial = row("Enabled", all("ENABLED"));
+        partial.account_id = "444455556666".into();
+        partial.features[0].status = "DISABLED".into();
+        let east = RegionCoverage {
+            region: "us-east-1".into(),
+            checked_at: 1,
+            error_code: None,
+            error_message: None,
+            rows: vec![row("Enabled", all("ENABLED")), partial],
+        };
+        let west = RegionCoverage {
+            region: "eu-west-1".into(),
+            checked_at: 1,
+            error_code: Some("no_detector".into()),
+            error_message: None,
+            rows: vec![],
+        };
+        let coverage = [east, west];
+        let m = CoverageMatrix::build(&coverage, &BTreeMap::new(), &Scope::All);
+        assert_eq!(
+            m.regions
+                .iter()
+                .map(|r| r.region.as_str())
+                .collect::<Vec<_>>(),
+            ["eu-west-1", "us-east-1"]
+        );
+        assert!(m.regions.iter().all(|r| r.rows.is_empty()));
+        assert_eq!(m.accounts[0].account_id, "444455556666", "more gaps first");
+        assert_eq!(m.accounts[0].cells[0].gaps[0].kind, GapKind::NoDetector);
+        assert_eq!(m.totals.cells, 4);
+        assert_eq!(
+            (m.totals.covered, m.totals.partial, m.totals.not_enabled),
+            (1, 1, 2)
+        );
+        assert_eq!(m.totals.plans_off, vec![("S3_DATA_EVENTS".to_string(), 1)]);
+
+        let scope = Scope::Accounts(["111122223333".to_string()].into());
+        let m = CoverageMatrix::build(&coverage, &BTreeMap::new(), &scope);
+        assert_eq!(m.accounts.len(), 1);
+        assert_eq!(m.accounts[0].account_id, "111122223333");
+        assert!(m.totals.plans_off.is_empty());
     }
 
     #[test]

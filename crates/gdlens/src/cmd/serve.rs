@@ -298,7 +298,8 @@ async fn import_demo(
         offered += report.offered;
         changed += report.changed;
     }
-    // Detective investigations of the planted credential stories, stored as a sync stores them.
+    // Detective investigations of the planted credential stories and the organization's
+    // coverage, stored as a sync stores them.
     let demo_state = serde_json::json!({
         "seed": opts.seed,
         "accounts": opts.accounts,
@@ -306,9 +307,14 @@ async fn import_demo(
         "findings": opts.findings,
         "nowMs": opts.now_ms,
     });
+    // Coverage of the demo organization, with its planted gaps, as a sync records it.
+    let coverage = gdlens_demo::coverage(opts);
     let st = store.clone();
     tokio::task::spawn_blocking(move || -> Result<(), gdlens_store::StoreError> {
         st.replace_investigations(&investigations)?;
+        for region in &coverage {
+            st.replace_coverage(region)?;
+        }
         st.put_state(DEMO_STATE_KEY, &demo_state)
     })
     .await??;
