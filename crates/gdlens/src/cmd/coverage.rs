@@ -39,7 +39,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // A demo store knows its organization's names; configured accounts win.
     if let Some(demo) = store.get_state(super::serve::DEMO_STATE_KEY)? {
         let opts = super::serve::saved_demo_options(&demo);
-        accounts.extend(gdlens_demo::accounts(&opts).into_iter().map(|a| (a.id.clone(), a)));
+        accounts.extend(
+            gdlens_demo::accounts(&opts)
+                .into_iter()
+                .map(|a| (a.id.clone(), a)),
+        );
     }
     if let Some(c) = &config {
         accounts.extend(c.domain_accounts().into_iter().map(|a| (a.id.clone(), a)));
@@ -88,7 +92,9 @@ fn cell_text(cell: &CoverageCell) -> String {
 fn table(m: &CoverageMatrix) -> String {
     let mut out = String::new();
     if m.regions.is_empty() {
-        out.push_str("no coverage recorded yet (run `gdlens sync`, or `gdlens serve` for the demo)\n");
+        out.push_str(
+            "no coverage recorded yet (run `gdlens sync`, or `gdlens serve` for the demo)\n",
+        );
         return out;
     }
     let cells: Vec<Vec<String>> = m
@@ -112,7 +118,11 @@ fn table(m: &CoverageMatrix) -> String {
         .chain([4])
         .max()
         .unwrap_or(4);
-    let _ = write!(out, "{:<12}  {:<name_width$}  {:<8}", "ACCOUNT", "NAME", "CRIT");
+    let _ = write!(
+        out,
+        "{:<12}  {:<name_width$}  {:<8}",
+        "ACCOUNT", "NAME", "CRIT"
+    );
     for (r, w) in m.regions.iter().zip(&widths) {
         let _ = write!(out, "  {:<w$}", r.region);
     }
@@ -142,7 +152,11 @@ fn table(m: &CoverageMatrix) -> String {
         t.accounts, t.regions, t.covered, t.partial, t.not_enabled
     );
     if !t.plans_off.is_empty() {
-        let plans: Vec<String> = t.plans_off.iter().map(|(p, n)| format!("{p} {n}")).collect();
+        let plans: Vec<String> = t
+            .plans_off
+            .iter()
+            .map(|(p, n)| format!("{p} {n}"))
+            .collect();
         let _ = writeln!(out, "plans off (cells): {}", plans.join(", "));
     }
     for r in &m.regions {
