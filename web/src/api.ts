@@ -165,6 +165,40 @@ export interface HardeningItem {
   after: number | null;
 }
 
+export type CoverageState = 'COVERED' | 'PARTIAL' | 'NOT_ENABLED';
+
+export interface CoverageCell {
+  region: string;
+  state: CoverageState;
+  detectorPresent: boolean;
+  relationshipStatus: string | null;
+  plansDisabled: string[];
+  gaps: { kind: 'NO_DETECTOR' | 'NOT_MEMBER' | 'NOT_ENABLED' | 'PLAN_OFF'; plan: string | null }[];
+  checkedAt: string | null;
+  lastSyncAt: string | null;
+}
+
+export interface CoverageMatrix {
+  regions: { region: string; checkedAt: string; lastSyncAt: string | null; errorCode: string | null; error: string | null }[];
+  accounts: {
+    accountId: string;
+    name: string | null;
+    criticality: string;
+    administrator: boolean;
+    gapCount: number;
+    cells: CoverageCell[];
+  }[];
+  totals: {
+    accounts: number;
+    regions: number;
+    cells: number;
+    covered: number;
+    partial: number;
+    notEnabled: number;
+    gapsByPlan: { plan: string; cells: number }[];
+  };
+}
+
 export interface Account {
   id: string;
   name: string;

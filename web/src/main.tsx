@@ -7,6 +7,7 @@ import './style.css';
 import './perf';
 import { Dashboard } from './views/Dashboard';
 import { Hardening } from './views/Hardening';
+import { Coverage } from './views/Coverage';
 import { Findings } from './views/Findings';
 import { FindingDetail } from './views/FindingDetail';
 import { Groups } from './views/Groups';
@@ -75,6 +76,9 @@ function App(props: { onSignOut?: () => void }) {
     case 'hardening':
       body = <Hardening filter={filter} onFilter={setFilter('hardening')} />;
       break;
+    case 'coverage':
+      body = <Coverage />;
+      break;
     default:
       body = <Dashboard filter={filter} onFilter={setFilter('dashboard')} />;
   }
@@ -92,6 +96,7 @@ function App(props: { onSignOut?: () => void }) {
           {tab('findings', 'Findings')}
           {tab('groups', 'Finding groups')}
           {tab('hardening', 'Hardening')}
+          {tab('coverage', 'Coverage')}
         </nav>
         <LiveBadge />
         <ViewerBadge onSignOut={props.onSignOut} />

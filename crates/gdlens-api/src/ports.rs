@@ -286,6 +286,12 @@ pub trait FindingStore: Send + Sync {
         Ok(())
     }
 
+    /// GuardDuty coverage per region (accounts × protection plans), as the last sync saw it;
+    /// empty when nothing was checked.
+    fn coverage(&self) -> Result<Vec<gdlens_domain::coverage::RegionCoverage>, PortError> {
+        Ok(Vec::new())
+    }
+
     /// Every suppression rule (gdlens's own and those synced from GuardDuty).
     fn suppression_rules(&self) -> Result<Vec<SuppressionRuleRecord>, PortError> {
         Err(PortError::Internal(

@@ -539,3 +539,100 @@ pub(crate) async fn list_members(
         Err(e) => e.into_response(),
     }
 }
+
+/// `GET /detector/{id}` (GetDetector): the administrator's own detector.
+pub(crate) async fn get_detector(
+    State(state): State<FixtureState>,
+    Path(detector_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let region = region_of(&state, &headers);
+    if let Err(e) = admit(&state, &region, Operation::GetDetector).await {
+        return e.into_response();
+    }
+    let mut inner = state.lock();
+    match detector(&mut inner, &region, &detector_id) {
+        Ok(data) => json_reply(json!({
+            "createdAt": "2024-01-01T00:00:00.000Z",
+            "updatedAt": "2024-01-02T00:00:00.000Z",
+            "findingPublishingFrequency": "SIX_HOURS",
+            "serviceRole": "arn:aws:iam::999999999999:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty",
+            "status": "ENABLED",
+            "features": data.detector_features,
+            "tags": {}
+        })),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /detector/{id}/member/detector/get` (GetMemberDetectors): 1 to 50 account ids; members
+/// with a detector configuration come back in `members`, every other id in
+/// `unprocessedAccounts`, as GuardDuty does.
+pub(crate) async fn get_member_detectors(
+    State(state): State<FixtureState>,
+    Path(detector_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let region = region_of(&state, &headers);
+    if let Err(e) = admit(&state, &region, Operation::GetMemberDetectors).await {
+        return e.into_response();
+    }
+    let result = (|| {
+        let body = json_body(&body)?;
+        let ids: Vec<String> = body
+            .get("accountIds")
+            .and_then(Value::as_array)
+            .ok_or_else(|| AwsError::bad_request("accountIds is required"))?
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        if ids.is_empty() || ids.len() > 50 {
+            return Err(AwsError::bad_request(format!(
+                "The request is rejected because the accountIds list must hold 1 to 50 account ids, got {}.",
+                ids.len()
+            )));
+        }
+        if let Some(bad) = ids
+            .iter()
+            .find(|id| id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(AwsError::bad_request(format!(
+                "The request is rejected because the account id {bad} is not valid."
+            )));
+        }
+        let mut inner = state.lock();
+        let data = detector(&mut inner, &region, &detector_id)?;
+        let mut members = Vec::new();
+        let mut unprocessed = Vec::new();
+        for id in &ids {
+            let is_member = data
+                .members
+                .iter()
+                .any(|m| m.get("accountId").and_then(Value::as_str) == Some(id));
+            match data.member_features.get(id) {
+                Some(features) if is_member => members.push(json!({
+                    "accountId": id,
+                    "features": features,
+                })),
+                _ => unprocessed.push(json!({
+                    "accountId": id,
+                    "result": if is_member {
+                        "The member account has no detector configuration in this region."
+                    } else {
+                        "The request is rejected because the given account ID is not associated with a member account of the current account."
+                    },
+                })),
+            }
+        }
+        // On the wire the `memberDataSourceConfigurations` list is named `members`.
+        Ok::<_, AwsError>(json!({
+            "members": members,
+            "unprocessedAccounts": unprocessed,
+        }))
+    })();
+    match result {
+        Ok(v) => json_reply(v),
+        Err(e) => e.into_response(),
+    }
+}

@@ -25,7 +25,9 @@ use axum::Router;
 use serde_json::Value;
 
 pub use error::AwsError;
-pub use state::{FaultKind, FaultRule, FixtureBuilder, FixtureState, Operation, RegionAccess};
+pub use state::{
+    default_features, FaultKind, FaultRule, FixtureBuilder, FixtureState, Operation, RegionAccess,
+};
 
 /// Alias kept for the builder-style entry point `FixtureServer::builder()`.
 pub type FixtureServer = FixtureState;
@@ -56,7 +58,12 @@ pub fn router(state: FixtureState) -> Router {
             "/detector/{id}/findings/create",
             post(guardduty::create_sample_findings),
         )
+        .route("/detector/{id}", get(guardduty::get_detector))
         .route("/detector/{id}/member", get(guardduty::list_members))
+        .route(
+            "/detector/{id}/member/detector/get",
+            post(guardduty::get_member_detectors),
+        )
         .route(
             "/detector/{id}/filter",
             post(filters::create_filter).get(filters::list_filters),

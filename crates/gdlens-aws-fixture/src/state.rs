@@ -32,6 +32,8 @@ pub enum Operation {
     GetFilter,
     ListFilters,
     DeleteFilter,
+    GetDetector,
+    GetMemberDetectors,
 }
 
 impl Operation {
@@ -56,6 +58,8 @@ impl Operation {
             Self::GetFilter => "GetFilter",
             Self::ListFilters => "ListFilters",
             Self::DeleteFilter => "DeleteFilter",
+            Self::GetDetector => "GetDetector",
+            Self::GetMemberDetectors => "GetMemberDetectors",
         }
     }
 
@@ -159,6 +163,11 @@ pub(crate) struct RegionData {
     pub findings: BTreeMap<String, StoredFinding>,
     pub feedback: BTreeMap<String, String>,
     pub members: Vec<Value>,
+    /// The administrator's own detector features (GetDetector `features`).
+    pub detector_features: Vec<Value>,
+    /// Per member account id: its detector's features (GetMemberDetectors `features`). A member
+    /// without an entry has no detector configuration to report (unprocessed).
+    pub member_features: BTreeMap<String, Vec<Value>>,
     pub graph_arn: Option<String>,
     pub investigations: Vec<StoredInvestigation>,
     /// Cached ListFindings results per (criteria, sort) key; cleared on every change.
@@ -175,6 +184,8 @@ impl RegionData {
             findings: BTreeMap::new(),
             feedback: BTreeMap::new(),
             members: Vec::new(),
+            detector_features: default_features("ENABLED"),
+            member_features: BTreeMap::new(),
             graph_arn: None,
             investigations: Vec::new(),
             listing_cache: HashMap::new(),
@@ -234,6 +245,35 @@ impl RegionData {
         self.listing_cache.clear();
         true
     }
+}
+
+/// The protection plans GuardDuty reports per detector, all with one status (what a detector
+/// enabled with every plan on looks like).
+pub fn default_features(status: &str) -> Vec<Value> {
+    [
+        "CLOUD_TRAIL",
+        "DNS_LOGS",
+        "FLOW_LOGS",
+        "S3_DATA_EVENTS",
+        "EKS_AUDIT_LOGS",
+        "EBS_MALWARE_PROTECTION",
+        "RDS_LOGIN_EVENTS",
+        "LAMBDA_NETWORK_LOGS",
+        "RUNTIME_MONITORING",
+    ]
+    .iter()
+    .map(|name| {
+        let mut f = serde_json::json!({ "name": name, "status": status });
+        if *name == "RUNTIME_MONITORING" {
+            f["additionalConfiguration"] = serde_json::json!([
+                { "name": "EKS_ADDON_MANAGEMENT", "status": status },
+                { "name": "ECS_FARGATE_AGENT_MANAGEMENT", "status": status },
+                { "name": "EC2_AGENT_MANAGEMENT", "status": status }
+            ]);
+        }
+        f
+    })
+    .collect()
 }
 
 /// A stable 32-hex-digit detector id derived from the region name.
@@ -552,6 +592,22 @@ impl FixtureBuilder {
     /// Member accounts of a region's detector (ListMembers `Member` objects).
     pub fn members(mut self, region: &str, members: Vec<Value>) -> Self {
         self.entry_existing(region).members = members;
+        self
+    }
+
+    /// The administrator's own detector features in a region (GetDetector `features`: objects
+    /// `{name, status, additionalConfiguration}`). Default: every plan enabled.
+    pub fn detector_features(mut self, region: &str, features: Vec<Value>) -> Self {
+        self.entry_existing(region).detector_features = features;
+        self
+    }
+
+    /// A member's detector features in a region (GetMemberDetectors `features`). Members listed
+    /// by [`Self::members`] without features are reported as unprocessed.
+    pub fn member_features(mut self, region: &str, account_id: &str, features: Vec<Value>) -> Self {
+        self.entry_existing(region)
+            .member_features
+            .insert(account_id.to_string(), features);
         self
     }
 

@@ -6,6 +6,7 @@
 //! and [`AwsSource::archive_findings`] and friends write decisions back.
 
 pub mod config;
+mod coverage;
 pub mod detective;
 pub mod error;
 pub mod filters;

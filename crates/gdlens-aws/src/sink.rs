@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
+use gdlens_domain::coverage::RegionCoverage;
 use gdlens_domain::time::EpochMillis;
 use gdlens_domain::Finding;
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,9 @@ pub struct MemberAccount {
     pub account_id: String,
     pub email: Option<String>,
     pub relationship_status: Option<String>,
+    /// The delegated administrator's account id (`administratorId`, or the older `masterId`).
+    #[serde(default)]
+    pub administrator_id: Option<String>,
     pub region: String,
 }
 
@@ -107,7 +111,10 @@ pub trait SyncSink: Send + Sync {
     fn record_members(&self, _members: &[MemberAccount]) -> Result<(), SinkError> {
         Ok(())
     }
-    /// Replaces a region's Detective investigations.
+    /// Replaces the coverage of one region (default: ignored).
+    fn replace_coverage(&self, _coverage: &RegionCoverage) -> Result<(), SinkError> {
+        Ok(())
+    }
     /// Replaces the Detective investigations of `regions` with `investigations` (those of other
     /// regions stay as they are), atomically.
     fn replace_investigations(
@@ -132,6 +139,7 @@ struct MemoryInner {
     statuses: BTreeMap<String, RegionSyncStatus>,
     investigations: BTreeMap<String, Vec<Investigation>>,
     members: Vec<MemberAccount>,
+    coverage: BTreeMap<String, RegionCoverage>,
     commits: u64,
 }
 
@@ -177,6 +185,11 @@ impl MemorySink {
     /// Recorded member accounts.
     pub fn members(&self) -> Vec<MemberAccount> {
         self.lock().members.clone()
+    }
+
+    /// Recorded coverage of a region.
+    pub fn coverage(&self, region: &str) -> Option<RegionCoverage> {
+        self.lock().coverage.get(region).cloned()
     }
 
     /// Number of committed batches.
@@ -244,6 +257,13 @@ impl SyncSink for MemorySink {
                 inner.members.push(m.clone());
             }
         }
+        Ok(())
+    }
+
+    fn replace_coverage(&self, coverage: &RegionCoverage) -> Result<(), SinkError> {
+        self.lock()
+            .coverage
+            .insert(coverage.region.clone(), coverage.clone());
         Ok(())
     }
 

@@ -1,5 +1,5 @@
 //! [`SyncSink`] for the embedded store: findings and watermark in one transaction
-//! (`Store::upsert_batch_with_watermark`), sync status, Detective investigations.
+//! (`Store::upsert_batch_with_watermark`), sync status, coverage, Detective investigations.
 
 use gdlens_domain::time::EpochMillis;
 use gdlens_store::{NewFinding, Store, StoreError, SyncStatus, Watermark};
@@ -101,6 +101,13 @@ impl SyncSink for Store {
             },
         )
         .map_err(sink_error)
+    }
+
+    fn replace_coverage(
+        &self,
+        coverage: &gdlens_domain::coverage::RegionCoverage,
+    ) -> Result<(), SinkError> {
+        Store::replace_coverage(self, coverage).map_err(sink_error)
     }
 
     fn replace_investigations(

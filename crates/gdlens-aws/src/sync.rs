@@ -1,4 +1,5 @@
-//! Incremental sync: per region ListDetectors → ListMembers → ListFindings (`updatedAt` greater
+//! Incremental sync: per region ListDetectors → ListMembers → coverage (GetDetector,
+//! GetMemberDetectors; see `coverage.rs`) → ListFindings (`updatedAt` greater
 //! than the watermark minus a lag, sorted by `updatedAt` ascending, pages of 50) → GetFindings
 //! (50 at a time) → one store transaction per page with the new watermark.
 //!
@@ -135,7 +136,7 @@ fn now_ms() -> EpochMillis {
 }
 
 /// Runs a blocking store call on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     sink: &Arc<dyn SyncSink>,
     f: impl FnOnce(&dyn SyncSink) -> Result<T, crate::sink::SinkError> + Send + 'static,
 ) -> Result<T, AwsError> {
@@ -328,12 +329,13 @@ impl AwsSource {
         })
     }
 
+    /// Lists the region's members (ListMembers) and records them.
     async fn sync_members(
         &self,
         region: &str,
         detector: &str,
         sink: &Arc<dyn SyncSink>,
-    ) -> Result<u64, AwsError> {
+    ) -> Result<Vec<MemberAccount>, AwsError> {
         let client = self.guardduty(region);
         let mut members = Vec::new();
         let mut token: Option<String> = None;
@@ -353,6 +355,11 @@ impl AwsSource {
                     account_id: m.account_id()?.to_string(),
                     email: m.email().map(str::to_string),
                     relationship_status: m.relationship_status().map(str::to_string),
+                    administrator_id: m
+                        .administrator_id()
+                        .or(m.master_id())
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_string),
                     region: region.to_string(),
                 })
             }));
@@ -363,9 +370,9 @@ impl AwsSource {
                 _ => break,
             }
         }
-        let n = members.len() as u64;
-        blocking(sink, move |s| s.record_members(&members)).await?;
-        Ok(n)
+        let recorded = members.clone();
+        blocking(sink, move |s| s.record_members(&recorded)).await?;
+        Ok(members)
     }
 
     async fn sync_region_inner(
@@ -376,13 +383,22 @@ impl AwsSource {
         report: &mut RegionReport,
     ) -> Result<(), AwsError> {
         let started = now_ms();
-        let detector = self.detector_id(region).await?;
+        let detector = match self.detector_id(region).await {
+            Ok(d) => d,
+            Err(e) => {
+                // No detector is itself a coverage gap: the whole region is unwatched.
+                self.sync_coverage_failed(region, &e, sink).await;
+                return Err(e);
+            }
+        };
         report.detector_id = Some(detector.clone());
-        match self.sync_members(region, &detector, sink).await {
-            Ok(n) => report.members = n,
-            // Member listing is a nicety; the findings are what matters.
+        let members = self.sync_members(region, &detector, sink).await;
+        match &members {
+            Ok(m) => report.members = m.len() as u64,
+            // Members and coverage are a nicety; the findings are what matters.
             Err(e) => tracing::warn!(region, code = e.code.as_str(), "ListMembers failed"),
         }
+        self.sync_coverage(region, &detector, members, sink).await;
         let (owned_region, owned_detector) = (region.to_string(), detector.clone());
         let watermark =
             blocking(sink, move |s| s.watermark(&owned_region, &owned_detector)).await?;

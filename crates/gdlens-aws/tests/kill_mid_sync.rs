@@ -90,6 +90,14 @@ impl SyncSink for FreezingSink {
         self.store.record_members(members)
     }
 
+    fn replace_coverage(
+        &self,
+        coverage: &gdlens_domain::coverage::RegionCoverage,
+    ) -> Result<(), SinkError> {
+        self.before_write();
+        SyncSink::replace_coverage(&self.store, coverage)
+    }
+
     fn replace_investigations(
         &self,
         regions: &[String],
@@ -219,8 +227,8 @@ async fn a_sync_killed_at_any_store_write_resumes_from_the_watermark_without_los
     let whole = source.sync(counting.clone(), None, None).await;
     assert_eq!(whole.failed().count(), 0, "{}", whole.table());
     let writes = counting.writes.load(Ordering::SeqCst);
-    // 3 + 2 pages, one status per region, one member list per region.
-    assert_eq!(writes, 5 + 2 + 2);
+    // 3 + 2 pages, one status, one member list and one coverage per region.
+    assert_eq!(writes, 5 + 2 + 2 + 2);
 
     let mut partial_kills = 0;
     for freeze_at in 1..=writes {

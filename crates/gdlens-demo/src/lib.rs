@@ -15,6 +15,7 @@
 
 mod actions;
 pub mod catalog;
+mod coverage;
 mod draft;
 mod entities;
 pub mod json;
@@ -37,6 +38,7 @@ use crate::entities::rng_for;
 use crate::json::Json;
 use crate::noise::NoiseModel;
 
+pub use crate::coverage::coverage;
 pub use crate::world::{account_config_toml, accounts, regions, REGIONS};
 
 /// What to generate. Same options, same output.

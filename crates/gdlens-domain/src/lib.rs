@@ -4,6 +4,7 @@
 //! Everything outside (files, SQLite, AWS, HTTP) lives in the crates around this one.
 
 pub mod account;
+pub mod coverage;
 pub mod filter;
 pub mod finding;
 pub mod finding_type;

@@ -317,6 +317,19 @@ impl Store {
         both!(self.investigations())
     }
 
+    /// Replaces the coverage of one region (its header and every account row) atomically.
+    pub fn replace_coverage(
+        &self,
+        coverage: &gdlens_domain::coverage::RegionCoverage,
+    ) -> Result<(), StoreError> {
+        both!(self.replace_coverage(coverage))
+    }
+
+    /// The coverage of every region checked, by region.
+    pub fn coverage(&self) -> Result<Vec<gdlens_domain::coverage::RegionCoverage>, StoreError> {
+        both!(self.coverage())
+    }
+
     /// Stores a JSON value under `key` (replacing any previous one).
     pub fn put_state(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
         both!(self.put_state(key, value))

@@ -8,6 +8,7 @@
 //! and leases for work only one of them may do. [`Store`] is `Send + Sync`: share it as `Arc<Store>`.
 
 mod codec;
+mod coverage;
 mod error;
 mod facade;
 mod model;

@@ -45,6 +45,11 @@ pub(crate) fn steps() -> &'static [Step] {
             comment: "suppression rules: gdlens's own and those synced from GuardDuty",
             sql: V5,
         },
+        Step {
+            version: 6,
+            comment: "coverage: detector and protection plans per account and region",
+            sql: crate::schema::COVERAGE,
+        },
     ]
 }
 

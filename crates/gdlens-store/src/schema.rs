@@ -12,6 +12,7 @@ pub(crate) fn migrations() -> Migrations<'static> {
         M::up(V4)
             .comment("detective: related finding ids and finding-group ids of each investigation"),
         M::up(V5).comment("suppression rules: gdlens's own and those synced from GuardDuty"),
+        M::up(COVERAGE).comment("coverage: detector and protection plans per account and region"),
     ])
 }
 
@@ -217,6 +218,29 @@ CREATE TABLE suppression_rules (
     created_by   TEXT    NOT NULL,
     updated_at   INTEGER NOT NULL,
     UNIQUE (origin, region, name)
+);
+"#;
+
+/// V6: GuardDuty coverage per account × region, replaced per region on each sync
+/// (`coverage_regions` holds when a region was checked and the last error of the coverage calls;
+/// `features` is a JSON list of `{name, status, additional}`). Self-contained so it can be
+/// renumbered at merge. Portable SQL: PostgreSQL's step 6 (`pg_schema.rs`) runs the same text.
+pub(crate) const COVERAGE: &str = r#"
+CREATE TABLE coverage_regions (
+    region         TEXT    PRIMARY KEY,
+    checked_at     BIGINT  NOT NULL,
+    error_code     TEXT,
+    error_message  TEXT
+);
+CREATE TABLE coverage (
+    region               TEXT    NOT NULL,
+    account_id           TEXT    NOT NULL,
+    administrator        BIGINT  NOT NULL,
+    relationship_status  TEXT,
+    detector_present     BIGINT  NOT NULL,
+    features             TEXT    NOT NULL,
+    checked_at           BIGINT  NOT NULL,
+    PRIMARY KEY (region, account_id)
 );
 "#;
 

@@ -1,6 +1,7 @@
 //! Behaviour of the store through its public API: one suite, run against both backends (real
 //! SQLite files, and a throwaway PostgreSQL database per test; see `gdlens_store::testing`).
 
+use gdlens_domain::coverage::{CoverageFeature, CoverageRow, RegionCoverage};
 use gdlens_domain::{normalize, Finding, TriageStatus};
 use gdlens_store::{
     Investigation, NewFinding, NewSuppressionRule, Store, StoreError, SyncStatus, TriageChange,
@@ -88,7 +89,71 @@ suite!(
     suppression_rules_put_replaces_by_origin_region_and_name,
     suppression_sync_replaces_one_region_only,
     scan_latest_raw_streams_the_latest_raw_json_and_stops_when_asked,
+    coverage_is_replaced_per_region_and_survives_reopen,
 );
+
+fn coverage_row(region: &str, account: &str, admin: bool, eks: &str) -> CoverageRow {
+    CoverageRow {
+        region: region.into(),
+        account_id: account.into(),
+        administrator: admin,
+        relationship_status: (!admin).then(|| "Enabled".to_string()),
+        detector_present: true,
+        features: vec![
+            CoverageFeature::new("S3_DATA_EVENTS", "ENABLED"),
+            CoverageFeature {
+                name: "RUNTIME_MONITORING".into(),
+                status: "ENABLED".into(),
+                additional: vec![CoverageFeature::new("EKS_ADDON_MANAGEMENT", eks)],
+            },
+        ],
+        checked_at: 1_700_000_000_000,
+    }
+}
+
+fn coverage_is_replaced_per_region_and_survives_reopen(b: Backend) {
+    let store = b.open();
+    assert!(store.coverage().unwrap().is_empty());
+    let east = RegionCoverage {
+        region: "us-east-1".into(),
+        checked_at: 1_700_000_000_000,
+        error_code: None,
+        error_message: None,
+        rows: vec![
+            coverage_row("us-east-1", "444455556666", false, "DISABLED"),
+            coverage_row("us-east-1", "999999999999", true, "ENABLED"),
+        ],
+    };
+    let west = RegionCoverage {
+        region: "eu-west-1".into(),
+        checked_at: 1_700_000_000_000,
+        error_code: Some("no_detector".into()),
+        error_message: Some("GuardDuty is not enabled in eu-west-1".into()),
+        rows: vec![],
+    };
+    store.replace_coverage(&east).unwrap();
+    store.replace_coverage(&west).unwrap();
+    let all = store.coverage().unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0], west);
+    // The administrator's row comes first.
+    assert_eq!(all[1].rows[0].account_id, "999999999999");
+    assert_eq!(all[1].rows[1], east.rows[0]);
+
+    // A new check of us-east-1 replaces its rows and leaves eu-west-1 alone.
+    let again = RegionCoverage {
+        checked_at: 1_700_000_600_000,
+        error_code: Some("throttled".into()),
+        error_message: Some("GetMemberDetectors: Rate exceeded".into()),
+        rows: vec![coverage_row("us-east-1", "999999999999", true, "ENABLED")],
+        ..east.clone()
+    };
+    store.replace_coverage(&again).unwrap();
+    drop(store);
+    let store = b.open();
+    let all = store.coverage().unwrap();
+    assert_eq!(all, vec![west, again]);
+}
 
 fn ids(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()

@@ -38,6 +38,8 @@ enum Command {
     Sync(cmd::sync::Args),
     /// Export findings as NDJSON, CSV or OCSF (to a file or stdout).
     Export(cmd::export::Args),
+    /// GuardDuty coverage per account × region from the store, gaps first (table or JSON).
+    Coverage(cmd::coverage::Args),
     /// Suppression rules (GuardDuty filters) as code: add, list, export.
     #[command(subcommand)]
     Suppress(cmd::suppress::Command),
@@ -56,6 +58,7 @@ fn main() -> anyhow::Result<()> {
         Command::Schema(args) => cmd::schema::run(args),
         Command::Sync(args) => cmd::sync::run(args),
         Command::Export(args) => cmd::export::run(args),
+        Command::Coverage(args) => cmd::coverage::run(args),
         Command::Suppress(command) => cmd::suppress::run(command),
         Command::Dev(command) => cmd::dev::run(command),
     }

@@ -296,6 +296,10 @@ impl FindingStore for StoreAdapter {
         self.0.size_bytes()
     }
 
+    fn coverage(&self) -> Result<Vec<gdlens_domain::coverage::RegionCoverage>, PortError> {
+        self.0.coverage().map_err(err)
+    }
+
     fn change_feed(&self) -> Option<Arc<dyn ChangeFeed>> {
         self.0.is_shared().then(|| {
             Arc::new(StoreFeed {

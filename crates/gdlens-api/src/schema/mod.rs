@@ -1,5 +1,6 @@
 //! The GraphQL schema: queries, mutations, limits.
 
+mod coverage;
 mod groups;
 mod hardening;
 mod inputs;
@@ -634,6 +635,18 @@ impl Query {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<suppress::SuppressionRuleGql>> {
         Ok(suppress::list_rules(ctx).await?)
+    }
+
+    /// GuardDuty coverage, org-wide: accounts × regions with the detector, the relationship to
+    /// the delegated administrator and the protection plans of each cell, the gaps computed, gaps
+    /// first, and totals (which ignore `gapsOnly`). A scoped caller sees only its accounts.
+    #[graphql(complexity = "100 + child_complexity")]
+    async fn coverage_matrix(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<coverage::CoverageFilterInput>,
+    ) -> async_graphql::Result<coverage::MatrixGql> {
+        Ok(coverage::run(ctx, filter).await?)
     }
 
     /// What to harden: the most common finding types among the findings matching `filter` (limit

@@ -36,6 +36,10 @@ pub struct AwsFixtureArgs {
     /// Detective investigations `REGION=FILE` (JSON array, GetInvestigation shape + `Indicators`).
     #[arg(long)]
     pub investigations: Vec<String>,
+    /// Member accounts `REGION=FILE` (JSON array of ListMembers `Member` objects); a member with a
+    /// `features` list (GetMemberDetectors shape) has a detector GetMemberDetectors reports.
+    #[arg(long)]
+    pub members: Vec<String>,
     /// Delay added to every reply.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
@@ -103,6 +107,26 @@ pub fn fixture_state(args: &AwsFixtureArgs) -> anyhow::Result<FixtureState> {
             .with_context(|| format!("{}: expected a JSON array", path.display()))?;
         let graph = format!("arn:aws:detective:{region}:000000000000:graph:fixture");
         builder = builder.detective(region, &graph, list);
+    }
+    for spec in &args.members {
+        let (region, path) = split_region(spec);
+        let region = region.context("--members takes REGION=FILE")?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let mut list: Vec<serde_json::Value> = serde_json::from_str(&text)
+            .with_context(|| format!("{}: expected a JSON array", path.display()))?;
+        let mut features = Vec::new();
+        for m in &mut list {
+            let account = m["accountId"].as_str().unwrap_or_default().to_string();
+            if let Some(f) = m.as_object_mut().and_then(|o| o.remove("features")) {
+                let f = f.as_array().cloned().unwrap_or_default();
+                features.push((account, f));
+            }
+        }
+        builder = builder.members(region, list);
+        for (account, f) in features {
+            builder = builder.member_features(region, &account, f);
+        }
     }
     if let Some(n) = args.throttle_every {
         builder = builder.fault(FaultRule::new(FaultKind::Throttle, n));

@@ -1,5 +1,6 @@
 //! One module per subcommand. Each wires library crates together; no domain logic here.
 
+pub mod coverage;
 pub mod dev;
 pub mod export;
 pub mod generate;

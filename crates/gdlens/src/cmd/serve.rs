@@ -171,7 +171,7 @@ fn demo_options(args: &Args) -> DemoOptions {
 
 /// Key in the store's local state under which the demo options are kept, so a restart on the
 /// same data directory knows the demo accounts (names, owners, criticality) again.
-const DEMO_STATE_KEY: &str = "demo.options";
+pub(crate) const DEMO_STATE_KEY: &str = "demo.options";
 
 async fn start_up(
     state: &Arc<AppState>,
@@ -194,18 +194,29 @@ async fn start_up(
     } {
         // Earlier demo data: bring its accounts back (configured accounts win).
         let saved = DemoOptions {
-            seed: saved["seed"].as_u64().unwrap_or(opts.seed),
-            accounts: saved["accounts"]
-                .as_u64()
-                .map_or(opts.accounts, |n| n as usize),
-            regions: saved["regions"]
-                .as_u64()
-                .map_or(opts.regions, |n| n as usize),
-            ..opts
+            now_ms: opts.now_ms,
+            findings: opts.findings,
+            ..saved_demo_options(&saved)
         };
         add_demo_accounts(state, &saved);
     }
     Ok(())
+}
+
+/// The demo options saved with earlier demo data (the organization's shape: seed, accounts,
+/// regions); defaults for what is missing.
+pub(crate) fn saved_demo_options(saved: &serde_json::Value) -> DemoOptions {
+    let defaults = DemoOptions::default();
+    DemoOptions {
+        seed: saved["seed"].as_u64().unwrap_or(defaults.seed),
+        accounts: saved["accounts"]
+            .as_u64()
+            .map_or(defaults.accounts, |n| n as usize),
+        regions: saved["regions"]
+            .as_u64()
+            .map_or(defaults.regions, |n| n as usize),
+        ..defaults
+    }
 }
 
 /// Adds the demo organization's accounts that the configuration does not already name.
@@ -298,7 +309,8 @@ async fn import_demo(
         offered += report.offered;
         changed += report.changed;
     }
-    // Detective investigations of the planted credential stories, stored as a sync stores them.
+    // Detective investigations of the planted credential stories and the organization's
+    // coverage, stored as a sync stores them.
     let demo_state = serde_json::json!({
         "seed": opts.seed,
         "accounts": opts.accounts,
@@ -306,9 +318,14 @@ async fn import_demo(
         "findings": opts.findings,
         "nowMs": opts.now_ms,
     });
+    // Coverage of the demo organization, with its planted gaps, as a sync records it.
+    let coverage = gdlens_demo::coverage(opts);
     let st = store.clone();
     tokio::task::spawn_blocking(move || -> Result<(), gdlens_store::StoreError> {
         st.replace_investigations(&investigations)?;
+        for region in &coverage {
+            st.replace_coverage(region)?;
+        }
         st.put_state(DEMO_STATE_KEY, &demo_state)
     })
     .await??;
