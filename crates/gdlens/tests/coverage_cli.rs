@@ -5,6 +5,9 @@ use std::process::Command;
 
 use gdlens_demo::DemoOptions;
 
+mod common;
+use common::{free_port, wait_for, Server};
+
 fn demo_store(dir: &std::path::Path, opts: &DemoOptions) {
     let store = gdlens_store::Store::open(dir).unwrap();
     for region in gdlens_demo::coverage(opts) {
@@ -91,23 +94,6 @@ fn an_empty_store_says_how_to_get_coverage() {
     assert!(coverage(dir.path(), &[]).contains("no coverage recorded yet"));
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The binaries end to end: `gdlens dev aws-fixture --members`, `gdlens sync` with the real SDK,
 /// then `gdlens coverage --json` reads what the sync stored.
 #[test]
@@ -137,8 +123,8 @@ fn sync_from_the_fixture_then_print_coverage() {
     let file = dir.path().join("members.json");
     std::fs::write(&file, members.to_string()).unwrap();
     let addr = format!("127.0.0.1:{}", free_port());
-    let _fixture = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_gdlens"))
+    let _fixture = Server {
+        child: Command::new(env!("CARGO_BIN_EXE_gdlens"))
             .args([
                 "dev",
                 "aws-fixture",
@@ -153,13 +139,11 @@ fn sync_from_the_fixture_then_print_coverage() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap(),
-    );
-    let mut tries = 0;
-    while std::net::TcpStream::connect(&addr).is_err() {
-        tries += 1;
-        assert!(tries < 3_000, "the fixture never listened on {addr}");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+        addr: addr.clone(),
+    };
+    wait_for("the fixture to listen", || {
+        std::net::TcpStream::connect(&addr).is_ok()
+    });
     let data = dir.path().join("data");
     let sync = Command::new(env!("CARGO_BIN_EXE_gdlens"))
         .args([
