@@ -11,6 +11,7 @@ mod codec;
 mod error;
 mod facade;
 mod model;
+pub mod outbox;
 mod pg;
 mod pg_schema;
 mod schema;
@@ -25,6 +26,9 @@ pub use facade::Store;
 pub use model::{
     AuditEntry, FindingVersion, Investigation, NewFinding, StoredFinding, SyncStatus, TicketLink,
     Triage, TriageChange, UpsertOutcome, UpsertReport, Watermark,
+};
+pub use outbox::{
+    AttemptResult, Delivery, DeliveryCounts, DeliveryQuery, GroupState, NewDelivery, OutboxEvent,
 };
 pub use pg::{
     is_postgres_url, redact_url, ChangeEntry, ChangeKind, ChangeListener, Lease, PgStore,
