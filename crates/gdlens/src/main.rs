@@ -41,6 +41,9 @@ enum Command {
     /// Suppression rules (GuardDuty filters) as code: add, list, export.
     #[command(subcommand)]
     Suppress(cmd::suppress::Command),
+    /// Webhooks: list, send a test event, replay deliveries, dead letters.
+    #[command(subcommand)]
+    Webhooks(cmd::webhooks::Command),
     /// Developer tools.
     #[command(subcommand)]
     Dev(cmd::dev::Command),
@@ -57,6 +60,7 @@ fn main() -> anyhow::Result<()> {
         Command::Sync(args) => cmd::sync::run(args),
         Command::Export(args) => cmd::export::run(args),
         Command::Suppress(command) => cmd::suppress::run(command),
+        Command::Webhooks(command) => cmd::webhooks::run(command),
         Command::Dev(command) => cmd::dev::run(command),
     }
 }

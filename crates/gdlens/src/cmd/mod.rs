@@ -9,6 +9,7 @@ pub mod serve;
 mod serve_aws;
 pub mod suppress;
 pub mod sync;
+pub mod webhooks;
 
 use std::path::PathBuf;
 

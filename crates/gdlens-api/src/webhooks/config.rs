@@ -1,0 +1,306 @@
+//! `[[webhooks]]` and `[outbox]`: where events go, which ones, in what shape, signed with which
+//! secret. Secrets are read at load (`secret_file` or `secret_env`) and never printed: their
+//! `Debug` is redacted and no error message quotes them.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use gdlens_domain::FindingFilter;
+use serde::Deserialize;
+
+use crate::config::ConfigError;
+
+/// Every event a webhook may ask for.
+pub const EVENTS: [&str; 5] = [
+    gdlens_store::outbox::EVENT_FINDING_CREATED,
+    gdlens_store::outbox::EVENT_FINDING_UPDATED,
+    gdlens_store::outbox::EVENT_GROUP_CREATED,
+    gdlens_store::outbox::EVENT_GROUP_ESCALATED,
+    gdlens_store::outbox::EVENT_TRIAGE_CHANGED,
+];
+
+/// The body's shape.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookFormat {
+    /// A CloudEvents 1.0 JSON event (structured mode).
+    #[default]
+    Cloudevents,
+    /// A Slack incoming-webhook message (`text`, `blocks`).
+    Slack,
+    /// A Jira Cloud create-issue body (`fields`).
+    Jira,
+    /// A ServiceNow Table API incident (`short_description`, `urgency`, …).
+    Servicenow,
+}
+
+impl WebhookFormat {
+    /// The spelling in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookFormat::Cloudevents => "cloudevents",
+            WebhookFormat::Slack => "slack",
+            WebhookFormat::Jira => "jira",
+            WebhookFormat::Servicenow => "servicenow",
+        }
+    }
+}
+
+/// A Standard Webhooks signing key (the base64-decoded part of `whsec_…`). Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSecret(Vec<u8>);
+
+impl std::fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookSecret([redacted])")
+    }
+}
+
+impl WebhookSecret {
+    /// Parses `whsec_<base64>` (24 to 64 key bytes). The error never quotes the value.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let Some(b64) = text.strip_prefix("whsec_") else {
+            return Err("expected a Standard Webhooks secret `whsec_<base64 key>`".into());
+        };
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|_| "the part after `whsec_` is not valid base64".to_string())?;
+        if !(24..=64).contains(&key.len()) {
+            return Err(format!(
+                "the key is {} bytes; Standard Webhooks keys are 24 to 64 bytes",
+                key.len()
+            ));
+        }
+        Ok(WebhookSecret(key))
+    }
+
+    /// The key bytes.
+    pub fn key(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// One `[[webhooks]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Unique name (in the webhook id, the CLI and metrics).
+    pub name: String,
+    /// Where to POST (http or https).
+    pub url: String,
+    /// File holding the `whsec_…` secret (relative to the config file).
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
+    /// Environment variable holding the `whsec_…` secret.
+    #[serde(default)]
+    pub secret_env: Option<String>,
+    /// Events delivered (see [`EVENTS`]).
+    pub events: Vec<String>,
+    /// Only events of findings (or groups with a finding) matching this FindingFilter.
+    #[serde(default)]
+    pub filter: Option<toml::Table>,
+    /// Body shape (default `cloudevents`).
+    #[serde(default)]
+    pub format: WebhookFormat,
+    /// Attempts before a delivery is dead-lettered (default 8).
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// Per-attempt timeout in milliseconds (default 10000).
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// First retry delay in milliseconds, doubled per attempt, with jitter (default 1000).
+    #[serde(default = "default_retry_base_ms")]
+    pub retry_base_ms: u64,
+    /// Longest retry delay in milliseconds (default 3600000).
+    #[serde(default = "default_retry_max_ms")]
+    pub retry_max_ms: u64,
+    /// `jira`: the project key of created issues.
+    #[serde(default)]
+    pub jira_project: Option<String>,
+    /// `jira`: the issue type (default `Task`).
+    #[serde(default)]
+    pub jira_issue_type: Option<String>,
+    /// The secret, once read by [`crate::Config::load`] (never from the TOML itself).
+    #[serde(skip)]
+    pub secret: Option<WebhookSecret>,
+}
+
+fn default_max_attempts() -> u32 {
+    8
+}
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+fn default_retry_base_ms() -> u64 {
+    1_000
+}
+fn default_retry_max_ms() -> u64 {
+    3_600_000
+}
+
+/// `[outbox]`: how the delivery worker runs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// How often the worker looks for due deliveries and new events, in milliseconds (default
+    /// 1000; a local change wakes it at once).
+    pub poll_interval_ms: u64,
+    /// Deliveries attempted at once (default 16).
+    pub concurrency: usize,
+    /// CloudEvents `source` (default `gdlens`).
+    pub source: String,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            poll_interval_ms: 1_000,
+            concurrency: 16,
+            source: "gdlens".into(),
+        }
+    }
+}
+
+impl WebhookConfig {
+    /// The `filter` table as a FindingFilter; unknown keys are rejected by name.
+    pub fn finding_filter(&self, key: &str) -> Result<FindingFilter, ConfigError> {
+        let Some(table) = &self.filter else {
+            return Ok(FindingFilter::default());
+        };
+        let known = serde_json::to_value(FindingFilter::default()).unwrap_or_default();
+        let known = known.as_object().cloned().unwrap_or_default();
+        for k in table.keys() {
+            if !known.contains_key(k) {
+                let mut names: Vec<&String> = known.keys().collect();
+                names.sort();
+                return Err(ConfigError::invalid(
+                    format!("{key}.filter.{k}"),
+                    format!(
+                        "unknown FindingFilter field; expected one of {}",
+                        names
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
+        let json = serde_json::to_value(table)
+            .map_err(|e| ConfigError::invalid(format!("{key}.filter"), e.to_string()))?;
+        serde_json::from_value(json)
+            .map_err(|e| ConfigError::invalid(format!("{key}.filter"), e.to_string()))
+    }
+
+    /// Checks everything but the secret's value.
+    pub(crate) fn validate(&self, key: &str) -> Result<(), ConfigError> {
+        let valid_name = !self.name.is_empty()
+            && self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid_name {
+            return Err(ConfigError::invalid(
+                format!("{key}.name"),
+                "use letters, digits, `-` and `_` only",
+            ));
+        }
+        let url = self.url.trim();
+        if !(url.starts_with("https://") || url.starts_with("http://"))
+            || reqwest::Url::parse(url).is_err()
+        {
+            return Err(ConfigError::invalid(
+                format!("{key}.url"),
+                "expected an http:// or https:// URL",
+            ));
+        }
+        match (&self.secret_file, &self.secret_env) {
+            (Some(_), Some(_)) | (None, None) => {
+                return Err(ConfigError::invalid(
+                    format!("{key}.secret_file"),
+                    "give exactly one of `secret_file` and `secret_env`",
+                ))
+            }
+            _ => {}
+        }
+        if self.events.is_empty() {
+            return Err(ConfigError::invalid(
+                format!("{key}.events"),
+                format!("name at least one of {}", EVENTS.join(", ")),
+            ));
+        }
+        for e in &self.events {
+            if !EVENTS.contains(&e.as_str()) {
+                return Err(ConfigError::invalid(
+                    format!("{key}.events"),
+                    format!("unknown event `{e}`; expected one of {}", EVENTS.join(", ")),
+                ));
+            }
+        }
+        if self.max_attempts == 0 || self.timeout_ms == 0 || self.retry_base_ms == 0 {
+            return Err(ConfigError::invalid(
+                key,
+                "max_attempts, timeout_ms and retry_base_ms must be at least 1",
+            ));
+        }
+        if self.format == WebhookFormat::Jira && self.jira_project.is_none() {
+            return Err(ConfigError::invalid(
+                format!("{key}.jira_project"),
+                "format `jira` needs the project key of the issues it creates",
+            ));
+        }
+        self.finding_filter(key)?;
+        Ok(())
+    }
+
+    /// Reads the secret (`secret_file` relative to `dir`, or `secret_env`).
+    pub(crate) fn load_secret(&mut self, key: &str, dir: &Path) -> Result<(), ConfigError> {
+        let (what, text) = match (&self.secret_file, &self.secret_env) {
+            (Some(file), _) => {
+                let path = if file.is_relative() {
+                    dir.join(file)
+                } else {
+                    file.clone()
+                };
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    ConfigError::invalid(
+                        format!("{key}.secret_file"),
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })?;
+                (format!("{key}.secret_file"), text)
+            }
+            (None, Some(var)) => {
+                let text = std::env::var(var).map_err(|_| {
+                    ConfigError::invalid(
+                        format!("{key}.secret_env"),
+                        format!("environment variable `{var}` is not set"),
+                    )
+                })?;
+                (format!("{key}.secret_env"), text)
+            }
+            (None, None) => return Ok(()),
+        };
+        self.secret = Some(WebhookSecret::parse(&text).map_err(|m| ConfigError::invalid(what, m))?);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_parse_and_never_print() {
+        let s = WebhookSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        assert_eq!(s.key().len(), 24);
+        assert_eq!(format!("{s:?}"), "WebhookSecret([redacted])");
+        let err = WebhookSecret::parse("sk_live_abcdef").unwrap_err();
+        assert!(!err.contains("sk_live"), "{err}");
+        assert!(WebhookSecret::parse("whsec_!!!").is_err());
+        assert!(WebhookSecret::parse("whsec_c2hvcnQ=")
+            .unwrap_err()
+            .contains("5 bytes"));
+    }
+}
