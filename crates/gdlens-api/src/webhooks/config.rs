@@ -303,4 +303,69 @@ mod tests {
             .unwrap_err()
             .contains("5 bytes"));
     }
+
+    fn load(hooks: &str, secret: &str) -> Result<crate::Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("hook.secret"), secret).unwrap();
+        let path = dir.path().join("gdlens.toml");
+        std::fs::write(&path, hooks).unwrap();
+        crate::Config::load(&path)
+    }
+
+    const GOOD: &str = "[[webhooks]]\nname = \"soc\"\nurl = \"https://hooks.example/gdlens\"\nsecret_file = \"hook.secret\"\nevents = [\"finding.created\", \"group.escalated\"]\nfilter = { severityMin = 7.0 }\n";
+
+    #[test]
+    fn config_loads_a_webhook_and_its_secret() {
+        let config = load(GOOD, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n").unwrap();
+        let hook = &config.webhooks[0];
+        assert_eq!(hook.secret.as_ref().unwrap().key().len(), 24);
+        assert_eq!(hook.finding_filter("w").unwrap().severity_min, Some(7.0));
+        assert!(
+            !format!("{config:?}").contains("MfKQ9r8G"),
+            "Debug never shows the secret"
+        );
+    }
+
+    #[test]
+    fn config_rejects_unknown_keys_bad_events_and_bad_secrets_clearly() {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let err = |toml: &str, secret: &str| load(toml, secret).unwrap_err().to_string();
+        let e = err(&format!("{GOOD}retries = 3\n"), secret);
+        assert!(e.contains("unknown field `retries`"), "{e}");
+        let e = err(&GOOD.replace("severityMin", "severityMinimum"), secret);
+        assert!(
+            e.contains("webhooks[0].filter.severityMinimum") && e.contains("severityMin"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("group.escalated", "group.grew"), secret);
+        assert!(e.contains("unknown event `group.grew`"), "{e}");
+        let e = err(&GOOD.replace("https://", "ftp://"), secret);
+        assert!(e.contains("webhooks[0].url"), "{e}");
+        let e = err(GOOD, "hunter2-not-a-whsec");
+        assert!(
+            e.contains("webhooks[0].secret_file") && e.contains("whsec_"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "the secret is never quoted: {e}");
+        let e = err(
+            &GOOD.replace(
+                "secret_file = \"hook.secret\"",
+                "secret_env = \"GDLENS_TEST_UNSET_SECRET\"",
+            ),
+            secret,
+        );
+        assert!(
+            e.contains("GDLENS_TEST_UNSET_SECRET") && e.contains("not set"),
+            "{e}"
+        );
+        let e = err(&format!("{GOOD}secret_env = \"X\"\n"), secret);
+        assert!(
+            e.contains("exactly one of `secret_file` and `secret_env`"),
+            "{e}"
+        );
+        let e = err(&format!("{GOOD}{GOOD}"), secret);
+        assert!(e.contains("duplicate webhook name `soc`"), "{e}");
+        let e = err(&format!("{GOOD}format = \"jira\"\n"), secret);
+        assert!(e.contains("jira_project"), "{e}");
+    }
 }
