@@ -303,6 +303,8 @@ pub struct Config {
     pub webhooks: Vec<crate::webhooks::WebhookConfig>,
     /// `[outbox]`: the webhook delivery worker.
     pub outbox: crate::webhooks::OutboxConfig,
+    /// `[[ticket_rules]]`: open a ticket through a webhook and link it (docs/webhooks.md).
+    pub ticket_rules: Vec<crate::webhooks::TicketRuleConfig>,
 }
 
 /// `[store]`. Without `url`, the embedded SQLite store under the data directory.
@@ -810,6 +812,16 @@ impl Config {
                 return Err(ConfigError::invalid(
                     format!("webhooks[{i}].name"),
                     format!("duplicate webhook name `{}`", w.name),
+                ));
+            }
+        }
+        let mut rules = std::collections::BTreeSet::new();
+        for (i, r) in self.ticket_rules.iter().enumerate() {
+            r.validate(&format!("ticket_rules[{i}]"), &self.webhooks)?;
+            if !rules.insert(r.name.as_str()) {
+                return Err(ConfigError::invalid(
+                    format!("ticket_rules[{i}].name"),
+                    format!("duplicate ticket rule name `{}`", r.name),
                 ));
             }
         }

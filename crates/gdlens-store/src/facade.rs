@@ -18,6 +18,7 @@ use crate::model::{
 };
 use crate::outbox::{
     AttemptResult, Delivery, DeliveryCounts, DeliveryQuery, GroupState, NewDelivery, OutboxEvent,
+    TicketRequest,
 };
 use crate::pg::{is_postgres_url, redact_url, ChangeEntry, ChangeListener, Lease, PgStore};
 use crate::store::SqliteStore;
@@ -426,6 +427,22 @@ impl Store {
         announce: bool,
     ) -> Result<usize, StoreError> {
         both!(self.record_groups(groups, announce))
+    }
+
+    /// Records ticket-rule matches: a (rule, subject) seen for the first time writes a
+    /// `ticket.requested` event (with `announce`), in one transaction; one seen before writes
+    /// nothing, so a rule opens at most one ticket per group or finding. Returns the events.
+    pub fn request_tickets(
+        &self,
+        requests: &[TicketRequest],
+        announce: bool,
+    ) -> Result<usize, StoreError> {
+        both!(self.request_tickets(requests, announce))
+    }
+
+    /// One outbox event by id.
+    pub fn outbox_event(&self, id: i64) -> Result<Option<OutboxEvent>, StoreError> {
+        both!(self.outbox_event(id))
     }
 
     /// How many groups have a recorded severity (0: never seeded).

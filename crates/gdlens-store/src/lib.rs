@@ -29,6 +29,7 @@ pub use model::{
 };
 pub use outbox::{
     AttemptResult, Delivery, DeliveryCounts, DeliveryQuery, GroupState, NewDelivery, OutboxEvent,
+    TicketRequest,
 };
 pub use pg::{
     is_postgres_url, redact_url, ChangeEntry, ChangeKind, ChangeListener, Lease, PgStore,

@@ -32,6 +32,9 @@ pub const EVENT_GROUP_CREATED: &str = "group.created";
 /// `group.escalated`: a finding group's severity rose above what was last announced.
 pub const EVENT_GROUP_ESCALATED: &str = "group.escalated";
 
+/// `ticket.requested`: a ticket rule matched a group or finding (delivered to the rule's webhook).
+pub const EVENT_TICKET_REQUESTED: &str = "ticket.requested";
+
 /// A delivery waiting for its (next) attempt.
 pub const STATUS_PENDING: &str = "pending";
 /// A delivery the receiver accepted (2xx).
@@ -62,6 +65,17 @@ pub struct GroupState {
     /// Its severity now.
     pub severity: f64,
     /// What its event says (JSON).
+    pub detail: serde_json::Value,
+}
+
+/// A ticket rule that matched, for [`crate::Store::request_tickets`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketRequest {
+    /// Rule name.
+    pub rule: String,
+    /// The group or finding id.
+    pub subject: String,
+    /// The event's detail (JSON): rule, webhook, system, finding ids, the group or finding.
     pub detail: serde_json::Value,
 }
 
@@ -316,6 +330,48 @@ impl SqliteStore {
         })
     }
 
+    /// See [`crate::Store::request_tickets`].
+    pub fn request_tickets(
+        &self,
+        requests: &[TicketRequest],
+        announce: bool,
+    ) -> Result<usize, StoreError> {
+        let now = now_ms();
+        self.write(|tx| {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO ticket_requests (rule, subject, at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            )?;
+            let mut events = Vec::new();
+            for r in requests {
+                if insert.execute(params![r.rule, r.subject, now])? == 1 && announce {
+                    events.push((EVENT_TICKET_REQUESTED, r.subject.as_str(), r.detail.clone()));
+                }
+            }
+            sqlite_append(tx, &events, now)?;
+            Ok(events.len())
+        })
+    }
+
+    /// See [`crate::Store::outbox_event`].
+    pub fn outbox_event(&self, id: i64) -> Result<Option<OutboxEvent>, StoreError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT id, kind, subject, at, detail FROM outbox_events WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(OutboxEvent {
+                        id: r.get(0)?,
+                        kind: r.get(1)?,
+                        subject: r.get(2)?,
+                        at: r.get(3)?,
+                        detail: parse_detail(&r.get::<_, String>(4)?),
+                    })
+                },
+            )
+            .optional()?)
+        })
+    }
+
     /// See [`crate::Store::groups_recorded`].
     pub fn groups_recorded(&self) -> Result<u64, StoreError> {
         self.read(|c| {
@@ -566,6 +622,47 @@ impl PgStore {
             } else {
                 Ok(0)
             }
+        })
+    }
+
+    /// See [`crate::Store::request_tickets`]. Under the store's write lock: one ticket per rule
+    /// and subject however many replicas see the match.
+    pub fn request_tickets(
+        &self,
+        requests: &[TicketRequest],
+        announce: bool,
+    ) -> Result<usize, StoreError> {
+        let now = now_ms();
+        self.write(|tx, _| {
+            let mut events = Vec::new();
+            for r in requests {
+                let n = tx.execute(
+                    "INSERT INTO ticket_requests (rule, subject, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    &[&r.rule, &r.subject, &now],
+                )?;
+                if n == 1 && announce {
+                    events.push((EVENT_TICKET_REQUESTED, r.subject.as_str(), r.detail.clone()));
+                }
+            }
+            pg_append(tx, &events, now)?;
+            Ok(events.len())
+        })
+    }
+
+    /// See [`crate::Store::outbox_event`].
+    pub fn outbox_event(&self, id: i64) -> Result<Option<OutboxEvent>, StoreError> {
+        self.read(|c| {
+            Ok(c.query_opt(
+                "SELECT id, kind, subject, at, detail FROM outbox_events WHERE id = $1",
+                &[&id],
+            )?
+            .map(|r| OutboxEvent {
+                id: r.get(0),
+                kind: r.get(1),
+                subject: r.get(2),
+                at: r.get(3),
+                detail: parse_detail(r.get(4)),
+            }))
         })
     }
 

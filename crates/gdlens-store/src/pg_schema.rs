@@ -286,5 +286,11 @@ CREATE TABLE webhook_groups (
     severity  DOUBLE PRECISION  NOT NULL,
     at        BIGINT            NOT NULL
 );
+CREATE TABLE ticket_requests (
+    rule     TEXT    NOT NULL,
+    subject  TEXT    NOT NULL,
+    at       BIGINT  NOT NULL,
+    PRIMARY KEY (rule, subject)
+);
 INSERT INTO meta (key, value) VALUES ('outbox_enabled', 0);
 "#;

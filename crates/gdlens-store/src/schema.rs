@@ -226,6 +226,7 @@ CREATE TABLE suppression_rules (
 /// they are fanned out into `webhook_deliveries` (one per matching webhook, `message_id`
 /// unique: `msg_<event>_<webhook>`). `webhook_groups` holds the severity last announced per
 /// finding group, so a group event lost to a crash is recomputed at the next start.
+/// `ticket_requests`: one row per ticket rule and group or finding it opened a ticket for.
 /// Self-contained: renumber freely at merge.
 const V6_WEBHOOKS: &str = r#"
 CREATE TABLE outbox_events (
@@ -260,6 +261,12 @@ CREATE TABLE webhook_groups (
     group_id  TEXT    PRIMARY KEY,
     severity  REAL    NOT NULL,
     at        INTEGER NOT NULL
+);
+CREATE TABLE ticket_requests (
+    rule     TEXT    NOT NULL,
+    subject  TEXT    NOT NULL,
+    at       INTEGER NOT NULL,
+    PRIMARY KEY (rule, subject)
 );
 INSERT INTO meta (key, value) VALUES ('outbox_enabled', 0);
 "#;

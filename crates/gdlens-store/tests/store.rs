@@ -92,6 +92,7 @@ suite!(
     outbox_fan_out_is_idempotent_and_deliveries_retry_then_dead_letter,
     outbox_group_events_announce_new_and_escalated_groups_once,
     outbox_claims_are_exclusive_until_finished_or_expired,
+    ticket_requests_open_one_ticket_per_rule_and_subject,
 );
 
 fn ids(list: &[&str]) -> Vec<String> {
@@ -835,4 +836,35 @@ fn chrono_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64
+}
+
+fn ticket_requests_open_one_ticket_per_rule_and_subject(b: Backend) {
+    use gdlens_store::TicketRequest;
+    let store = b.open();
+    let req = |rule: &str, subject: &str| TicketRequest {
+        rule: rule.into(),
+        subject: subject.into(),
+        detail: json!({ "rule": rule, "findingIds": [subject] }),
+    };
+    // Seeding (the first start with rules) records matches silently.
+    assert_eq!(
+        store.request_tickets(&[req("r1", "old")], false).unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .request_tickets(&[req("r1", "old"), req("r1", "g1"), req("r2", "g1")], true)
+            .unwrap(),
+        2
+    );
+    // Seen again (a retry, a restart, another replica): nothing new.
+    assert_eq!(store.request_tickets(&[req("r1", "g1")], true).unwrap(), 0);
+    let events = store.pending_events(10).unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(events
+        .iter()
+        .all(|e| e.kind == "ticket.requested" && e.subject == "g1"));
+    let one = store.outbox_event(events[1].id).unwrap().unwrap();
+    assert_eq!(one.detail["rule"], "r2");
+    assert!(store.outbox_event(i64::MAX).unwrap().is_none());
 }

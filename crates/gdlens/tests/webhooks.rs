@@ -570,3 +570,132 @@ retry_max_ms = 100
         "only what was in flight repeats: {twice}"
     );
 }
+
+/// The repository root (examples/ lives there).
+fn repo_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Python(Child);
+
+impl Drop for Python {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn ticket_rules_open_one_ticket_per_match_through_the_example_receiver_and_link_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("soc.secret"), format!("{SECRET}\n")).unwrap();
+    let tickets = tmp.path().join("tickets.json");
+    // The example receiver; it loses its reply to the first two tickets it opens (as if it died
+    // mid-reply), so gdlens retries those with the same webhook-id.
+    let mut child = Command::new("python3")
+        .arg(repo_root().join("examples/ticketing/receiver.py"))
+        .args(["--port", "0", "--fail-after-create", "2", "--secret-file"])
+        .arg(tmp.path().join("soc.secret"))
+        .arg("--tickets")
+        .arg(&tickets)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _receiver = Python(child);
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    let config = write_config(
+        tmp.path(),
+        &format!(
+            r#"
+[[webhooks]]
+name = "tickets"
+url = "http://{addr}/gdlens"
+secret_file = "soc.secret"
+retry_base_ms = 20
+retry_max_ms = 100
+
+[[ticket_rules]]
+name = "critical-groups"
+webhook = "tickets"
+system = "standin"
+group_severity_min = 7.0
+account_criticality_min = "low"
+
+[[ticket_rules]]
+name = "severe-findings"
+webhook = "tickets"
+system = "standin"
+filter = {{ severityMin = 8.0 }}
+"#
+        ),
+    );
+    let data = tmp.path().join("data");
+    let log = tmp.path().join("serve.log");
+    let server = start(&data, &config, &log, 300);
+    wait_for(&data, "every ticket request", |s| {
+        let c = counts(s, "tickets");
+        c.pending == 0 && c.delivered > 0 && s.outbox_backlog().unwrap() == 0
+    });
+    let store = gdlens_store::Store::open(&data).unwrap();
+    let requests = store
+        .deliveries(&gdlens_store::DeliveryQuery {
+            webhook: Some("tickets".into()),
+            limit: 100_000,
+            ..Default::default()
+        })
+        .unwrap();
+    let rules: HashSet<String> = requests
+        .iter()
+        .map(|d| {
+            let e = store.outbox_event(d.event_id).unwrap().unwrap();
+            e.detail["rule"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(rules.len(), 2, "both rules matched: {rules:?}");
+    assert!(
+        requests.iter().any(|d| d.attempts > 1),
+        "a lost reply was retried"
+    );
+    let system: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&tickets).unwrap()).unwrap();
+    assert_eq!(
+        system["tickets"].as_object().unwrap().len(),
+        requests.len(),
+        "one ticket per request, retries included"
+    );
+    for d in &requests {
+        let key = system["messages"][&d.message_id].as_str().unwrap();
+        let event = store.outbox_event(d.event_id).unwrap().unwrap();
+        let ids: Vec<String> = serde_json::from_value(event.detail["findingIds"].clone()).unwrap();
+        assert!(!ids.is_empty());
+        let links = store.ticket_links(&ids).unwrap();
+        for id in &ids {
+            let link = links
+                .iter()
+                .find(|l| &l.finding_id == id && l.key == key)
+                .unwrap_or_else(|| panic!("{id} linked to {key}"));
+            assert_eq!(link.system, "standin");
+            assert_eq!(
+                link.url.as_deref(),
+                Some(format!("https://tickets.example/browse/{key}").as_str())
+            );
+            assert_eq!(link.created_by, "webhook:tickets");
+        }
+    }
+    drop(store);
+    // A restart recomputes the group rules and requests nothing twice.
+    drop(server);
+    let _server = start(&data, &config, &log, 300);
+    let store = gdlens_store::Store::open(&data).unwrap();
+    assert_eq!(store.outbox_backlog().unwrap(), 0);
+    assert_eq!(counts(&store, "tickets").delivered as usize, requests.len());
+}

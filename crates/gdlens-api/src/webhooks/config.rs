@@ -95,7 +95,9 @@ pub struct WebhookConfig {
     /// Environment variable holding the `whsec_…` secret.
     #[serde(default)]
     pub secret_env: Option<String>,
-    /// Events delivered (see [`EVENTS`]).
+    /// Events delivered (see [`EVENTS`]); may be empty for a webhook that only opens tickets
+    /// (`[[ticket_rules]]` send their `ticket.requested` events whatever this says).
+    #[serde(default)]
     pub events: Vec<String>,
     /// Only events of findings (or groups with a finding) matching this FindingFilter.
     #[serde(default)]
@@ -223,12 +225,6 @@ impl WebhookConfig {
                 ))
             }
             _ => {}
-        }
-        if self.events.is_empty() {
-            return Err(ConfigError::invalid(
-                format!("{key}.events"),
-                format!("name at least one of {}", EVENTS.join(", ")),
-            ));
         }
         for e in &self.events {
             if !EVENTS.contains(&e.as_str()) {
@@ -367,5 +363,115 @@ mod tests {
         assert!(e.contains("duplicate webhook name `soc`"), "{e}");
         let e = err(&format!("{GOOD}format = \"jira\"\n"), secret);
         assert!(e.contains("jira_project"), "{e}");
+        let rule = "[[ticket_rules]]\nname = \"r\"\nwebhook = \"soc\"\nsystem = \"jira\"\ngroup_severity_min = 7.0\n";
+        load(
+            &format!("{GOOD}{rule}account_criticality_min = \"high\"\n"),
+            secret,
+        )
+        .unwrap();
+        let e = err(
+            &format!("{GOOD}{rule}").replace("webhook = \"soc\"", "webhook = \"nope\""),
+            secret,
+        );
+        assert!(
+            e.contains("ticket_rules[0].webhook") && e.contains("`nope`"),
+            "{e}"
+        );
+        let e = err(
+            &format!("{GOOD}{rule}filter = {{ severityMin = 8.0 }}\n"),
+            secret,
+        );
+        assert!(e.contains("exactly one of `group_severity_min`"), "{e}");
+        let e = err(
+            &format!("{GOOD}{rule}account_criticality_min = \"huge\"\n"),
+            secret,
+        );
+        assert!(
+            e.contains("account_criticality_min") || e.contains("unknown variant"),
+            "{e}"
+        );
+        let e = err(&format!("{GOOD}{rule}when = 1\n"), secret);
+        assert!(e.contains("unknown field `when`"), "{e}");
+    }
+}
+
+/// One `[[ticket_rules]]` entry: when it matches, a ticket is opened through `webhook` (a
+/// `ticket.requested` event) and the receiver's reply `{"key", "url"}` is linked back.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketRuleConfig {
+    /// Unique name (a rule opens at most one ticket per group or finding).
+    pub name: String,
+    /// The `[[webhooks]]` entry that opens the ticket.
+    pub webhook: String,
+    /// The ticket system the link names (`linkTicket`'s `system`), e.g. `jira`.
+    pub system: String,
+    /// Matches a finding group once its severity reaches this.
+    #[serde(default)]
+    pub group_severity_min: Option<f64>,
+    /// … in an account of at least this criticality (groups: any of its accounts).
+    #[serde(default)]
+    pub account_criticality_min: Option<gdlens_domain::Criticality>,
+    /// Matches a finding (created or updated) passing this FindingFilter.
+    #[serde(default)]
+    pub filter: Option<toml::Table>,
+}
+
+impl TicketRuleConfig {
+    /// The finding filter of a finding rule (`None` for a group rule).
+    pub fn finding_filter(&self, key: &str) -> Result<Option<FindingFilter>, ConfigError> {
+        if self.filter.is_none() {
+            return Ok(None);
+        }
+        let as_hook = WebhookConfig {
+            name: self.name.clone(),
+            url: String::new(),
+            secret_file: None,
+            secret_env: None,
+            events: Vec::new(),
+            filter: self.filter.clone(),
+            format: WebhookFormat::default(),
+            max_attempts: 1,
+            timeout_ms: 1,
+            retry_base_ms: 1,
+            retry_max_ms: 1,
+            jira_project: None,
+            jira_issue_type: None,
+            secret: None,
+        };
+        as_hook.finding_filter(key).map(Some)
+    }
+
+    /// Checks the rule against the configured webhooks.
+    pub(crate) fn validate(&self, key: &str, hooks: &[WebhookConfig]) -> Result<(), ConfigError> {
+        if self.name.is_empty() || self.name.contains(char::is_whitespace) {
+            return Err(ConfigError::invalid(
+                format!("{key}.name"),
+                "empty or has spaces",
+            ));
+        }
+        if !hooks.iter().any(|h| h.name == self.webhook) {
+            return Err(ConfigError::invalid(
+                format!("{key}.webhook"),
+                format!("no [[webhooks]] entry named `{}`", self.webhook),
+            ));
+        }
+        if self.system.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                format!("{key}.system"),
+                "must not be empty",
+            ));
+        }
+        match (self.group_severity_min, &self.filter) {
+            (Some(_), Some(_)) | (None, None) => Err(ConfigError::invalid(
+                key,
+                "give exactly one of `group_severity_min` (a finding group) and `filter` (a finding)",
+            )),
+            (Some(s), None) if !(0.0..=10.0).contains(&s) => Err(ConfigError::invalid(
+                format!("{key}.group_severity_min"),
+                "expected a GuardDuty severity, 0 to 10",
+            )),
+            _ => self.finding_filter(key).map(|_| ()),
+        }
     }
 }

@@ -27,13 +27,16 @@ use base64::Engine as _;
 use gdlens_domain::{Finding, FindingFilter, Scope};
 use gdlens_groups::FindingGroup;
 use gdlens_store::outbox::{
-    AttemptResult, Delivery, GroupState, NewDelivery, EVENT_TRIAGE_CHANGED,
+    AttemptResult, Delivery, GroupState, NewDelivery, TicketRequest, EVENT_TICKET_REQUESTED,
+    EVENT_TRIAGE_CHANGED,
 };
 use gdlens_store::{Store, StoreError};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{json, Value};
 
-pub use config::{OutboxConfig, WebhookConfig, WebhookFormat, WebhookSecret, EVENTS};
+pub use config::{
+    OutboxConfig, TicketRuleConfig, WebhookConfig, WebhookFormat, WebhookSecret, EVENTS,
+};
 
 use crate::config::{Config, ConfigError};
 use crate::snapshot::Snapshot;
@@ -56,6 +59,46 @@ pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &str) -> String {
         "v1,{}",
         base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
     )
+}
+
+/// One ticket rule, its filter parsed.
+#[derive(Debug, Clone)]
+struct Rule {
+    config: TicketRuleConfig,
+    filter: Option<FindingFilter>,
+}
+
+impl Rule {
+    /// Whether an account of this criticality qualifies.
+    fn account_ok(&self, snap: &Snapshot, account_id: &str) -> bool {
+        self.config.account_criticality_min.is_none_or(|min| {
+            snap.accounts
+                .get(account_id)
+                .is_some_and(|a| a.criticality >= min)
+        })
+    }
+
+    /// The request for a group this (group) rule matches.
+    fn group_request(&self, snap: &Snapshot, g: &FindingGroup) -> Option<TicketRequest> {
+        let min = self.config.group_severity_min?;
+        if g.severity < min || !g.accounts.iter().any(|a| self.account_ok(snap, a)) {
+            return None;
+        }
+        let group = group_state(g).detail;
+        Some(TicketRequest {
+            rule: self.config.name.clone(),
+            subject: g.id.clone(),
+            detail: json!({
+                "rule": self.config.name,
+                "webhook": self.config.webhook,
+                "system": self.config.system,
+                "title": g.title,
+                "severity": g.severity,
+                "findingIds": g.finding_ids,
+                "group": group,
+            }),
+        })
+    }
 }
 
 /// One configured webhook, ready to deliver.
@@ -84,6 +127,7 @@ pub struct Webhooks {
     outbox: OutboxConfig,
     wake: tokio::sync::Notify,
     wants_groups: bool,
+    rules: Vec<Rule>,
     backlog: AtomicU64,
 }
 
@@ -153,12 +197,20 @@ impl Webhooks {
         let wants_groups = hooks
             .iter()
             .any(|h| h.config.events.iter().any(|e| e.starts_with("group.")));
+        let mut rules = Vec::new();
+        for (i, r) in config.ticket_rules.iter().enumerate() {
+            rules.push(Rule {
+                filter: r.finding_filter(&format!("ticket_rules[{i}]"))?,
+                config: r.clone(),
+            });
+        }
         Ok(Some(Arc::new(Webhooks {
             store,
             hooks,
             outbox: config.outbox.clone(),
             wake: tokio::sync::Notify::new(),
             wants_groups,
+            rules,
             backlog: AtomicU64::new(0),
         })))
     }
@@ -191,6 +243,23 @@ impl Webhooks {
                     tracing::info!(events = n, "group events recomputed at start");
                 }
             }
+            // Group ticket rules over every group: what a crash left unrequested is requested
+            // now; a rule's first start records the groups it already matches silently.
+            for rule in me.rules.iter().filter(|r| r.config.group_severity_min.is_some()) {
+                let requests: Vec<TicketRequest> = snap
+                    .groups
+                    .active()
+                    .iter()
+                    .filter_map(|g| rule.group_request(&snap, g))
+                    .collect();
+                let key = format!("webhooks.ticket_rule_seeded.{}", rule.config.name);
+                let announce = me.store.get_state(&key)?.is_some();
+                let n = me.store.request_tickets(&requests, announce)?;
+                me.store.put_state(&key, &json!(true))?;
+                if n > 0 {
+                    tracing::info!(rule = %rule.config.name, tickets = n, "ticket requests recomputed at start");
+                }
+            }
             Ok(())
         })
         .await
@@ -219,19 +288,33 @@ impl Webhooks {
 
     /// The write path's hook: records the groups holding `ids` (group events), wakes the worker.
     pub(crate) fn on_write(&self, next: &Snapshot, ids: &[&str], findings_changed: bool) {
-        if self.wants_groups && findings_changed {
+        let group_rules = self
+            .rules
+            .iter()
+            .any(|r| r.config.group_severity_min.is_some());
+        if (self.wants_groups || group_rules) && findings_changed {
             let mut seen = std::collections::HashSet::new();
-            let groups: Vec<GroupState> = ids
+            let touched: Vec<&Arc<FindingGroup>> = ids
                 .iter()
                 .filter_map(|id| next.index.row_id(id))
                 .filter_map(|row| next.groups.of_row(row))
                 .filter(|g| g.active && seen.insert(g.id.clone()))
-                .map(|g| group_state(g))
                 .collect();
-            if !groups.is_empty() {
+            if self.wants_groups && !touched.is_empty() {
+                let groups: Vec<GroupState> = touched.iter().map(|g| group_state(g)).collect();
                 if let Err(e) = self.store.record_groups(&groups, true) {
                     // Made good at the next start (see the module docs).
                     tracing::warn!(error = %e, code = e.code(), "group events not written; recomputed at the next start");
+                }
+            }
+            let requests: Vec<TicketRequest> = self
+                .rules
+                .iter()
+                .flat_map(|r| touched.iter().filter_map(move |g| r.group_request(next, g)))
+                .collect();
+            if !requests.is_empty() {
+                if let Err(e) = self.store.request_tickets(&requests, true) {
+                    tracing::warn!(error = %e, code = e.code(), "ticket requests not written; recomputed at the next start");
                 }
             }
         }
@@ -249,7 +332,7 @@ impl Webhooks {
             }
             Err(e) => tracing::warn!(error = %e, "webhook fan-out failed; retrying"),
         }
-        report.attempted = self.deliver_due().await;
+        report.attempted = self.deliver_due(state).await;
         self.refresh_gauges().await;
         report
     }
@@ -270,12 +353,13 @@ impl Webhooks {
             })
             .collect();
         let source = self.outbox.source.clone();
-        tokio::task::spawn_blocking(move || fan_out(&store, &snap, &plan, &source))
+        let rules = self.rules.clone();
+        tokio::task::spawn_blocking(move || fan_out(&store, &snap, &plan, &rules, &source))
             .await
             .map_err(|e| StoreError::InvalidInput(e.to_string()))?
     }
 
-    async fn deliver_due(&self) -> usize {
+    async fn deliver_due(&self, state: &AppState) -> usize {
         let claim_ms = self
             .hooks
             .iter()
@@ -298,11 +382,11 @@ impl Webhooks {
             Err(_) => return 0,
         };
         let n = claimed.len();
-        futures_util::future::join_all(claimed.into_iter().map(|d| self.attempt(d))).await;
+        futures_util::future::join_all(claimed.into_iter().map(|d| self.attempt(d, state))).await;
         n
     }
 
-    async fn attempt(&self, d: Delivery) {
+    async fn attempt(&self, d: Delivery, state: &AppState) {
         let Some(hook) = self.hooks.iter().find(|h| h.config.name == d.webhook) else {
             let result = AttemptResult::Failed {
                 error: "webhook no longer configured".into(),
@@ -312,7 +396,17 @@ impl Webhooks {
             return;
         };
         let started = Instant::now();
-        let outcome = post(hook, &d.message_id, &d.body).await;
+        let mut outcome = post(hook, &d.message_id, &d.body).await;
+        if d.kind == EVENT_TICKET_REQUESTED {
+            if let Ok(reply) = &outcome {
+                // The ticket is linked before the delivery counts as done: a crash in between
+                // re-sends the same webhook-id, the receiver answers the same key, and the link
+                // is idempotent.
+                if let Err(e) = self.link_ticket(state, &d, reply.as_deref()).await {
+                    outcome = Err(e);
+                }
+            }
+        }
         let micros = started.elapsed().as_micros() as u64;
         hook.stats
             .latency_micros
@@ -342,6 +436,52 @@ impl Webhooks {
             }
         };
         self.finish(&d, result).await;
+    }
+
+    /// Links the ticket a receiver answered (`{"key", "url"}`; Jira's `self` as the URL) to the
+    /// findings of the request, through the `linkTicket` write path.
+    async fn link_ticket(
+        &self,
+        state: &AppState,
+        d: &Delivery,
+        reply: Option<&str>,
+    ) -> Result<(), String> {
+        let reply: Value = reply
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or(Value::Null);
+        let Some(key) = reply["key"]
+            .as_str()
+            .filter(|k| !k.trim().is_empty())
+            .map(str::to_string)
+        else {
+            return Err("reply without a ticket key (expected {\"key\": …, \"url\": …})".into());
+        };
+        let url = reply["url"]
+            .as_str()
+            .or(reply["self"].as_str())
+            .map(str::to_string);
+        let store = self.store.clone();
+        let event_id = d.event_id;
+        let event = tokio::task::spawn_blocking(move || store.outbox_event(event_id))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("cannot read the ticket request: {e}"))?
+            .ok_or("the ticket request event is gone")?;
+        let ids: Vec<String> =
+            serde_json::from_value(event.detail["findingIds"].clone()).unwrap_or_default();
+        let system = event.detail["system"]
+            .as_str()
+            .unwrap_or("ticket")
+            .to_string();
+        let actor = format!("webhook:{}", d.webhook);
+        let (k, u) = (key.clone(), url.clone());
+        state
+            .with_store(move |s| s.link_ticket(&ids, &system, &k, u.as_deref(), &actor, now_ms()))
+            .await
+            .map_err(|e| format!("cannot link ticket {key}: {}", e.message))?;
+        state.bump();
+        tracing::info!(webhook = %d.webhook, id = %d.message_id, ticket = %key, "ticket linked");
+        Ok(())
     }
 
     async fn finish(&self, d: &Delivery, result: AttemptResult) {
@@ -562,6 +702,7 @@ fn fan_out(
     store: &Store,
     snap: &Snapshot,
     hooks: &[(String, FindingFilter, Vec<String>, WebhookConfig)],
+    rules: &[Rule],
     source: &str,
 ) -> Result<(usize, usize), StoreError> {
     let events = store.pending_events(FAN_OUT_BATCH)?;
@@ -572,9 +713,18 @@ fn fan_out(
         .iter()
         .map(|(_, filter, _, _)| snap.index.compile(filter, &Scope::All))
         .collect();
+    let rule_filters: Vec<_> = rules
+        .iter()
+        .map(|r| {
+            r.filter
+                .as_ref()
+                .map(|f| snap.index.compile(f, &Scope::All))
+        })
+        .collect();
+    let mut tickets = Vec::new();
     let finding_ids: Vec<String> = events
         .iter()
-        .filter(|e| !e.kind.starts_with("group."))
+        .filter(|e| !e.kind.starts_with("group.") && e.kind != EVENT_TICKET_REQUESTED)
         .map(|e| e.subject.clone())
         .collect();
     let findings: HashMap<String, Finding> = store
@@ -586,6 +736,34 @@ fn fan_out(
     let mut deliveries = Vec::new();
     let mut deferred = 0;
     for ev in &events {
+        if ev.kind == EVENT_TICKET_REQUESTED {
+            // Decided when it was requested: to the rule's webhook, whatever its filter.
+            let webhook = ev.detail["webhook"].as_str().unwrap_or_default();
+            if let Some((name, _, _, config)) = hooks.iter().find(|h| h.0 == webhook) {
+                let message_id = gdlens_store::outbox::message_id(ev.id, name);
+                let view = render::EventView {
+                    message_id: &message_id,
+                    kind: &ev.kind,
+                    subject: &ev.subject,
+                    at: ev.at,
+                    data: ev.detail.clone(),
+                    summary: ev.detail["title"]
+                        .as_str()
+                        .unwrap_or(&ev.subject)
+                        .to_string(),
+                    severity: ev.detail["severity"].as_f64(),
+                };
+                deliveries.push(NewDelivery {
+                    event_id: ev.id,
+                    webhook: name.clone(),
+                    kind: ev.kind.clone(),
+                    subject: ev.subject.clone(),
+                    body: render::body(config, source, &view).to_string(),
+                });
+            }
+            done.push(ev.id);
+            continue;
+        }
         let (rows, data, summary, severity): (Vec<u32>, Value, String, Option<f64>) = if ev
             .kind
             .starts_with("group.")
@@ -612,6 +790,26 @@ fn fan_out(
             let mut data = json!({ "finding": finding_data(f) });
             if ev.kind == EVENT_TRIAGE_CHANGED {
                 data["triage"] = ev.detail.clone();
+            } else {
+                // Finding ticket rules: judged on the finding as created or updated.
+                for (rule, compiled) in rules.iter().zip(&rule_filters) {
+                    let Some(compiled) = compiled else { continue };
+                    if compiled.matches(row) && rule.account_ok(snap, &f.account_id) {
+                        tickets.push(TicketRequest {
+                            rule: rule.config.name.clone(),
+                            subject: f.id.clone(),
+                            detail: json!({
+                                "rule": rule.config.name,
+                                "webhook": rule.config.webhook,
+                                "system": rule.config.system,
+                                "title": f.title,
+                                "severity": f.severity,
+                                "findingIds": [f.id],
+                                "finding": finding_data(f),
+                            }),
+                        });
+                    }
+                }
             }
             (vec![row], data, f.title.clone(), Some(f.severity))
         };
@@ -638,6 +836,11 @@ fn fan_out(
             });
         }
         done.push(ev.id);
+    }
+    // Requested before the events are marked dispatched: a crash in between requests them
+    // again, which (rule, finding) being unique makes a no-op.
+    if !tickets.is_empty() {
+        store.request_tickets(&tickets, true)?;
     }
     if !done.is_empty() {
         store.dispatch_events(&done, &deliveries)?;
