@@ -699,3 +699,126 @@ filter = {{ severityMin = 8.0 }}
     assert_eq!(store.outbox_backlog().unwrap(), 0);
     assert_eq!(counts(&store, "tickets").delivered as usize, requests.len());
 }
+
+/// Two replicas on one PostgreSQL store, both running the delivery worker: every event is
+/// delivered, and (nothing killed) each exactly once — the claims keep the replicas apart.
+#[test]
+fn two_replicas_on_postgres_deliver_each_event_exactly_once() {
+    let db = gdlens_store::testing::test_database();
+    let tmp = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(Vec::new(), false);
+    let config = write_config(
+        tmp.path(),
+        &format!(
+            r#"
+[[webhooks]]
+name = "soc"
+url = "http://{}/"
+secret_file = "soc.secret"
+events = ["finding.created", "group.created"]
+"#,
+            receiver.addr
+        ),
+    );
+    let replica = |name: &str| {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let child = Command::new(env!("CARGO_BIN_EXE_gdlens"))
+            .args(["serve", "--no-demo", "--data-dir"])
+            .arg(tmp.path().join(name))
+            .arg("--config")
+            .arg(&config)
+            .args(["--listen", &addr, "--web-dir", "/nonexistent"])
+            .env("GDLENS_STORE_URL", &db.url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Server { child, addr };
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while !matches!(http(&server.addr, "GET", "/readyz", ""), Some((200, _))) {
+            assert!(Instant::now() < deadline, "replica not ready");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    };
+    let _a = replica("a");
+    let _b = replica("b");
+    // `gdlens generate | gdlens import -` straight into the shared store: the events commit with
+    // the import; both replicas follow it and race to deliver.
+    let mut generate = Command::new(env!("CARGO_BIN_EXE_gdlens"))
+        .args([
+            "generate",
+            "--seed",
+            "5",
+            "--accounts",
+            "12",
+            "--regions",
+            "2",
+            "--findings",
+            "400",
+        ])
+        .args(["--now", "2026-06-01T00:00:00Z", "--out", "-"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gdlens"))
+        .args(["import", "--json", "--store-url", &db.url, "-"])
+        .stdin(generate.stdout.take().unwrap())
+        .output()
+        .unwrap();
+    assert!(generate.wait().unwrap().success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let store = gdlens_store::Store::open_postgres(&db.url).unwrap();
+    let expected: HashSet<String> = store
+        .latest_findings()
+        .unwrap()
+        .into_iter()
+        .filter(|f| !f.archived && !f.sample)
+        .map(|f| f.id)
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let c = counts(&store, "soc");
+        let created: HashSet<String> = receiver
+            .messages()
+            .iter()
+            .filter(|m| m.body.contains("com.gdlens.finding.created"))
+            .map(|m| {
+                serde_json::from_str::<serde_json::Value>(&m.body).unwrap()["subject"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        if c.pending == 0 && store.outbox_backlog().unwrap() == 0 && created == expected {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out: {c:?}, {} of {} findings",
+            created.len(),
+            expected.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let messages = receiver.messages();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for m in &messages {
+        assert!(verify(m));
+        *seen.entry(m.id.as_str()).or_default() += 1;
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, &n)| n > 1).collect();
+    assert!(twice.is_empty(), "delivered more than once: {twice:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.body.contains("com.gdlens.group.created")),
+        "group events, announced once"
+    );
+    assert_eq!(seen.len() as u64, counts(&store, "soc").delivered);
+}
