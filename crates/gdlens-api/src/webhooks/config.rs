@@ -19,6 +19,31 @@ pub const EVENTS: [&str; 5] = [
     gdlens_store::outbox::EVENT_TRIAGE_CHANGED,
 ];
 
+/// A `filter = { … }` table as a FindingFilter (the one the findings list uses): unknown fields
+/// are refused by name, with the known ones listed.
+fn parse_filter(table: Option<&toml::Table>, key: &str) -> Result<FindingFilter, ConfigError> {
+    let Some(table) = table else {
+        return Ok(FindingFilter::default());
+    };
+    let known = serde_json::to_value(FindingFilter::default()).unwrap_or_default();
+    let known = known.as_object().cloned().unwrap_or_default();
+    if let Some(k) = table.keys().find(|k| !known.contains_key(*k)) {
+        let mut names: Vec<&str> = known.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        return Err(ConfigError::invalid(
+            format!("{key}.filter.{k}"),
+            format!(
+                "unknown FindingFilter field; expected one of {}",
+                names.join(", ")
+            ),
+        ));
+    }
+    let json = serde_json::to_value(table)
+        .map_err(|e| ConfigError::invalid(format!("{key}.filter"), e.to_string()))?;
+    serde_json::from_value(json)
+        .map_err(|e| ConfigError::invalid(format!("{key}.filter"), e.to_string()))
+}
+
 /// The body's shape.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -167,32 +192,7 @@ impl Default for OutboxConfig {
 impl WebhookConfig {
     /// The `filter` table as a FindingFilter; unknown keys are rejected by name.
     pub fn finding_filter(&self, key: &str) -> Result<FindingFilter, ConfigError> {
-        let Some(table) = &self.filter else {
-            return Ok(FindingFilter::default());
-        };
-        let known = serde_json::to_value(FindingFilter::default()).unwrap_or_default();
-        let known = known.as_object().cloned().unwrap_or_default();
-        for k in table.keys() {
-            if !known.contains_key(k) {
-                let mut names: Vec<&String> = known.keys().collect();
-                names.sort();
-                return Err(ConfigError::invalid(
-                    format!("{key}.filter.{k}"),
-                    format!(
-                        "unknown FindingFilter field; expected one of {}",
-                        names
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-            }
-        }
-        let json = serde_json::to_value(table)
-            .map_err(|e| ConfigError::invalid(format!("{key}.filter"), e.to_string()))?;
-        serde_json::from_value(json)
-            .map_err(|e| ConfigError::invalid(format!("{key}.filter"), e.to_string()))
+        parse_filter(self.filter.as_ref(), key)
     }
 
     /// Checks everything but the secret's value.
@@ -420,26 +420,10 @@ pub struct TicketRuleConfig {
 impl TicketRuleConfig {
     /// The finding filter of a finding rule (`None` for a group rule).
     pub fn finding_filter(&self, key: &str) -> Result<Option<FindingFilter>, ConfigError> {
-        if self.filter.is_none() {
-            return Ok(None);
-        }
-        let as_hook = WebhookConfig {
-            name: self.name.clone(),
-            url: String::new(),
-            secret_file: None,
-            secret_env: None,
-            events: Vec::new(),
-            filter: self.filter.clone(),
-            format: WebhookFormat::default(),
-            max_attempts: 1,
-            timeout_ms: 1,
-            retry_base_ms: 1,
-            retry_max_ms: 1,
-            jira_project: None,
-            jira_issue_type: None,
-            secret: None,
-        };
-        as_hook.finding_filter(key).map(Some)
+        self.filter
+            .as_ref()
+            .map(|table| parse_filter(Some(table), key))
+            .transpose()
     }
 
     /// Checks the rule against the configured webhooks.
