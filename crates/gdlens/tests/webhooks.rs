@@ -446,6 +446,16 @@ max_attempts = 2
         "{metrics}"
     );
     assert!(metrics.contains("gdlens_webhook_queue_depth{webhook=\"soc\"} 0"));
+    assert!(
+        metrics.contains(
+            "gdlens_webhook_attempt_duration_seconds_bucket{webhook=\"soc\",le=\"+Inf\"}"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("gdlens_webhook_delivery_lag_seconds_sum{webhook=\"soc\"}"),
+        "{metrics}"
+    );
     let cli = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_gdlens"))
             .arg("webhooks")

@@ -46,6 +46,8 @@ use crate::state::{now_ms, AppState};
 const FAN_OUT_BATCH: usize = 1_000;
 /// Longest reply body kept (a ticket key and URL fit many times over).
 const MAX_RESPONSE: usize = 4_096;
+/// Upper bounds (seconds) of the attempt-duration histogram.
+const LATENCY_BUCKETS: [f64; 10] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 /// `local_state` key: the groups of this store were recorded once (later starts announce).
 const GROUPS_SEEDED: &str = "webhooks.groups_seeded";
 
@@ -117,6 +119,10 @@ struct HookStats {
     dead_lettered: AtomicU64,
     latency_micros: AtomicU64,
     latency_count: AtomicU64,
+    /// Attempt durations by [`LATENCY_BUCKETS`] (not cumulative; summed when rendered).
+    latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    /// Fan-out to delivered, summed over delivered ones (how far behind the receiver is).
+    lag_millis: AtomicU64,
     queue_depth: AtomicU64,
 }
 
@@ -412,9 +418,15 @@ impl Webhooks {
             .latency_micros
             .fetch_add(micros, Ordering::Relaxed);
         hook.stats.latency_count.fetch_add(1, Ordering::Relaxed);
+        let secs = micros as f64 / 1e6;
+        if let Some(i) = LATENCY_BUCKETS.iter().position(|b| secs <= *b) {
+            hook.stats.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
         let result = match outcome {
             Ok(response) => {
                 hook.stats.delivered.fetch_add(1, Ordering::Relaxed);
+                let lag = (now_ms() - d.created_at).max(0) as u64;
+                hook.stats.lag_millis.fetch_add(lag, Ordering::Relaxed);
                 tracing::debug!(webhook = %hook.config.name, id = %d.message_id, "webhook delivered");
                 AttemptResult::Delivered { response }
             }
@@ -585,19 +597,32 @@ impl Webhooks {
             "Webhook deliveries waiting (pending in the store).",
             &|s| load(&s.queue_depth),
         );
+        let name = "gdlens_webhook_attempt_duration_seconds";
+        let _ = writeln!(out, "# HELP {name} Webhook delivery attempt latency (request to reply).\n# TYPE {name} histogram");
+        for h in &self.hooks {
+            let (w, s) = (&h.config.name, &h.stats);
+            let mut cumulative = 0;
+            for (i, b) in LATENCY_BUCKETS.iter().enumerate() {
+                cumulative += s.latency_buckets[i].load(Ordering::Relaxed);
+                let _ = writeln!(
+                    out,
+                    "{name}_bucket{{webhook=\"{w}\",le=\"{b}\"}} {cumulative}"
+                );
+            }
+            let count = s.latency_count.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{webhook=\"{w}\",le=\"+Inf\"}} {count}");
+            let sum = s.latency_micros.load(Ordering::Relaxed) as f64 / 1e6;
+            let _ = writeln!(
+                out,
+                "{name}_sum{{webhook=\"{w}\"}} {sum}\n{name}_count{{webhook=\"{w}\"}} {count}"
+            );
+        }
         metric(
             out,
-            "gdlens_webhook_attempt_duration_seconds_sum",
+            "gdlens_webhook_delivery_lag_seconds_sum",
             "counter",
-            "Total time of webhook delivery attempts.",
-            &|s| (s.latency_micros.load(Ordering::Relaxed) as f64 / 1e6).to_string(),
-        );
-        metric(
-            out,
-            "gdlens_webhook_attempt_duration_seconds_count",
-            "counter",
-            "Webhook delivery attempts timed.",
-            &|s| load(&s.latency_count),
+            "Fan-out to accepted delivery, summed over delivered ones (divide by delivered_total).",
+            &|s| (s.lag_millis.load(Ordering::Relaxed) as f64 / 1e3).to_string(),
         );
         let _ = writeln!(
             out,
