@@ -299,6 +299,12 @@ pub struct Config {
     pub live: crate::live::LiveConfig,
     /// `[sla]`: how long a finding may stay open, per severity.
     pub sla: SlaConfig,
+    /// `[[webhooks]]`: signed event deliveries (docs/webhooks.md).
+    pub webhooks: Vec<crate::webhooks::WebhookConfig>,
+    /// `[outbox]`: the webhook delivery worker.
+    pub outbox: crate::webhooks::OutboxConfig,
+    /// `[[ticket_rules]]`: open a ticket through a webhook and link it (docs/webhooks.md).
+    pub ticket_rules: Vec<crate::webhooks::TicketRuleConfig>,
 }
 
 /// `[store]`. Without `url`, the embedded SQLite store under the data directory.
@@ -761,6 +767,9 @@ impl Config {
         }
         // Key material is read now so a bad file stops the start, naming the key.
         crate::oidc::check_key_files(&config.auth).map_err(|e| e.in_file(path))?;
+        config
+            .load_webhook_secrets(dir)
+            .map_err(|e| e.in_file(path))?;
         Ok(config)
     }
 
@@ -796,6 +805,26 @@ impl Config {
             )?;
         }
         validate_accounts(&self.accounts)?;
+        let mut hooks = std::collections::BTreeSet::new();
+        for (i, w) in self.webhooks.iter().enumerate() {
+            w.validate(&format!("webhooks[{i}]"))?;
+            if !hooks.insert(w.name.as_str()) {
+                return Err(ConfigError::invalid(
+                    format!("webhooks[{i}].name"),
+                    format!("duplicate webhook name `{}`", w.name),
+                ));
+            }
+        }
+        let mut rules = std::collections::BTreeSet::new();
+        for (i, r) in self.ticket_rules.iter().enumerate() {
+            r.validate(&format!("ticket_rules[{i}]"), &self.webhooks)?;
+            if !rules.insert(r.name.as_str()) {
+                return Err(ConfigError::invalid(
+                    format!("ticket_rules[{i}].name"),
+                    format!("duplicate ticket rule name `{}`", r.name),
+                ));
+            }
+        }
         self.auth.validate()?;
         self.sla.validate()?;
         if let Some(listen) = &self.server.listen {
@@ -804,6 +833,15 @@ impl Config {
                 .map_err(|e| ConfigError::invalid("server.listen", format!("`{listen}`: {e}")))?;
         }
         self.server.validate()
+    }
+
+    /// Reads every webhook's secret (`secret_file` relative to `dir`, or `secret_env`).
+    /// [`Config::load`] calls it; call it after [`Config::parse`] otherwise.
+    pub fn load_webhook_secrets(&mut self, dir: &Path) -> Result<(), ConfigError> {
+        for (i, w) in self.webhooks.iter_mut().enumerate() {
+            w.load_secret(&format!("webhooks[{i}]"), dir)?;
+        }
+        Ok(())
     }
 
     /// Whether any authentication is configured (`[[tokens]]`, `[auth.oidc]` or `[auth.proxy]`):

@@ -230,6 +230,9 @@ async fn metrics(State(http): State<Http>, Peer(peer): Peer, headers: HeaderMap)
     let mut out = String::with_capacity(4096);
     st.metrics.render(&mut out);
     st.live.render(&mut out);
+    if let Some(hooks) = &st.webhooks {
+        hooks.render_metrics(&mut out);
+    }
     st.caches.render(&mut out);
     let snap = st.snapshot();
     let (findings, index_bytes) = (snap.index.len(), snap.index.memory_bytes());

@@ -34,6 +34,7 @@ pub mod scope;
 pub mod snapshot;
 pub mod state;
 pub mod view;
+pub mod webhooks;
 pub mod writeback;
 
 use std::future::Future;

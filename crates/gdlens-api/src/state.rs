@@ -44,6 +44,8 @@ pub struct AppState {
     pub write_back: Option<Arc<dyn WriteBack>>,
     /// Live updates for GraphQL subscriptions (`live`).
     pub live: Arc<crate::live::Hub>,
+    /// Webhooks over the store's outbox, when `[[webhooks]]` are configured.
+    pub webhooks: Option<Arc<crate::webhooks::Webhooks>>,
     snapshot: ArcSwap<Snapshot>,
     writer: Mutex<Writer>,
     ready: AtomicBool,
@@ -109,6 +111,7 @@ impl AppState {
             metrics: Metrics::default(),
             write_back,
             live: Arc::new(crate::live::Hub::new(&config.live)),
+            webhooks: None,
             snapshot: ArcSwap::from_pointee(first),
             writer: Mutex::new(writer),
             ready: AtomicBool::new(false),
@@ -126,6 +129,13 @@ impl AppState {
     /// the store and at [`AppState::save_startup_snapshot`].
     pub fn with_startup_snapshot(mut self, data_dir: &std::path::Path) -> Self {
         self.startup_snapshot = Some(data_dir.join(crate::persist::FILE_NAME));
+        self
+    }
+
+    /// Delivers `[[webhooks]]` through `webhooks` (see [`crate::webhooks`]): the write path
+    /// records group events and wakes its worker.
+    pub fn with_webhooks(mut self, webhooks: Option<Arc<crate::webhooks::Webhooks>>) -> Self {
+        self.webhooks = webhooks;
         self
     }
 
@@ -147,6 +157,13 @@ impl AppState {
             .live
             .wants_events()
             .then(|| (self.snapshot.load_full(), crate::live::Touched::of(&change)));
+        // Webhooks: the findings whose groups may have been created or escalated.
+        let hooked: Option<(Vec<String>, bool)> =
+            self.webhooks.as_ref().and_then(|_| match &change {
+                Change::Findings(f) => Some((f.iter().map(|f| f.id.clone()).collect(), true)),
+                Change::Triage(_) => Some((Vec::new(), false)),
+                _ => None,
+            });
         match change {
             Change::Findings(f) => w.add_findings(f),
             Change::Triage(t) => w.set_triage(t),
@@ -163,6 +180,10 @@ impl AppState {
         }
         if let Some((prev, touched)) = live {
             self.live.publish(&prev, &next, touched);
+        }
+        if let (Some(hooks), Some((ids, findings))) = (&self.webhooks, hooked) {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            hooks.on_write(&next, &ids, findings);
         }
         generation
     }

@@ -16,6 +16,10 @@ use crate::model::{
     AuditEntry, FindingVersion, Investigation, NewFinding, StoredFinding, SyncStatus, TicketLink,
     Triage, TriageChange, UpsertReport, Watermark,
 };
+use crate::outbox::{
+    AttemptResult, Delivery, DeliveryCounts, DeliveryQuery, GroupState, NewDelivery, OutboxEvent,
+    TicketRequest,
+};
 use crate::pg::{is_postgres_url, redact_url, ChangeEntry, ChangeListener, Lease, PgStore};
 use crate::store::SqliteStore;
 use crate::suppression::{NewSuppressionRule, SuppressionRuleRow};
@@ -415,6 +419,119 @@ impl Store {
             Backend::Sqlite(_) => Ok(Some(None)),
             Backend::Postgres(p) => Ok(p.try_lease(name)?.map(Some)),
         }
+    }
+}
+
+/// The webhook outbox (see `outbox.rs` for the data flow and what is guaranteed).
+impl Store {
+    /// Turns the outbox on or off for every writer of this store (persisted): while on, finding
+    /// upserts and triage changes write their events in their own transaction.
+    pub fn set_outbox_enabled(&self, enabled: bool) -> Result<(), StoreError> {
+        both!(self.set_outbox_enabled(enabled))
+    }
+
+    /// Compares each group with the severity last recorded for it: unknown → `group.created`,
+    /// higher → `group.escalated`, recorded and (with `announce`, while the outbox is enabled)
+    /// written to the outbox in one transaction. `announce = false` records silently (the first
+    /// start with webhooks). Returns the events written.
+    pub fn record_groups(
+        &self,
+        groups: &[GroupState],
+        announce: bool,
+    ) -> Result<usize, StoreError> {
+        both!(self.record_groups(groups, announce))
+    }
+
+    /// Records ticket-rule matches: a (rule, subject) seen for the first time writes a
+    /// `ticket.requested` event (with `announce`), in one transaction; one seen before writes
+    /// nothing, so a rule opens at most one ticket per group or finding. Returns the events.
+    pub fn request_tickets(
+        &self,
+        requests: &[TicketRequest],
+        announce: bool,
+    ) -> Result<usize, StoreError> {
+        both!(self.request_tickets(requests, announce))
+    }
+
+    /// One outbox event by id.
+    pub fn outbox_event(&self, id: i64) -> Result<Option<OutboxEvent>, StoreError> {
+        both!(self.outbox_event(id))
+    }
+
+    /// How many groups have a recorded severity (0: never seeded).
+    pub fn groups_recorded(&self) -> Result<u64, StoreError> {
+        both!(self.groups_recorded())
+    }
+
+    /// Events not yet fanned out, oldest first.
+    pub fn pending_events(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+        both!(self.pending_events(limit))
+    }
+
+    /// Fans events out in one transaction: inserts the deliveries (a `message_id` already
+    /// stored is skipped) and marks the events dispatched. Returns the deliveries inserted.
+    pub fn dispatch_events(
+        &self,
+        event_ids: &[i64],
+        deliveries: &[NewDelivery],
+    ) -> Result<usize, StoreError> {
+        both!(self.dispatch_events(event_ids, deliveries))
+    }
+
+    /// Claims up to `limit` due deliveries for `claim_ms` (no other worker takes them meanwhile;
+    /// PostgreSQL: `FOR UPDATE SKIP LOCKED`), oldest due first.
+    pub fn claim_deliveries(
+        &self,
+        now: EpochMillis,
+        claim_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        both!(self.claim_deliveries(now, claim_ms, limit))
+    }
+
+    /// Drops every claim (the embedded store at start: the process that held them is gone).
+    /// PostgreSQL: nothing (other replicas' claims expire on their own).
+    pub fn release_claims(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.release_claims(),
+            Backend::Postgres(_) => Ok(()),
+        }
+    }
+
+    /// Records how an attempt ended (and releases the claim).
+    pub fn finish_delivery(
+        &self,
+        id: i64,
+        at: EpochMillis,
+        result: &AttemptResult,
+    ) -> Result<(), StoreError> {
+        both!(self.finish_delivery(id, at, result))
+    }
+
+    /// Sends deliveries fanned out at or after `since` again (same webhook id), optionally one
+    /// webhook's and only dead-lettered ones. Returns how many.
+    pub fn replay_deliveries(
+        &self,
+        since: EpochMillis,
+        webhook: Option<&str>,
+        only_dead: bool,
+    ) -> Result<usize, StoreError> {
+        both!(self.replay_deliveries(since, webhook, only_dead))
+    }
+
+    /// Deliveries, newest first.
+    pub fn deliveries(&self, query: &DeliveryQuery) -> Result<Vec<Delivery>, StoreError> {
+        both!(self.deliveries(query))
+    }
+
+    /// Deliveries by webhook and status.
+    pub fn delivery_counts(&self) -> Result<Vec<DeliveryCounts>, StoreError> {
+        both!(self.delivery_counts())
+    }
+
+    /// Events not yet fanned out.
+    pub fn outbox_backlog(&self) -> Result<u64, StoreError> {
+        both!(self.outbox_backlog())
     }
 }
 

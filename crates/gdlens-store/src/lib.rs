@@ -12,6 +12,7 @@ mod coverage;
 mod error;
 mod facade;
 mod model;
+pub mod outbox;
 mod pg;
 mod pg_schema;
 mod pg_tls;
@@ -27,6 +28,10 @@ pub use facade::Store;
 pub use model::{
     AuditEntry, FindingVersion, Investigation, NewFinding, StoredFinding, SyncStatus, TicketLink,
     Triage, TriageChange, UpsertOutcome, UpsertReport, Watermark,
+};
+pub use outbox::{
+    AttemptResult, Delivery, DeliveryCounts, DeliveryQuery, GroupState, NewDelivery, OutboxEvent,
+    TicketRequest,
 };
 pub use pg::{
     is_postgres_url, redact_url, ChangeEntry, ChangeKind, ChangeListener, Lease, PgStore,

@@ -624,6 +624,23 @@ impl PgStore {
                     &[&now],
                 )?;
             }
+            if !changed.is_empty() && crate::outbox::pg_enabled(&mut tx)? {
+                // One event per changed finding: created when it was not stored before this batch.
+                let mut events: Vec<(&str, &str, serde_json::Value)> = changed
+                    .iter()
+                    .map(|&i| {
+                        let id = batch[i].head.id.as_str();
+                        let kind = if current[id].2 {
+                            crate::outbox::EVENT_FINDING_UPDATED
+                        } else {
+                            crate::outbox::EVENT_FINDING_CREATED
+                        };
+                        (kind, id, json!({}))
+                    })
+                    .collect();
+                events.sort_unstable_by(|a, b| a.1.cmp(b.1));
+                crate::outbox::pg_append(&mut tx, &events, now)?;
+            }
             if let Some(w) = watermark {
                 tx.execute(
                     "INSERT INTO sync_watermarks (region, detector_id, updated_at) VALUES ($1, $2, $3)
@@ -930,6 +947,14 @@ impl PgStore {
                 });
                 append_audit_tx(tx, id, now, actor, "triage", &detail)?;
                 out.push(next);
+            }
+            if crate::outbox::pg_enabled(tx)? {
+                let events = crate::store::triage_events(&out, actor);
+                let refs: Vec<(&str, &str, serde_json::Value)> = events
+                    .iter()
+                    .map(|(id, d)| (crate::outbox::EVENT_TRIAGE_CHANGED, id.as_str(), d.clone()))
+                    .collect();
+                crate::outbox::pg_append(tx, &refs, now)?;
             }
             let changed: Vec<&str> = ids.iter().map(String::as_str).collect();
             self.record_change(tx, ChangeKind::Triage, &changed)?;

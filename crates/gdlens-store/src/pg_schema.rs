@@ -50,6 +50,11 @@ pub(crate) fn steps() -> &'static [Step] {
             comment: "coverage: detector and protection plans per account and region",
             sql: crate::schema::COVERAGE,
         },
+        Step {
+            version: 7,
+            comment: "webhook outbox: events, deliveries, groups announced",
+            sql: V7_WEBHOOKS,
+        },
     ]
 }
 
@@ -248,4 +253,48 @@ CREATE TABLE suppression_rules (
     updated_at   BIGINT  NOT NULL,
     UNIQUE (origin, region, name)
 );
+"#;
+
+/// SQLite's V7 (crate::schema, webhooks), with PostgreSQL's types.
+const V7_WEBHOOKS: &str = r#"
+CREATE TABLE outbox_events (
+    id             BIGSERIAL PRIMARY KEY,
+    kind           TEXT    NOT NULL,
+    subject        TEXT    NOT NULL,
+    at             BIGINT  NOT NULL,
+    detail         TEXT    NOT NULL,
+    dispatched_at  BIGINT
+);
+CREATE INDEX outbox_events_pending ON outbox_events (id) WHERE dispatched_at IS NULL;
+CREATE TABLE webhook_deliveries (
+    id               BIGSERIAL PRIMARY KEY,
+    message_id       TEXT    NOT NULL UNIQUE,
+    webhook          TEXT    NOT NULL,
+    event_id         BIGINT  NOT NULL,
+    kind             TEXT    NOT NULL,
+    subject          TEXT    NOT NULL,
+    body             TEXT    NOT NULL,
+    status           TEXT    NOT NULL,
+    attempts         BIGINT  NOT NULL,
+    created_at       BIGINT  NOT NULL,
+    next_attempt_at  BIGINT  NOT NULL,
+    claimed_until    BIGINT,
+    last_attempt_at  BIGINT,
+    last_error       TEXT,
+    delivered_at     BIGINT,
+    response         TEXT
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+CREATE TABLE webhook_groups (
+    group_id  TEXT              PRIMARY KEY,
+    severity  DOUBLE PRECISION  NOT NULL,
+    at        BIGINT            NOT NULL
+);
+CREATE TABLE ticket_requests (
+    rule     TEXT    NOT NULL,
+    subject  TEXT    NOT NULL,
+    at       BIGINT  NOT NULL,
+    PRIMARY KEY (rule, subject)
+);
+INSERT INTO meta (key, value) VALUES ('outbox_enabled', 0);
 "#;

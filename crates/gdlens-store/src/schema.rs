@@ -13,6 +13,7 @@ pub(crate) fn migrations() -> Migrations<'static> {
             .comment("detective: related finding ids and finding-group ids of each investigation"),
         M::up(V5).comment("suppression rules: gdlens's own and those synced from GuardDuty"),
         M::up(COVERAGE).comment("coverage: detector and protection plans per account and region"),
+        M::up(V7_WEBHOOKS).comment("webhook outbox: events, deliveries, groups announced"),
     ])
 }
 
@@ -223,8 +224,7 @@ CREATE TABLE suppression_rules (
 
 /// V6: GuardDuty coverage per account × region, replaced per region on each sync
 /// (`coverage_regions` holds when a region was checked and the last error of the coverage calls;
-/// `features` is a JSON list of `{name, status, additional}`). Self-contained so it can be
-/// renumbered at merge. Portable SQL: PostgreSQL's step 6 (`pg_schema.rs`) runs the same text.
+/// `features` is a JSON list of `{name, status, additional}`). Portable SQL: PostgreSQL's step 6 (`pg_schema.rs`) runs the same text.
 pub(crate) const COVERAGE: &str = r#"
 CREATE TABLE coverage_regions (
     region         TEXT    PRIMARY KEY,
@@ -242,6 +242,55 @@ CREATE TABLE coverage (
     checked_at           BIGINT  NOT NULL,
     PRIMARY KEY (region, account_id)
 );
+"#;
+
+/// V7 (webhooks): the outbox (see `outbox.rs`). `outbox_events` are written in the transaction of
+/// the change that causes them while `meta.outbox_enabled` is 1; `dispatched_at` is set when
+/// they are fanned out into `webhook_deliveries` (one per matching webhook, `message_id`
+/// unique: `msg_<event>_<webhook>`). `webhook_groups` holds the severity last announced per
+/// finding group, so a group event lost to a crash is recomputed at the next start.
+/// `ticket_requests`: one row per ticket rule and group or finding it opened a ticket for.
+const V7_WEBHOOKS: &str = r#"
+CREATE TABLE outbox_events (
+    id             INTEGER PRIMARY KEY,
+    kind           TEXT    NOT NULL,
+    subject        TEXT    NOT NULL,
+    at             INTEGER NOT NULL,
+    detail         TEXT    NOT NULL,
+    dispatched_at  INTEGER
+);
+CREATE INDEX outbox_events_pending ON outbox_events (id) WHERE dispatched_at IS NULL;
+CREATE TABLE webhook_deliveries (
+    id               INTEGER PRIMARY KEY,
+    message_id       TEXT    NOT NULL UNIQUE,
+    webhook          TEXT    NOT NULL,
+    event_id         INTEGER NOT NULL,
+    kind             TEXT    NOT NULL,
+    subject          TEXT    NOT NULL,
+    body             TEXT    NOT NULL,
+    status           TEXT    NOT NULL,
+    attempts         INTEGER NOT NULL,
+    created_at       INTEGER NOT NULL,
+    next_attempt_at  INTEGER NOT NULL,
+    claimed_until    INTEGER,
+    last_attempt_at  INTEGER,
+    last_error       TEXT,
+    delivered_at     INTEGER,
+    response         TEXT
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+CREATE TABLE webhook_groups (
+    group_id  TEXT    PRIMARY KEY,
+    severity  REAL    NOT NULL,
+    at        INTEGER NOT NULL
+);
+CREATE TABLE ticket_requests (
+    rule     TEXT    NOT NULL,
+    subject  TEXT    NOT NULL,
+    at       INTEGER NOT NULL,
+    PRIMARY KEY (rule, subject)
+);
+INSERT INTO meta (key, value) VALUES ('outbox_enabled', 0);
 "#;
 
 #[cfg(test)]

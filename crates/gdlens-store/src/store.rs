@@ -389,6 +389,8 @@ impl SqliteStore {
         self.write(|tx| {
             let mut report = UpsertReport { outcomes: Vec::with_capacity(batch.len()), ..Default::default() };
             let mut changed: HashMap<&str, usize> = HashMap::new();
+            // Webhook outbox: the first outcome of each finding in the batch (created wins).
+            let mut outbox: HashMap<&str, &'static str> = HashMap::new();
             // Keys are handed out in insertion order, so versions of new findings append at the
             // end of the (finding_key, updated_at) index.
             let mut next_key: i64 = tx.query_row("SELECT coalesce(max(key), 0) + 1 FROM findings", [], |r| r.get(0))?;
@@ -461,14 +463,22 @@ impl SqliteStore {
                     next_key += 1;
                     report.outcomes.push(UpsertOutcome::Inserted);
                     report.inserted += 1;
+                    outbox.entry(f.id.as_str()).or_insert(crate::outbox::EVENT_FINDING_CREATED);
                 } else {
                     update_stmt.execute(row)?;
                     report.outcomes.push(UpsertOutcome::Updated);
                     report.updated += 1;
+                    outbox.entry(f.id.as_str()).or_insert(crate::outbox::EVENT_FINDING_UPDATED);
                 }
                 if collect_changed {
                     changed.insert(f.id.as_str(), i);
                 }
+            }
+            if !outbox.is_empty() && crate::outbox::sqlite_enabled(tx)? {
+                let mut events: Vec<(&str, &str, serde_json::Value)> =
+                    outbox.into_iter().map(|(id, kind)| (kind, id, json!({}))).collect();
+                events.sort_unstable_by(|a, b| a.1.cmp(b.1));
+                crate::outbox::sqlite_append(tx, &events, now)?;
             }
             if let Some(w) = watermark {
                 tx.prepare_cached(
@@ -813,6 +823,12 @@ impl SqliteStore {
                 });
                 append_audit_tx(tx, id, now, actor, "triage", &detail)?;
                 out.push(next);
+            }
+            if crate::outbox::sqlite_enabled(tx)? {
+                let events = triage_events(&out, actor);
+                let refs: Vec<(&str, &str, serde_json::Value)> =
+                    events.iter().map(|(id, d)| (crate::outbox::EVENT_TRIAGE_CHANGED, id.as_str(), d.clone())).collect();
+                crate::outbox::sqlite_append(tx, &refs, now)?;
             }
             bump_generation(tx)?;
             Ok(out)
@@ -1234,6 +1250,18 @@ const _: fn() = || {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<SqliteStore>();
 };
+
+/// The outbox detail of each triage change (both backends).
+pub(crate) fn triage_events(out: &[Triage], actor: &str) -> Vec<(String, serde_json::Value)> {
+    out.iter()
+        .map(|t| {
+            (
+                t.finding_id.clone(),
+                json!({ "status": t.status.as_str(), "assignee": t.assignee, "note": t.note, "version": t.version, "actor": actor }),
+            )
+        })
+        .collect()
+}
 
 /// A list of strings as stored (a JSON array).
 fn string_list(list: &[String]) -> String {

@@ -90,6 +90,11 @@ suite!(
     suppression_sync_replaces_one_region_only,
     scan_latest_raw_streams_the_latest_raw_json_and_stops_when_asked,
     coverage_is_replaced_per_region_and_survives_reopen,
+    outbox_events_commit_with_their_change_only_while_enabled,
+    outbox_fan_out_is_idempotent_and_deliveries_retry_then_dead_letter,
+    outbox_group_events_announce_new_and_escalated_groups_once,
+    outbox_claims_are_exclusive_until_finished_or_expired,
+    ticket_requests_open_one_ticket_per_rule_and_subject,
 );
 
 fn coverage_row(region: &str, account: &str, admin: bool, eks: &str) -> CoverageRow {
@@ -668,4 +673,263 @@ fn scan_latest_raw_streams_the_latest_raw_json_and_stops_when_asked(b: Backend) 
         })
         .unwrap();
     assert_eq!(calls, 1);
+}
+
+fn outbox_events_commit_with_their_change_only_while_enabled(b: Backend) {
+    let store = b.open();
+    store
+        .upsert_batch(&[record("off", "2024-01-01T00:00:00Z", 1)])
+        .unwrap();
+    assert!(
+        store.pending_events(100).unwrap().is_empty(),
+        "disabled: nothing written"
+    );
+    store.set_outbox_enabled(true).unwrap();
+    store
+        .upsert_batch(&[
+            record("a", "2024-01-01T00:00:00Z", 1),
+            record("a", "2024-01-02T00:00:00Z", 2),
+            record("off", "2024-01-03T00:00:00Z", 2),
+        ])
+        .unwrap();
+    // An unchanged record writes no event.
+    store
+        .upsert_batch(&[record("a", "2024-01-02T00:00:00Z", 2)])
+        .unwrap();
+    let ack = TriageChange {
+        status: TriageStatus::Acknowledged,
+        assignee: None,
+        note: None,
+    };
+    store.set_triage(&ids(&["a"]), &ack, None, "alice").unwrap();
+    // A rejected triage write rolls its event back with it.
+    assert!(store
+        .set_triage(&ids(&["a"]), &ack, Some(0), "alice")
+        .is_err());
+    // The same holds after a reopen: the switch and the events are in the store.
+    drop(store);
+    let store = b.open();
+    let events: Vec<(String, String)> = store
+        .pending_events(100)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, e.subject))
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            ("finding.created".into(), "a".into()),
+            ("finding.updated".into(), "off".into()),
+            ("triage.changed".into(), "a".into()),
+        ]
+    );
+    let triage = &store.pending_events(100).unwrap()[2];
+    assert_eq!(triage.detail["status"], "ACKNOWLEDGED");
+    assert_eq!(store.outbox_backlog().unwrap(), 3);
+}
+
+fn outbox_fan_out_is_idempotent_and_deliveries_retry_then_dead_letter(b: Backend) {
+    use gdlens_store::{AttemptResult, DeliveryQuery, NewDelivery};
+    let store = b.open();
+    store.set_outbox_enabled(true).unwrap();
+    store
+        .upsert_batch(&[record("a", "2024-01-01T00:00:00Z", 1)])
+        .unwrap();
+    let event = store.pending_events(10).unwrap().remove(0);
+    let deliveries: Vec<NewDelivery> = ["hook1", "hook2"]
+        .iter()
+        .map(|w| NewDelivery {
+            event_id: event.id,
+            webhook: w.to_string(),
+            kind: event.kind.clone(),
+            subject: event.subject.clone(),
+            body: format!("{{\"to\":\"{w}\"}}"),
+        })
+        .collect();
+    assert_eq!(store.dispatch_events(&[event.id], &deliveries).unwrap(), 2);
+    // A fan-out repeated (a crash before it was recorded elsewhere) inserts nothing new.
+    assert_eq!(store.dispatch_events(&[event.id], &deliveries).unwrap(), 0);
+    assert!(store.pending_events(10).unwrap().is_empty());
+    let claimed = store.claim_deliveries(i64::MAX / 4, 60_000, 10).unwrap();
+    assert_eq!(claimed.len(), 2);
+    assert_eq!(claimed[0].message_id, format!("msg_{}_hook1", event.id));
+    let (d1, d2) = (&claimed[0], &claimed[1]);
+    store
+        .finish_delivery(
+            d1.id,
+            5,
+            &AttemptResult::Delivered {
+                response: Some("{\"key\":\"SEC-1\"}".into()),
+            },
+        )
+        .unwrap();
+    store
+        .finish_delivery(
+            d2.id,
+            5,
+            &AttemptResult::Failed {
+                error: "HTTP 500".into(),
+                next_attempt_at: Some(10),
+            },
+        )
+        .unwrap();
+    store
+        .finish_delivery(
+            d2.id,
+            11,
+            &AttemptResult::Failed {
+                error: "timeout".into(),
+                next_attempt_at: None,
+            },
+        )
+        .unwrap();
+    let dead = store
+        .deliveries(&DeliveryQuery {
+            status: Some("dead".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].attempts, dead[0].last_error.as_deref()),
+        (2, Some("timeout"))
+    );
+    let counts = store.delivery_counts().unwrap();
+    assert_eq!(
+        (counts[0].webhook.as_str(), counts[0].delivered),
+        ("hook1", 1)
+    );
+    assert_eq!((counts[1].webhook.as_str(), counts[1].dead), ("hook2", 1));
+    let done = store
+        .deliveries(&DeliveryQuery {
+            webhook: Some("hook1".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(done[0].response.as_deref(), Some("{\"key\":\"SEC-1\"}"));
+    // Replaying the dead letters makes them due again, with the same webhook id.
+    assert_eq!(store.replay_deliveries(0, None, true).unwrap(), 1);
+    let again = store.claim_deliveries(i64::MAX / 4, 60_000, 10).unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        (again[0].message_id.as_str(), again[0].attempts),
+        (d2.message_id.as_str(), 0)
+    );
+}
+
+fn outbox_group_events_announce_new_and_escalated_groups_once(b: Backend) {
+    use gdlens_store::GroupState;
+    let store = b.open();
+    let g = |id: &str, severity: f64| GroupState {
+        id: id.into(),
+        severity,
+        detail: json!({ "severity": severity }),
+    };
+    // Seeding records silently.
+    assert_eq!(store.record_groups(&[g("old", 5.0)], false).unwrap(), 0);
+    assert_eq!(store.groups_recorded().unwrap(), 1);
+    store.set_outbox_enabled(true).unwrap();
+    assert_eq!(
+        store
+            .record_groups(&[g("old", 5.0), g("new", 3.0)], true)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .record_groups(&[g("old", 8.0), g("new", 2.0)], true)
+            .unwrap(),
+        1
+    );
+    // Recomputing the same state (a restart) announces nothing twice.
+    assert_eq!(
+        store
+            .record_groups(&[g("old", 8.0), g("new", 3.0)], true)
+            .unwrap(),
+        0
+    );
+    let events: Vec<(String, String)> = store
+        .pending_events(10)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, e.subject))
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            ("group.created".into(), "new".into()),
+            ("group.escalated".into(), "old".into())
+        ]
+    );
+}
+
+fn outbox_claims_are_exclusive_until_finished_or_expired(b: Backend) {
+    use gdlens_store::NewDelivery;
+    let store = b.open();
+    store.set_outbox_enabled(true).unwrap();
+    store
+        .upsert_batch(&[record("a", "2024-01-01T00:00:00Z", 1)])
+        .unwrap();
+    let event = store.pending_events(10).unwrap().remove(0);
+    let d = NewDelivery {
+        event_id: event.id,
+        webhook: "w".into(),
+        kind: event.kind,
+        subject: event.subject,
+        body: "{}".into(),
+    };
+    store.dispatch_events(&[event.id], &[d]).unwrap();
+    let other = b.open(); // another replica (PostgreSQL) or the same file (SQLite)
+    let now = chrono_now();
+    assert_eq!(store.claim_deliveries(now, 60_000, 10).unwrap().len(), 1);
+    assert!(
+        other.claim_deliveries(now, 60_000, 10).unwrap().is_empty(),
+        "claimed"
+    );
+    assert_eq!(
+        other
+            .claim_deliveries(now + 60_000, 60_000, 10)
+            .unwrap()
+            .len(),
+        1,
+        "expired"
+    );
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn ticket_requests_open_one_ticket_per_rule_and_subject(b: Backend) {
+    use gdlens_store::TicketRequest;
+    let store = b.open();
+    let req = |rule: &str, subject: &str| TicketRequest {
+        rule: rule.into(),
+        subject: subject.into(),
+        detail: json!({ "rule": rule, "findingIds": [subject] }),
+    };
+    // Seeding (the first start with rules) records matches silently.
+    assert_eq!(
+        store.request_tickets(&[req("r1", "old")], false).unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .request_tickets(&[req("r1", "old"), req("r1", "g1"), req("r2", "g1")], true)
+            .unwrap(),
+        2
+    );
+    // Seen again (a retry, a restart, another replica): nothing new.
+    assert_eq!(store.request_tickets(&[req("r1", "g1")], true).unwrap(), 0);
+    let events = store.pending_events(10).unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(events
+        .iter()
+        .all(|e| e.kind == "ticket.requested" && e.subject == "g1"));
+    let one = store.outbox_event(events[1].id).unwrap().unwrap();
+    assert_eq!(one.detail["rule"], "r2");
+    assert!(store.outbox_event(i64::MAX).unwrap().is_none());
 }

@@ -43,6 +43,9 @@ enum Command {
     /// Suppression rules (GuardDuty filters) as code: add, list, export.
     #[command(subcommand)]
     Suppress(cmd::suppress::Command),
+    /// Webhooks: list, send a test event, replay deliveries, dead letters.
+    #[command(subcommand)]
+    Webhooks(cmd::webhooks::Command),
     /// Developer tools.
     #[command(subcommand)]
     Dev(cmd::dev::Command),
@@ -60,6 +63,7 @@ fn main() -> anyhow::Result<()> {
         Command::Export(args) => cmd::export::run(args),
         Command::Coverage(args) => cmd::coverage::run(args),
         Command::Suppress(command) => cmd::suppress::run(command),
+        Command::Webhooks(command) => cmd::webhooks::run(command),
         Command::Dev(command) => cmd::dev::run(command),
     }
 }

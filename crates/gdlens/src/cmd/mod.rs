@@ -10,6 +10,7 @@ pub mod serve;
 mod serve_aws;
 pub mod suppress;
 pub mod sync;
+pub mod webhooks;
 
 use std::path::PathBuf;
 

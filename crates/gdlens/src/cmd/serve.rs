@@ -83,12 +83,14 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
     };
     let correlator = gdlens_groups::Correlator::new(Default::default());
     let persist = config.server.startup_snapshot;
+    let webhooks = gdlens_api::webhooks::Webhooks::new(store.clone(), &config)?;
     let mut state = AppState::new(
         config,
         Arc::new(StoreAdapter(store.clone())),
         correlator,
         aws.as_ref().map(|a| a.write_back()),
-    );
+    )
+    .with_webhooks(webhooks);
     // Only the embedded store: replicas on a shared store follow its change feed instead, and
     // another replica's change could land between our last apply and the snapshot.
     if persist && !store.is_shared() {
@@ -182,6 +184,15 @@ async fn start_up(
         .build()
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    // Webhooks: the outbox is on before anything below writes; deliveries start now.
+    if let Some(hooks) = &state.webhooks {
+        hooks
+            .prepare(state)
+            .await
+            .context("preparing the webhook outbox")?;
+        hooks.spawn(state.clone());
+        tracing::info!(webhooks = ?hooks.names(), "webhook delivery started");
+    }
     let Some(opts) = demo else { return Ok(()) };
     if n == 0 {
         // An empty but working server beats one that never turns ready.
