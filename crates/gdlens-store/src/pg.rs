@@ -7,7 +7,7 @@
 //!   in its own transaction ([`PgStore::changes_since`], [`ChangeListener`]);
 //! - upserts copy new findings and their versions straight in with binary `COPY`, and stage
 //!   the rest (changes to stored findings) to merge them with set-based SQL;
-//! - rows are LZ4/postcard without dictionaries (no training).
+//! - rows are LZ4 (raw JSON and postcard) without dictionaries (no training).
 //!
 //! The blocking `postgres` client runs its own small runtime: call it from plain threads or
 //! `spawn_blocking`, never from an async task.
@@ -305,7 +305,7 @@ impl PgStore {
 
     /// An encoder without dictionaries (this backend stores LZ4 raw JSON and plain postcard).
     pub fn encoder(&self) -> Encoder {
-        Encoder::new(Default::default())
+        Encoder::lz4()
     }
 
     // ------------------------------------------------------------------ findings
