@@ -270,6 +270,8 @@ function DryRun(props: { text: string; onText: (t: string) => void; from: string
   const [result, setResult] = useState<SuppressionDryRun | null>(null);
   const [error, setError] = useState<Shown | null>(null);
   const [running, setRunning] = useState(false);
+  // Finished runs (result or error), for tests to wait on.
+  const [runs, setRuns] = useState(0);
 
   const run = async () => {
     setError(null);
@@ -279,6 +281,7 @@ function DryRun(props: { text: string; onText: (t: string) => void; from: string
       criteria = JSON.parse(props.text);
     } catch (e) {
       setError({ code: 'INVALID_JSON', message: `the criteria are not valid JSON: ${e instanceof Error ? e.message : String(e)}` });
+      setRuns((n) => n + 1);
       return;
     }
     // Accept a whole GuardDuty filter (`{"findingCriteria": {...}}`) as well as the criteria.
@@ -293,13 +296,14 @@ function DryRun(props: { text: string; onText: (t: string) => void; from: string
       setError(shown(e));
     } finally {
       setRunning(false);
+      setRuns((n) => n + 1);
     }
   };
 
   const r = result;
   const unsafe = r !== null && (r.hiddenHighOrAbove > 0 || r.hiddenGroupMembers > 0 || !r.safe);
   return (
-    <section class="panel wide" data-testid="dryrun">
+    <section class="panel wide" data-testid="dryrun" data-runs={runs}>
       <header>
         <h2>Dry run: what a filter with these criteria would archive over the whole history</h2>
       </header>
