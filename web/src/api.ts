@@ -165,6 +165,56 @@ export interface HardeningItem {
   after: number | null;
 }
 
+/** One suppression suggestion (`suppressionSuggestions`): a noise pattern and its dry run. */
+export interface SuppressionSuggestion {
+  id: string;
+  description: string;
+  /** GuardDuty `findingCriteria`. */
+  criteria: unknown;
+  findingCount: number;
+  bySeverity: SeverityCounts;
+  accounts: string[];
+  hiddenHighOrAbove: number;
+  hiddenGroupMembers: number;
+  safe: boolean;
+  warning: string | null;
+  noiseShare: number;
+  sample: { id: string }[];
+}
+
+/** What a GuardDuty filter with some criteria would archive (`dryRunSuppression`). */
+export interface SuppressionDryRun {
+  findingCount: number;
+  alreadyArchived: number;
+  bySeverity: SeverityCounts;
+  accounts: string[];
+  byAccount: { accountId: string; findingCount: number; bySeverity: SeverityCounts }[];
+  hiddenHighOrAbove: number;
+  hiddenGroupMembers: number;
+  hidden: { id: string; accountId: string; type: string; severity: number; reason: string }[];
+  safe: boolean;
+  warning: string | null;
+  noiseShare: number;
+  noiseRemoved: number;
+  noiseTotal: number;
+  scanned: number;
+  sample: { id: string }[];
+}
+
+export type SuppressionExportFormat = 'GUARDDUTY' | 'TERRAFORM' | 'CLOUDFORMATION';
+export const SUPPRESSION_EXPORT_FORMATS: SuppressionExportFormat[] = ['GUARDDUTY', 'TERRAFORM', 'CLOUDFORMATION'];
+
+/** A suppression rule: gdlens's own (`GDLENS`) or synced from GuardDuty (`GUARDDUTY`). */
+export interface SuppressionRule {
+  id: string;
+  name: string;
+  description: string | null;
+  origin: string;
+  region: string | null;
+  action: string;
+  rank: number;
+}
+
 export type CoverageState = 'COVERED' | 'PARTIAL' | 'NOT_ENABLED';
 
 export interface CoverageCell {

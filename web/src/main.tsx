@@ -8,6 +8,7 @@ import './perf';
 import { Dashboard } from './views/Dashboard';
 import { Hardening } from './views/Hardening';
 import { Coverage } from './views/Coverage';
+import { Noise } from './views/Noise';
 import { Findings } from './views/Findings';
 import { FindingDetail } from './views/FindingDetail';
 import { Groups } from './views/Groups';
@@ -79,6 +80,9 @@ function App(props: { onSignOut?: () => void }) {
     case 'coverage':
       body = <Coverage />;
       break;
+    case 'noise':
+      body = <Noise filter={filter} onFilter={setFilter('noise')} />;
+      break;
     default:
       body = <Dashboard filter={filter} onFilter={setFilter('dashboard')} />;
   }
@@ -97,6 +101,7 @@ function App(props: { onSignOut?: () => void }) {
           {tab('groups', 'Finding groups')}
           {tab('hardening', 'Hardening')}
           {tab('coverage', 'Coverage')}
+          {tab('noise', 'Noise')}
         </nav>
         <LiveBadge />
         <ViewerBadge onSignOut={props.onSignOut} />
