@@ -121,7 +121,7 @@ pub fn export(
     let rows = index.filter(filter, scope);
     let mut out = Output::new(format);
     for batch in rows.chunks(EXPORT_BATCH) {
-        out.write_rows(store, index, batch, None)?;
+        out.write_rows(store, index, batch, None, None)?;
         if !out.flush_if_full(sink) {
             return Ok(out.written);
         }
@@ -148,9 +148,14 @@ pub fn export_from_store(
         .collect();
     let mut out = Output::new(format);
     let mut batch: Vec<Finding> = Vec::with_capacity(EXPORT_BATCH);
+    // NDJSON: the raw JSON of each finding of the batch, read in the same scan (no lookup per id).
+    let mut raws: Vec<String> = Vec::new();
     let mut failed: Option<ApiError> = None;
     let mut stopped = false;
-    let mut run = |batch: &mut Vec<Finding>, out: &mut Output| -> Result<bool, ApiError> {
+    let mut run = |batch: &mut Vec<Finding>,
+                   raws: &mut Vec<String>,
+                   out: &mut Output|
+     -> Result<bool, ApiError> {
         let mut index = FindingIndex::new();
         index.set_sla_targets(sla);
         index.upsert_batch(batch.iter());
@@ -162,24 +167,38 @@ pub fn export_from_store(
         let rows = index.filter(filter, scope);
         let by_id: rustc_hash::FxHashMap<&str, &Finding> =
             batch.iter().map(|f| (f.id.as_str(), f)).collect();
-        out.write_rows(store, &index, &rows, Some(&by_id))?;
+        let raw_by_id: rustc_hash::FxHashMap<&str, &str> = batch
+            .iter()
+            .zip(raws.iter())
+            .map(|(f, raw)| (f.id.as_str(), raw.as_str()))
+            .collect();
+        let known_raw = (!raws.is_empty()).then_some(&raw_by_id);
+        out.write_rows(store, &index, &rows, Some(&by_id), known_raw)?;
         batch.clear();
+        raws.clear();
         Ok(out.flush_if_full(sink))
     };
-    store
-        .scan_latest(&mut |f| {
-            if stopped || failed.is_some() {
-                return;
+    let mut take = |f: Finding, raw: Option<&str>| -> bool {
+        batch.push(f);
+        if let Some(raw) = raw {
+            raws.push(raw.to_owned());
+        }
+        if batch.len() == EXPORT_BATCH {
+            match run(&mut batch, &mut raws, &mut out) {
+                Ok(go_on) => stopped = !go_on,
+                Err(e) => failed = Some(e),
             }
-            batch.push(f);
-            if batch.len() == EXPORT_BATCH {
-                match run(&mut batch, &mut out) {
-                    Ok(go_on) => stopped = !go_on,
-                    Err(e) => failed = Some(e),
-                }
-            }
+        }
+        !stopped && failed.is_none()
+    };
+    if format == ExportFormat::Ndjson {
+        store.scan_latest_with_raw(&mut |f, raw| take(f, Some(raw)))
+    } else {
+        store.scan_latest(&mut |f| {
+            take(f, None);
         })
-        .map_err(crate::state::port_error)?;
+    }
+    .map_err(crate::state::port_error)?;
     if let Some(e) = failed {
         return Err(e);
     }
@@ -187,7 +206,7 @@ pub fn export_from_store(
         return Ok(out.written);
     }
     if !batch.is_empty() {
-        run(&mut batch, &mut out)?;
+        run(&mut batch, &mut raws, &mut out)?;
     }
     Ok(out.finish(sink))
 }
@@ -214,13 +233,15 @@ impl Output {
         }
     }
 
-    /// Appends `rows` of `index`; the findings come from `known` when given, else the store.
+    /// Appends `rows` of `index`; the findings (and for NDJSON their raw JSON) come from
+    /// `known` (`known_raw`) when given, else the store.
     fn write_rows(
         &mut self,
         store: &dyn FindingStore,
         index: &FindingIndex,
         rows: &[u32],
         known: Option<&rustc_hash::FxHashMap<&str, &Finding>>,
+        known_raw: Option<&rustc_hash::FxHashMap<&str, &str>>,
     ) -> Result<(), ApiError> {
         self.ids.clear();
         self.ids
@@ -230,10 +251,18 @@ impl Output {
         }
         match self.format {
             ExportFormat::Ndjson => {
-                let raw = store.raw(&self.ids).map_err(crate::state::port_error)?;
+                let fetched = match known_raw {
+                    Some(_) => None,
+                    None => Some(store.raw(&self.ids).map_err(crate::state::port_error)?),
+                };
                 for id in &self.ids {
+                    let text = match (known_raw, &fetched) {
+                        (Some(k), _) => k.get(id.as_str()).copied(),
+                        (None, Some(m)) => m.get(id).map(String::as_str),
+                        (None, None) => None,
+                    };
                     // A finding deleted since the index was built is skipped.
-                    if let Some(text) = raw.get(id) {
+                    if let Some(text) = text {
                         write_ndjson_line(&mut self.buf, text)?;
                         self.written += 1;
                     }

@@ -266,6 +266,13 @@ pub trait FindingStore: Send + Sync {
     /// Size of the database files in bytes.
     fn size_bytes(&self) -> Option<u64>;
 
+    /// Calls `f(finding, raw JSON)` with the latest version of every finding in one streaming
+    /// scan; `f` returns `false` to stop. What an NDJSON export from the store reads.
+    fn scan_latest_with_raw(
+        &self,
+        f: &mut dyn FnMut(Finding, &str) -> bool,
+    ) -> Result<(), PortError>;
+
     /// Calls `f(id, raw JSON)` with the latest version of every finding, streaming; `f` returns
     /// `false` to stop. What a suppression dry run over the whole history reads. The default
     /// goes through [`FindingStore::scan_latest`] and [`FindingStore::raw`] in chunks; a

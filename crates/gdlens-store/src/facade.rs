@@ -349,6 +349,15 @@ impl Store {
         both!(self.integrity_check())
     }
 
+    /// Calls `f(finding, raw JSON)` with the latest version of every finding, in insertion order,
+    /// in one streaming scan; `f` returns `false` to stop (an NDJSON export).
+    pub fn scan_latest_with_raw(
+        &self,
+        f: impl FnMut(Finding, &str) -> bool,
+    ) -> Result<(), StoreError> {
+        both!(self.scan_latest_with_raw(f))
+    }
+
     /// Calls `f(id, raw JSON)` with the latest version of every finding, in insertion order,
     /// streaming; `f` returns `false` to stop (a suppression dry run over the whole history).
     pub fn scan_latest_raw(&self, f: impl FnMut(&str, &str) -> bool) -> Result<(), StoreError> {

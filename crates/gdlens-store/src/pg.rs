@@ -767,6 +767,32 @@ impl PgStore {
         })
     }
 
+    /// See [`crate::Store::scan_latest_with_raw`].
+    pub fn scan_latest_with_raw(
+        &self,
+        mut f: impl FnMut(Finding, &str) -> bool,
+    ) -> Result<(), StoreError> {
+        self.read(|c| {
+            let mut rows = c.query_raw(
+                "SELECT f.codec, f.normalized, f.archived, v.raw_codec, v.raw
+                 FROM findings f JOIN finding_versions v ON v.id = f.version_id ORDER BY f.key",
+                std::iter::empty::<i64>(),
+            )?;
+            while let Some(row) = rows.next()? {
+                let raw = decode_raw_plain(row.get(3), row.get(4))?;
+                let mut finding = match decode_finding_plain(row.get(0), row.get(1)) {
+                    Some(finding) => finding,
+                    None => renormalize(&raw)?,
+                };
+                finding.archived = row.get(2);
+                if !f(finding, &raw) {
+                    break;
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// See [`crate::Store::scan_latest_raw`]: streams `findings` joined to their latest version.
     pub fn scan_latest_raw(&self, mut f: impl FnMut(&str, &str) -> bool) -> Result<(), StoreError> {
         self.read(|c| {

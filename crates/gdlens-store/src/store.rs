@@ -565,6 +565,42 @@ impl SqliteStore {
         })
     }
 
+    /// Calls `f(finding, raw JSON)` with the latest version of every finding, in insertion order,
+    /// streaming: one sequential scan of `findings` joined to each row's version (what an NDJSON
+    /// export reads: a filter on the finding, then its original JSON, without a lookup per id).
+    /// A row stored with an older codec is re-normalized from the raw JSON at hand. `f` returns
+    /// `false` to stop early.
+    pub fn scan_latest_with_raw(
+        &self,
+        mut f: impl FnMut(Finding, &str) -> bool,
+    ) -> Result<(), StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT f.codec, f.normalized, f.archived, v.raw_codec, v.raw
+                 FROM findings f JOIN finding_versions v ON v.id = f.version_id ORDER BY f.key",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut decoder = Decoder::new(&self.dictionaries);
+            while let Some(row) = rows.next()? {
+                let raw = decoder.raw_column(c, row, 3, 4)?;
+                let codec: i64 = row.get(0)?;
+                let blob = row
+                    .get_ref(1)?
+                    .as_blob()
+                    .map_err(|e| StoreError::Codec(e.to_string()))?;
+                let mut finding = match decoder.finding(c, codec, blob) {
+                    Some(finding) => finding,
+                    None => renormalize(&raw)?,
+                };
+                finding.archived = row.get(2)?;
+                if !f(finding, &raw) {
+                    break;
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Calls `f(id, raw JSON)` with the latest version of every finding, in insertion order,
     /// streaming (one row decoded at a time; no normalized finding is decoded). What a dry run
     /// over the whole history reads. `f` returns `false` to stop early.

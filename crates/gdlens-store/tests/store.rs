@@ -89,6 +89,7 @@ suite!(
     suppression_rules_put_replaces_by_origin_region_and_name,
     suppression_sync_replaces_one_region_only,
     scan_latest_raw_streams_the_latest_raw_json_and_stops_when_asked,
+    scan_latest_with_raw_pairs_each_latest_finding_with_its_raw_json,
     coverage_is_replaced_per_region_and_survives_reopen,
     outbox_events_commit_with_their_change_only_while_enabled,
     outbox_fan_out_is_idempotent_and_deliveries_retry_then_dead_letter,
@@ -668,6 +669,44 @@ fn scan_latest_raw_streams_the_latest_raw_json_and_stops_when_asked(b: Backend) 
     let mut calls = 0;
     store
         .scan_latest_raw(|_, _| {
+            calls += 1;
+            false
+        })
+        .unwrap();
+    assert_eq!(calls, 1);
+}
+
+fn scan_latest_with_raw_pairs_each_latest_finding_with_its_raw_json(b: Backend) {
+    let store = b.open();
+    store
+        .upsert_batch(&[
+            record("w-1", "2024-01-01T00:00:00.000Z", 1),
+            record("w-2", "2024-01-01T00:00:00.000Z", 1),
+            record("w-1", "2024-01-02T00:00:00.000Z", 7),
+        ])
+        .unwrap();
+    store.set_archived(&["w-2".to_string()], true, "t").unwrap();
+    let mut seen = Vec::new();
+    store
+        .scan_latest_with_raw(|finding, raw| {
+            let v: serde_json::Value = serde_json::from_str(raw).unwrap();
+            assert_eq!(v["id"].as_str(), Some(finding.id.as_str()));
+            seen.push((
+                finding.id,
+                finding.count,
+                finding.archived,
+                v["service"]["count"].as_u64().unwrap(),
+            ));
+            true
+        })
+        .unwrap();
+    assert_eq!(
+        seen,
+        vec![("w-1".into(), 7, false, 7), ("w-2".into(), 1, true, 1)]
+    );
+    let mut calls = 0;
+    store
+        .scan_latest_with_raw(|_, _| {
             calls += 1;
             false
         })

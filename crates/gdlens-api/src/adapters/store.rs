@@ -47,6 +47,13 @@ impl FindingStore for StoreAdapter {
         self.0.scan_latest(f).map_err(err)
     }
 
+    fn scan_latest_with_raw(
+        &self,
+        f: &mut dyn FnMut(Finding, &str) -> bool,
+    ) -> Result<(), PortError> {
+        self.0.scan_latest_with_raw(f).map_err(err)
+    }
+
     fn scan_latest_raw(&self, f: &mut dyn FnMut(&str, &str) -> bool) -> Result<(), PortError> {
         self.0.scan_latest_raw(f).map_err(err)
     }
