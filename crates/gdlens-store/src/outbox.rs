@@ -181,6 +181,16 @@ fn now_ms() -> EpochMillis {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// The event a group deserves, given the severity last announced for it (`None`: never
+/// announced): created, escalated when its severity rose, else nothing.
+fn group_event(announced: Option<f64>, severity: f64) -> Option<&'static str> {
+    match announced {
+        None => Some(EVENT_GROUP_CREATED),
+        Some(s) if severity > s => Some(EVENT_GROUP_ESCALATED),
+        Some(_) => None,
+    }
+}
+
 fn parse_detail(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
 }
@@ -310,10 +320,8 @@ impl SqliteStore {
                 )?;
                 for g in groups {
                     let known: Option<f64> = get.query_row([&g.id], |r| r.get(0)).optional()?;
-                    let kind = match known {
-                        None => EVENT_GROUP_CREATED,
-                        Some(s) if g.severity > s => EVENT_GROUP_ESCALATED,
-                        Some(_) => continue,
+                    let Some(kind) = group_event(known, g.severity) else {
+                        continue;
                     };
                     put.execute(params![g.id, g.severity, now])?;
                     if announce {
@@ -602,10 +610,8 @@ impl PgStore {
                 let known: Option<f64> = tx
                     .query_opt("SELECT severity FROM webhook_groups WHERE group_id = $1", &[&g.id])?
                     .map(|r| r.get(0));
-                let kind = match known {
-                    None => EVENT_GROUP_CREATED,
-                    Some(s) if g.severity > s => EVENT_GROUP_ESCALATED,
-                    Some(_) => continue,
+                let Some(kind) = group_event(known, g.severity) else {
+                    continue;
                 };
                 tx.execute(
                     "INSERT INTO webhook_groups (group_id, severity, at) VALUES ($1, $2, $3)
