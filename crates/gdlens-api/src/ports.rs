@@ -273,25 +273,10 @@ pub trait FindingStore: Send + Sync {
         f: &mut dyn FnMut(Finding, &str) -> bool,
     ) -> Result<(), PortError>;
 
-    /// Calls `f(id, raw JSON)` with the latest version of every finding, streaming; `f` returns
-    /// `false` to stop. What a suppression dry run over the whole history reads. The default
-    /// goes through [`FindingStore::scan_latest`] and [`FindingStore::raw`] in chunks; a
-    /// backend that can stream the raw column directly overrides it.
-    fn scan_latest_raw(&self, f: &mut dyn FnMut(&str, &str) -> bool) -> Result<(), PortError> {
-        let mut ids = Vec::new();
-        self.scan_latest(&mut |finding| ids.push(finding.id))?;
-        for chunk in ids.chunks(1_000) {
-            let raw = self.raw(chunk)?;
-            for id in chunk {
-                if let Some(json) = raw.get(id) {
-                    if !f(id, json) {
-                        return Ok(());
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
+    /// Calls `f(id, raw JSON)` with the latest version of every finding, streaming (no
+    /// normalized finding decoded); `f` returns `false` to stop. What a suppression dry run over
+    /// the whole history reads.
+    fn scan_latest_raw(&self, f: &mut dyn FnMut(&str, &str) -> bool) -> Result<(), PortError>;
 
     /// GuardDuty coverage per region (accounts × protection plans), as the last sync saw it;
     /// empty when nothing was checked.
