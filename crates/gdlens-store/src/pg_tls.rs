@@ -89,7 +89,10 @@ fn take_tls_params(url: &str) -> (String, TlsParams) {
             .split('&')
             .filter(|pair| {
                 let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                !take(k, &percent_decode(v))
+                !take(
+                    k,
+                    &percent_encoding::percent_decode_str(v).decode_utf8_lossy(),
+                )
             })
             .collect();
         let rest = if kept.is_empty() {
@@ -108,25 +111,6 @@ fn take_tls_params(url: &str) -> (String, TlsParams) {
             .collect();
         (kept.join(" "), params)
     }
-}
-
-/// `%XX` escapes of a URL query value (paths with spaces or `&`).
-fn percent_decode(v: &str) -> String {
-    let bytes = v.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&v[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn roots_from_file(path: &PathBuf, redacted: &str) -> Result<RootCertStore, StoreError> {
