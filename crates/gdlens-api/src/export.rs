@@ -547,7 +547,7 @@ struct OcsfUnmapped<'a> {
 }
 
 /// The network and API activity of the finding as one OCSF evidence artifact.
-#[derive(serde::Serialize, Default)]
+#[derive(serde::Serialize)]
 struct OcsfEvidence<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     src_endpoint: Option<OcsfEndpoint<'a>>,
