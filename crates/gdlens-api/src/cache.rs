@@ -233,7 +233,7 @@ pub struct Caches {
     pub finding_pages: NamedCache<CacheKey, Arc<crate::query::FindingPage>>,
     /// Whole responses of read-only requests.
     pub responses: NamedCache<ResponseKey, bytes::Bytes>,
-    /// Per-scope views (visible groups, scoped features and scores).
+    /// Account-scoped views (visible groups, scoped features and scores).
     pub views: NamedCache<ViewKey, Arc<ScopeView>>,
     /// Type and title codes a `search` needle hits, by needle, scope and generation. The hits
     /// name dictionary codes (every query applies its own scope on top); the scope is in the key
@@ -268,8 +268,8 @@ impl Caches {
     /// The caches, sharing `server.cache_max_bytes` between them.
     pub fn new(server: &ServerConfig) -> Self {
         let total = server.cache_max_bytes;
-        // Views are large (the all-accounts view of 1M findings is ~60 MB) but few; responses
-        // are small and many.
+        // Account-scoped views are large (a tenant with a tenth of 1M findings: ~6 MB) but few;
+        // responses are small and many. The all-accounts view is held by the state, not here.
         let part = |share: u64| total / 16 * share;
         Caches {
             summaries: NamedCache::new("summary", part(2)),

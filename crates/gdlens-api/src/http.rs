@@ -242,6 +242,7 @@ async fn metrics(State(http): State<Http>, Peer(peer): Peer, headers: HeaderMap)
     let _ = writeln!(out, "# HELP gdlens_finding_groups Finding groups.\n# TYPE gdlens_finding_groups gauge\ngdlens_finding_groups {groups}");
     let _ = writeln!(out, "# HELP gdlens_index_bytes Index memory.\n# TYPE gdlens_index_bytes gauge\ngdlens_index_bytes {index_bytes}");
     let _ = writeln!(out, "# HELP gdlens_cells_bytes Memory of the cells summaries and counts are pre-aggregated in (0 until built).\n# TYPE gdlens_cells_bytes gauge\ngdlens_cells_bytes {}", snap.cells_bytes());
+    let _ = writeln!(out, "# HELP gdlens_all_view_bytes Memory of the all-accounts view (features, scores, priority order), held outside the caches.\n# TYPE gdlens_all_view_bytes gauge\ngdlens_all_view_bytes {}", st.all_view_bytes());
     let _ = writeln!(out, "# HELP gdlens_data_generation Data generation.\n# TYPE gdlens_data_generation gauge\ngdlens_data_generation {}", snap.generation);
     let _ = writeln!(out, "# HELP gdlens_cache_bytes_total Estimated bytes held by every cache together.\n# TYPE gdlens_cache_bytes_total gauge\ngdlens_cache_bytes_total {}", st.caches.weighted_bytes());
     if let Some(bytes) = st.with_store(|s| Ok(s.size_bytes())).await.ok().flatten() {

@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
 use crate::ports::{FindingStore, IngestRecord, PortError};
+use crate::scope::ScopeKey;
 use crate::snapshot::{Snapshot, Writer};
 use crate::view::{ScopeView, FEATURE_REFRESH_MS};
 use crate::writeback::WriteBack;
@@ -62,6 +63,11 @@ pub struct AppState {
     /// The store generation of the snapshot file on disk (`u64::MAX`: none known), so a
     /// shutdown with nothing new does not write the same hundreds of megabytes again.
     persisted_store_generation: AtomicU64,
+    /// The all-accounts view of the current snapshot, held outside the byte-bounded cache: it is
+    /// one per server, sized like the index (60 MB at 1M findings, 600 MB at 10M), and a cache
+    /// share that cannot admit it would recompute it on every request. The async mutex makes
+    /// concurrent misses compute it once.
+    all_view: tokio::sync::Mutex<Option<Arc<ScopeView>>>,
 }
 
 /// What one ingest did.
@@ -121,6 +127,7 @@ impl AppState {
             startup_snapshot: None,
             applied_store_generation: AtomicU64::new(u64::MAX),
             persisted_store_generation: AtomicU64::new(u64::MAX),
+            all_view: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -170,7 +177,7 @@ impl AppState {
             Change::Accounts(a) => w.set_accounts(a),
             Change::Other => {}
         }
-        let next = Arc::new(w.publish());
+        let next = Arc::new(w.publish(&self.snapshot.load()));
         let generation = next.generation;
         self.snapshot.store(next.clone());
         if self.startup_snapshot.is_some() {
@@ -194,7 +201,7 @@ impl AppState {
     fn publish_first(&self, w: &mut Writer, generation: u64) -> Result<(), PortError> {
         let triage = self.store.all_triage()?;
         w.set_triage(&triage);
-        let next = Arc::new(w.publish());
+        let next = Arc::new(w.publish(&self.snapshot.load()));
         let _ = next.cells();
         self.snapshot.store(next);
         self.applied_store_generation
@@ -406,30 +413,93 @@ impl AppState {
     }
 
     /// The caller's view of `snapshot` (visible groups, scoped features and scores), computed
-    /// on the blocking pool once per scope, generation and five minutes, then cached.
+    /// on the blocking pool once per scope, generation and five minutes. Account-scoped views
+    /// are cached by bytes; the all-accounts view is held on its own (see `all_view`).
     pub async fn scope_view(
         &self,
         snapshot: &Arc<Snapshot>,
         caller: &Caller,
     ) -> ApiResult<Arc<ScopeView>> {
+        self.view_of(snapshot, &caller.scope, caller.scope_key)
+            .await
+    }
+
+    /// Computes the all-accounts view of the current snapshot ahead of the first request that
+    /// needs it (called once the server is ready; at 10M findings it takes seconds).
+    pub async fn warm_all_view(&self) {
+        let snapshot = self.snapshot();
+        let all = Arc::new(Scope::All);
+        if let Err(e) = self.view_of(&snapshot, &all, ScopeKey::of(&all)).await {
+            tracing::warn!(error = %e.message, "all-accounts view not computed ahead");
+        }
+    }
+
+    async fn view_of(
+        &self,
+        snapshot: &Arc<Snapshot>,
+        scope: &Arc<Scope>,
+        scope_key: ScopeKey,
+    ) -> ApiResult<Arc<ScopeView>> {
         let now = now_ms();
-        let key = ViewKey {
-            scope: caller.scope_key,
-            generation: snapshot.generation,
-            bucket: now / FEATURE_REFRESH_MS,
-        };
-        let snap = snapshot.clone();
-        let scope: Arc<Scope> = caller.scope.clone();
-        self.caches
-            .views
-            .get_or_compute(key, async move {
+        let bucket = now / FEATURE_REFRESH_MS;
+        if matches!(**scope, Scope::All) {
+            let mut held = self.all_view.lock().await;
+            if let Some(view) = held.as_ref().filter(|v| {
+                v.generation == snapshot.generation && v.now_ms / FEATURE_REFRESH_MS == bucket
+            }) {
+                return Ok(view.clone());
+            }
+            // The held view of an earlier snapshot is the start for this one (its grouping and
+            // priority order carry over where nothing moved). Only a newer view replaces the
+            // held one (a request on an older snapshot still gets the view of its own snapshot).
+            let previous = held.clone();
+            let snap = snapshot.clone();
+            let view = tokio::task::spawn_blocking(move || {
+                Arc::new(ScopeView::compute_after(
+                    &snap,
+                    &Scope::All,
+                    now,
+                    previous
+                        .as_deref()
+                        .filter(|p| p.generation < snap.generation),
+                ))
+            })
+            .await
+            .map_err(ApiError::internal)?;
+            if held
+                .as_ref()
+                .is_none_or(|v| v.generation <= view.generation)
+            {
+                *held = Some(view.clone());
+            }
+            return Ok(view);
+        }
+        let compute = {
+            let snap = snapshot.clone();
+            let scope = scope.clone();
+            async move {
                 tokio::task::spawn_blocking(move || {
                     Arc::new(ScopeView::compute(&snap, &scope, now))
                 })
                 .await
                 .map_err(ApiError::internal)
-            })
-            .await
+            }
+        };
+        let key = ViewKey {
+            scope: scope_key,
+            generation: snapshot.generation,
+            bucket,
+        };
+        self.caches.views.get_or_compute(key, compute).await
+    }
+
+    /// Estimated bytes of the held all-accounts view (0 when none is held).
+    pub fn all_view_bytes(&self) -> usize {
+        self.all_view
+            .try_lock()
+            .ok()
+            .and_then(|v| v.as_ref().map(|v| v.memory_bytes()))
+            .unwrap_or(0)
     }
 
     /// Runs a blocking store call on the blocking pool, mapping errors to API errors.

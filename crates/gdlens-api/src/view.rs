@@ -27,32 +27,41 @@ pub struct ScopeView {
     pub generation: u64,
     /// "Now" of the age feature.
     pub now_ms: EpochMillis,
-    /// Groups with a visible member, restricted to visible members; highest score first, ties by id.
-    pub groups: Vec<Arc<FindingGroup>>,
-    group_by_id: HashMap<String, u32>,
-    group_of_row: FxHashMap<u32, u32>,
+    /// The visible groups and their member rows (shared with the next view while the
+    /// snapshot's groups do not change).
+    grouping: Arc<Grouping>,
+    /// The snapshot's groups the grouping was made from (to tell when it can be shared).
+    source: Arc<crate::snapshot::GroupSet>,
     /// Rows in scope, ascending; `None` when the scope is every account (every row).
     rows: Option<Vec<u32>>,
     /// Feature columns aligned with the rows in scope.
     pub features: FeatureColumns,
     /// Scores under the default weights, aligned likewise.
     pub default_scores: Vec<f64>,
-    /// Index rows of every visible group's members, group after group (same order as
-    /// `groups`): group `i` holds `member_rows[member_start[i]..member_start[i + 1]]`.
-    member_rows: Vec<u32>,
-    member_start: Vec<u32>,
     /// Regions that hold a finding in scope, sorted.
     pub regions: Vec<String>,
     /// Rows in scope by default score, highest first, ties by finding id (built on first use).
     priority_order: OnceLock<Vec<u32>>,
 }
 
-impl ScopeView {
-    /// Computes the view (CPU-bound: run it on the blocking pool).
-    pub fn compute(snapshot: &Snapshot, scope: &Scope, now_ms: EpochMillis) -> Self {
+/// The visible groups of a view with the index rows of their members.
+#[derive(Debug)]
+struct Grouping {
+    /// Groups with a visible member, restricted to visible members; highest score first, ties by id.
+    groups: Vec<Arc<FindingGroup>>,
+    group_by_id: HashMap<String, u32>,
+    group_of_row: FxHashMap<u32, u32>,
+    /// Index rows of every visible group's members, group after group (same order as
+    /// `groups`): group `i` holds `member_rows[member_start[i]..member_start[i + 1]]`.
+    member_rows: Vec<u32>,
+    member_start: Vec<u32>,
+}
+
+impl Grouping {
+    fn of(snapshot: &Snapshot, scope: &Scope) -> Self {
         let index = &snapshot.index;
-        let (groups, rows) = match scope {
-            Scope::All => (snapshot.groups.active().to_vec(), None),
+        let groups = match scope {
+            Scope::All => snapshot.groups.active().to_vec(),
             Scope::Accounts(_) => {
                 let mut groups: Vec<Arc<FindingGroup>> = snapshot
                     .groups
@@ -61,7 +70,7 @@ impl ScopeView {
                     .filter_map(|g| restrict(g, scope))
                     .collect();
                 groups.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-                (groups, Some(index.scope_rows(scope)))
+                groups
             }
         };
         let mut group_by_id = HashMap::with_capacity(groups.len());
@@ -78,9 +87,69 @@ impl ScopeView {
             member_start.push(member_rows.len() as u32);
         }
         member_rows.shrink_to_fit();
+        Grouping {
+            groups,
+            group_by_id,
+            group_of_row,
+            member_rows,
+            member_start,
+        }
+    }
+
+    fn memory_bytes(&self, restricted: bool) -> usize {
+        // Restricted groups are counted roughly by their members; unrestricted ones are the
+        // snapshot's.
+        let restricted: usize = if restricted {
+            self.groups
+                .iter()
+                .map(|g| 512 + g.finding_ids.len() * 256)
+                .sum()
+        } else {
+            0
+        };
+        self.member_rows.capacity() * 4
+            + self.member_start.capacity() * 4
+            + self.group_of_row.capacity() * 9
+            + self.group_by_id.capacity() * 48
+            + self.groups.capacity() * 8
+            + restricted
+    }
+}
+
+impl ScopeView {
+    /// Computes the view (CPU-bound: run it on the blocking pool).
+    pub fn compute(snapshot: &Snapshot, scope: &Scope, now_ms: EpochMillis) -> Self {
+        Self::compute_after(snapshot, scope, now_ms, None)
+    }
+
+    /// Computes the view, reusing what `previous` (the same scope's view of an earlier
+    /// snapshot) allows: within the same five-minute bucket its "now" (so unchanged rows keep
+    /// their scores), its grouping when the snapshot's groups did not change, and its priority
+    /// order with only the rows whose score moved re-sorted. Equal to [`ScopeView::compute`] at
+    /// the previous view's "now".
+    pub fn compute_after(
+        snapshot: &Snapshot,
+        scope: &Scope,
+        now_ms: EpochMillis,
+        previous: Option<&ScopeView>,
+    ) -> Self {
+        let index = &snapshot.index;
+        let previous = previous.filter(|p| {
+            p.now_ms / FEATURE_REFRESH_MS == now_ms / FEATURE_REFRESH_MS
+                && p.rows.is_none() == matches!(scope, Scope::All)
+        });
+        let now_ms = previous.map_or(now_ms, |p| p.now_ms);
+        let grouping = match previous {
+            Some(p) if Arc::ptr_eq(&p.source, &snapshot.groups) => p.grouping.clone(),
+            _ => Arc::new(Grouping::of(snapshot, scope)),
+        };
+        let rows = match scope {
+            Scope::All => None,
+            Scope::Accounts(_) => Some(index.scope_rows(scope)),
+        };
         let group_info = |row: u32| {
-            group_of_row.get(&row).map(|&i| {
-                let g = &groups[i as usize];
+            grouping.group_of_row.get(&row).map(|&i| {
+                let g = &grouping.groups[i as usize];
                 GroupInfo {
                     tactics: g.tactics.len().min(u8::MAX as usize) as u8,
                     severity: g.severity,
@@ -100,25 +169,41 @@ impl ScopeView {
         {
             tracing::error!(error = %e, "default weights rejected by the scorer");
         }
-        ScopeView {
+        let view = ScopeView {
             generation: snapshot.generation,
             now_ms,
-            groups,
-            group_by_id,
-            group_of_row,
+            grouping,
+            source: snapshot.groups.clone(),
             rows,
             features,
             default_scores,
-            member_rows,
-            member_start,
             regions: index.regions_in_scope(scope),
             priority_order: OnceLock::new(),
+        };
+        // Every row: the old order with the rows whose score moved (or that are new) merged in.
+        if let (Some(p), None) = (previous, &view.rows) {
+            if let Some(order) = p.priority_order.get() {
+                let old = &p.default_scores;
+                let changed: Vec<u32> = (0..view.default_scores.len())
+                    .filter(|&r| {
+                        old.get(r)
+                            .is_none_or(|s| s.to_bits() != view.default_scores[r].to_bits())
+                    })
+                    .map(|r| r as u32)
+                    .collect();
+                if changed.len() < view.default_scores.len() / 4 {
+                    let key = |row: u32| !f64_order_key(view.default_scores[row as usize]);
+                    let _ = view.priority_order.set(index.reorder(order, &changed, key));
+                }
+            }
         }
+        view
     }
 
     /// Visible groups with at least one member matching `filter`, in the view's order.
     pub fn groups_matching(&self, filter: &CompiledFilter<'_>) -> Vec<Arc<FindingGroup>> {
-        self.groups
+        self.grouping
+            .groups
             .iter()
             .enumerate()
             .filter(|&(i, _)| self.any_member_matches(i, filter))
@@ -128,14 +213,15 @@ impl ScopeView {
 
     /// How many visible groups have at least one member matching `filter`.
     pub fn count_groups_matching(&self, filter: &CompiledFilter<'_>) -> usize {
-        (0..self.groups.len())
+        (0..self.grouping.groups.len())
             .filter(|&i| self.any_member_matches(i, filter))
             .count()
     }
 
     fn any_member_matches(&self, group: usize, filter: &CompiledFilter<'_>) -> bool {
-        let (s, e) = (self.member_start[group], self.member_start[group + 1]);
-        self.member_rows[s as usize..e as usize]
+        let g = &self.grouping;
+        let (s, e) = (g.member_start[group], g.member_start[group + 1]);
+        g.member_rows[s as usize..e as usize]
             .iter()
             .any(|&r| filter.matches(r))
     }
@@ -199,39 +285,30 @@ impl ScopeView {
 
     /// The visible group holding the row.
     pub fn group_of(&self, row: u32) -> Option<&Arc<FindingGroup>> {
-        self.group_of_row
-            .get(&row)
-            .map(|&i| &self.groups[i as usize])
+        let g = &self.grouping;
+        g.group_of_row.get(&row).map(|&i| &g.groups[i as usize])
     }
 
     /// A visible active group by id.
     pub fn group(&self, id: &str) -> Option<&Arc<FindingGroup>> {
-        self.group_by_id.get(id).map(|&i| &self.groups[i as usize])
+        let g = &self.grouping;
+        g.group_by_id.get(id).map(|&i| &g.groups[i as usize])
+    }
+
+    /// Visible groups, highest score first, ties by id.
+    pub fn groups(&self) -> &[Arc<FindingGroup>] {
+        &self.grouping.groups
     }
 
     /// Estimated heap bytes (what the cache weighs it by).
     pub fn memory_bytes(&self) -> usize {
         let n = self.features.len();
-        // Feature columns (~48 B a row), scores, rows, lookup tables; restricted groups are
-        // counted roughly by their members.
-        let restricted: usize = match &self.rows {
-            None => 0,
-            Some(_) => self
-                .groups
-                .iter()
-                .map(|g| 512 + g.finding_ids.len() * 256)
-                .sum(),
-        };
+        // Feature columns (~48 B a row), scores, rows, priority order, groups.
         n * 48
             + self.default_scores.capacity() * 8
-            + n * 4
-            + self.member_rows.capacity() * 4
-            + self.member_start.capacity() * 4
             + self.rows.as_ref().map_or(0, |r| r.capacity() * 4)
-            + self.group_of_row.capacity() * 9
-            + self.group_by_id.capacity() * 48
-            + self.groups.capacity() * 8
-            + restricted
+            + self.priority_order.get().map_or(0, |o| o.capacity() * 4)
+            + self.grouping.memory_bytes(self.rows.is_some())
     }
 }
 

@@ -130,6 +130,8 @@ async fn serve(args: Args, config: Config, listen: SocketAddr) -> anyhow::Result
                     }
                 }
                 builder.mark_ready();
+                // The dashboard's first priority page or group list should not pay for it.
+                builder.warm_all_view().await;
                 // Periodic AWS sync starts once the initial build is in memory.
                 if let Some(aws) = aws {
                     aws.spawn_periodic_sync(builder.clone());
