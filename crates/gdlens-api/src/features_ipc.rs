@@ -35,8 +35,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, MethodRouter};
 use gdlens_domain::{FindingFilter, Scope};
+use gdlens_index::CodedColumn;
 use gdlens_scoring::{FeatureColumns, Weights};
-use rustc_hash::FxHashMap;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
 use crate::error::{ApiError, ErrorCode};
@@ -339,44 +339,24 @@ pub(crate) struct Coded {
 }
 
 impl Coded {
+    /// The index's column for `rows` (codes remapped, no string hashed).
+    fn of(index: &gdlens_index::FindingIndex, rows: &[u32], column: CodedColumn) -> Self {
+        let coded = index.coded(rows, column);
+        let mut values = Strings::with_capacity(coded.values.len());
+        for v in coded.values {
+            values.push(v);
+        }
+        Coded {
+            keys: coded.codes,
+            values,
+        }
+    }
+
     fn into_array(self) -> Result<DictionaryArray<UInt32Type>, ArrowError> {
         DictionaryArray::try_new(
             UInt32Array::from(self.keys),
             Arc::new(self.values.into_array()?),
         )
-    }
-}
-
-/// Builds a [`Coded`] column; the hash keys borrow the index while the rows are read.
-struct CodedBuilder<'a> {
-    column: Coded,
-    seen: FxHashMap<&'a str, u32>,
-}
-
-impl<'a> CodedBuilder<'a> {
-    fn with_capacity(n: usize) -> Self {
-        CodedBuilder {
-            column: Coded {
-                keys: Vec::with_capacity(n),
-                values: Strings::with_capacity(16),
-            },
-            // Room for every row being distinct (titles nearly are): no rehashing as it fills.
-            seen: FxHashMap::with_capacity_and_hasher(n, Default::default()),
-        }
-    }
-
-    fn push(&mut self, s: &'a str) {
-        let next = self.seen.len() as u32;
-        let values = &mut self.column.values;
-        let code = *self.seen.entry(s).or_insert_with(|| {
-            values.push(s);
-            next
-        });
-        self.column.keys.push(code);
-    }
-
-    fn finish(self) -> Coded {
-        self.column
     }
 }
 
@@ -417,31 +397,19 @@ fn feature_rows(
 ) -> FeatureRows {
     let index = &snapshot.index;
     let rows = view.top_rows(index, filter, scope, limit);
-    // Ids are unique, so an unstable sort gives the order `features_json` gives. Each id is
-    // looked up once, not at every comparison (the lookups were most of the time).
-    let mut by_id: Vec<(&str, u32)> = rows.iter().map(|&r| (index.id(r), r)).collect();
-    by_id.sort_unstable_by(|a, b| a.0.cmp(b.0));
-
-    let n = by_id.len();
+    // Rows in id order (as `features_json`): sorted by the ids' first 16 bytes, whole ids only
+    // where those tie.
+    let rows = index.order_by_key(rows.into_iter(), |_| 0);
+    let n = rows.len();
     let mut ids = Strings::with_capacity(n);
     let mut columns = FeatureColumns::with_capacity(n);
-    let mut account = CodedBuilder::with_capacity(n);
-    let mut region = CodedBuilder::with_capacity(n);
-    let mut finding_type = CodedBuilder::with_capacity(n);
-    let mut title = CodedBuilder::with_capacity(n);
-    let mut resource_type = CodedBuilder::with_capacity(n);
     let mut updated_at = Vec::with_capacity(n);
     let mut severity_label = Vec::with_capacity(n);
-    for &(id, r) in &by_id {
-        ids.push(id);
+    for &r in &rows {
+        ids.push(index.id(r));
         if let Some(p) = view.position(r) {
             columns.push(view.features.row(p));
         }
-        account.push(index.account_id(r));
-        region.push(index.region(r));
-        finding_type.push(index.finding_type(r));
-        title.push(index.title(r));
-        resource_type.push(index.resource_type(r));
         updated_at.push(index.updated_at(r) as f64);
         severity_label.push(index.severity_label(r) as u8);
     }
@@ -450,11 +418,11 @@ fn feature_rows(
         now_ms: view.now_ms,
         ids,
         features: columns,
-        account: account.finish(),
-        region: region.finish(),
-        finding_type: finding_type.finish(),
-        title: title.finish(),
-        resource_type: resource_type.finish(),
+        account: Coded::of(index, &rows, CodedColumn::Account),
+        region: Coded::of(index, &rows, CodedColumn::Region),
+        finding_type: Coded::of(index, &rows, CodedColumn::FindingType),
+        title: Coded::of(index, &rows, CodedColumn::Title),
+        resource_type: Coded::of(index, &rows, CodedColumn::ResourceType),
         updated_at,
         severity_label,
     }
