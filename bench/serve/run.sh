@@ -6,7 +6,8 @@
 # sampling RSS every 10 s (the memory-bounded-under-load check).
 #
 # Usage: bench/serve/run.sh [FINDINGS] [DURATION_SECONDS] [CONNECTIONS]
-#   env: WORK (default /tmp/gdlens-bench), SOAK_SECONDS (default 0), PORT (default 18090)
+#   env: WORK (default /tmp/gdlens-bench), SOAK_SECONDS (default 0), PORT (default 18090),
+#        VISIBILITY_ROUNDS (default 0: rounds of bench/serve/visibility.py, 1,000 findings each)
 # Needs wrk (apt-get install wrk) and a release build (cargo build --release -p gdlens).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -45,6 +46,12 @@ done
 ready=$(echo "$(date +%s.%N) - $start" | bc)
 rss() { awk '/^VmRSS/ {printf "%.0f", $2/1024}' "/proc/$server/status"; }
 hwm() { awk '/^VmHWM/ {printf "%.0f", $2/1024}' "/proc/$server/status"; }
+# Once ready, the server computes the all-accounts view (features, scores, priority order) ahead
+# of the first dashboard request: idle memory is taken after it.
+for _ in $(seq 600); do
+  curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^gdlens_all_view_bytes [1-9]' && break
+  sleep 0.1
+done
 idle=$(rss)
 
 echo "findings: $FINDINGS, wrk -t2 -c$CONNS -d${DURATION}s, $(nproc) cores, $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -76,6 +83,13 @@ for b in summary_varying page_priority_varying search_varying groups_varying; do
   printf '  %-24s %6.1f ms\n' "$b" "$(echo "$t * 1000" | bc)"
 done
 echo "resident memory after the runs: $(rss) MB, peak $(hwm) MB"
+
+VISIBILITY_ROUNDS=${VISIBILITY_ROUNDS:-0}
+if [ "$VISIBILITY_ROUNDS" -gt 0 ]; then
+  echo
+  echo "a batch of 1,000 changed findings (setTriage), then the dashboard's reads:"
+  python3 bench/serve/visibility.py "http://127.0.0.1:$PORT/graphql" "$VISIBILITY_ROUNDS" 1000 | sed 's/^/  /'
+fi
 
 if [ "$SOAK_SECONDS" -gt 0 ]; then
   echo

@@ -402,14 +402,11 @@ fn feature_rows(
     let rows = index.order_by_key(rows.into_iter(), |_| 0);
     let n = rows.len();
     let mut ids = Strings::with_capacity(n);
-    let mut columns = FeatureColumns::with_capacity(n);
+    let columns = view.feature_columns(index, &rows);
     let mut updated_at = Vec::with_capacity(n);
     let mut severity_label = Vec::with_capacity(n);
     for &r in &rows {
         ids.push(index.id(r));
-        if let Some(p) = view.position(r) {
-            columns.push(view.features.row(p));
-        }
         updated_at.push(index.updated_at(r) as f64);
         severity_label.push(index.severity_label(r) as u8);
     }

@@ -2,21 +2,18 @@
 //! [`ScopeView`]; the same columns rank on the server, so the browser's WASM ranking equals it.
 
 use gdlens_index::FindingIndex;
-use gdlens_scoring::{FeatureColumns, Scorer, Weights};
+use gdlens_scoring::{FeatureRow, Scorer, Weights};
 
 use crate::ports::FactorView;
 use crate::view::ScopeView;
 
-/// The factor contributions of the feature row at `position` of `columns`.
-pub fn explain(columns: &FeatureColumns, weights: &Weights, position: usize) -> Vec<FactorView> {
+/// The factor contributions of one finding's features under `weights`.
+pub fn explain(features: &FeatureRow, weights: &Weights) -> Vec<FactorView> {
     let Ok(scorer) = Scorer::new(weights) else {
         return Vec::new();
     };
-    if position >= columns.len() {
-        return Vec::new();
-    }
     scorer
-        .score_row(&columns.row(position))
+        .score_row(features)
         .factors
         .iter()
         .map(|f| FactorView {
@@ -35,12 +32,7 @@ pub fn features_json(index: &FindingIndex, view: &ScopeView, rows: &[u32]) -> se
         .filter(|&r| view.position(r).is_some())
         .collect();
     rows.sort_by(|a, b| index.id(*a).cmp(index.id(*b)));
-    let mut cols = FeatureColumns::with_capacity(rows.len());
-    for &r in &rows {
-        if let Some(p) = view.position(r) {
-            cols.push(view.features.row(p));
-        }
-    }
+    let cols = view.feature_columns(index, &rows);
     let (codes, dictionaries) = index.code_columns(&rows);
     let ids: Vec<&str> = rows.iter().map(|&r| index.id(r)).collect();
     let severity_labels: Vec<&str> = rows

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use gdlens_domain::time::EpochMillis;
 use gdlens_domain::Scope;
 use gdlens_groups::{restrict_group, FindingGroup};
-use gdlens_index::{f64_order_key, CompiledFilter, FindingIndex, GroupInfo};
+use gdlens_index::{f64_order_key, CompiledFilter, FindingIndex, GroupInfo, ScopeCounts};
 use gdlens_scoring::{FeatureColumns, Weights};
 use rustc_hash::FxHashMap;
 
@@ -34,9 +34,10 @@ pub struct ScopeView {
     source: Arc<crate::snapshot::GroupSet>,
     /// Rows in scope, ascending; `None` when the scope is every account (every row).
     rows: Option<Vec<u32>>,
-    /// Feature columns aligned with the rows in scope.
-    pub features: FeatureColumns,
-    /// Scores under the default weights, aligned likewise.
+    /// Type rarity and resource exposure counted within the scope: with the index they give
+    /// any row in scope its feature row, so the view keeps no feature columns (45 B a row).
+    counts: ScopeCounts,
+    /// Scores under the default weights, aligned with the rows in scope.
     pub default_scores: Vec<f64>,
     /// Regions that hold a finding in scope, sorted.
     pub regions: Vec<String>,
@@ -96,6 +97,17 @@ impl Grouping {
         }
     }
 
+    /// What scoring needs of the row's visible group.
+    fn info(&self, row: u32) -> Option<GroupInfo> {
+        self.group_of_row.get(&row).map(|&i| {
+            let g = &self.groups[i as usize];
+            GroupInfo {
+                tactics: g.tactics.len().min(u8::MAX as usize) as u8,
+                severity: g.severity,
+            }
+        })
+    }
+
     fn memory_bytes(&self, restricted: bool) -> usize {
         // Restricted groups are counted roughly by their members; unrestricted ones are the
         // snapshot's.
@@ -147,35 +159,34 @@ impl ScopeView {
             Scope::All => None,
             Scope::Accounts(_) => Some(index.scope_rows(scope)),
         };
-        let group_info = |row: u32| {
-            grouping.group_of_row.get(&row).map(|&i| {
-                let g = &grouping.groups[i as usize];
-                GroupInfo {
-                    tactics: g.tactics.len().min(u8::MAX as usize) as u8,
-                    severity: g.severity,
-                }
-            })
-        };
-        let features = match &rows {
-            Some(rows) => index.features(rows, now_ms, group_info),
+        let all: Vec<u32>;
+        let in_scope: &[u32] = match &rows {
+            Some(rows) => rows,
             None => {
-                let all: Vec<u32> = (0..index.len() as u32).collect();
-                index.features(&all, now_ms, group_info)
+                all = (0..index.len() as u32).collect();
+                &all
             }
         };
-        let mut default_scores = vec![0.0; features.len()];
-        if let Err(e) =
-            gdlens_scoring::score_all(&features, &Weights::default(), &mut default_scores)
-        {
+        let counts = index.scope_counts(in_scope);
+        let default_scores = scores_in_chunks(
+            index,
+            in_scope,
+            &counts,
+            now_ms,
+            &grouping,
+            &Weights::default(),
+        )
+        .unwrap_or_else(|e| {
             tracing::error!(error = %e, "default weights rejected by the scorer");
-        }
+            vec![0.0; in_scope.len()]
+        });
         let view = ScopeView {
             generation: snapshot.generation,
             now_ms,
             grouping,
             source: snapshot.groups.clone(),
             rows,
-            features,
+            counts,
             default_scores,
             regions: index.regions_in_scope(scope),
             priority_order: OnceLock::new(),
@@ -241,7 +252,7 @@ impl ScopeView {
     /// The position of an index row in the feature columns, if the row is in scope.
     pub fn position(&self, row: u32) -> Option<usize> {
         match &self.rows {
-            None => ((row as usize) < self.features.len()).then_some(row as usize),
+            None => ((row as usize) < self.default_scores.len()).then_some(row as usize),
             Some(rows) => rows.binary_search(&row).ok(),
         }
     }
@@ -253,11 +264,31 @@ impl ScopeView {
             .unwrap_or(0.0)
     }
 
-    /// Scores of the rows in scope under `weights`, aligned with the feature columns.
-    pub fn scores_with(&self, weights: &Weights) -> Result<Vec<f64>, String> {
-        let mut out = vec![0.0; self.features.len()];
-        gdlens_scoring::score_all(&self.features, weights, &mut out).map_err(|e| e.to_string())?;
-        Ok(out)
+    /// Scores of the rows in scope under `weights`, aligned with the rows in scope.
+    pub fn scores_with(&self, index: &FindingIndex, weights: &Weights) -> Result<Vec<f64>, String> {
+        let all: Vec<u32>;
+        let in_scope: &[u32] = match &self.rows {
+            Some(rows) => rows,
+            None => {
+                all = (0..self.default_scores.len() as u32).collect();
+                &all
+            }
+        };
+        scores_in_chunks(
+            index,
+            in_scope,
+            &self.counts,
+            self.now_ms,
+            &self.grouping,
+            weights,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// Feature columns of `rows` (rows in scope), in that order, counted within the scope: what
+    /// `scoringFeatures` sends and the server scores.
+    pub fn feature_columns(&self, index: &FindingIndex, rows: &[u32]) -> FeatureColumns {
+        index.features_with(rows, &self.counts, self.now_ms, |r| self.grouping.info(r))
     }
 
     /// The rows matching `filter` in scope, cut to the `limit` best by default score (ties by
@@ -302,14 +333,34 @@ impl ScopeView {
 
     /// Estimated heap bytes (what the cache weighs it by).
     pub fn memory_bytes(&self) -> usize {
-        let n = self.features.len();
-        // Feature columns (~48 B a row), scores, rows, priority order, groups.
-        n * 48
-            + self.default_scores.capacity() * 8
+        // Scores, rows, priority order, counts, groups.
+        self.default_scores.capacity() * 8
+            + self.counts.memory_bytes()
             + self.rows.as_ref().map_or(0, |r| r.capacity() * 4)
             + self.priority_order.get().map_or(0, |o| o.capacity() * 4)
             + self.grouping.memory_bytes(self.rows.is_some())
     }
+}
+
+/// Rows scored per chunk: the features of a chunk (~45 B a row) live only while it is scored.
+const SCORE_CHUNK: usize = 1 << 16;
+
+/// Scores of `rows` under `weights`, computing their features a chunk at a time.
+fn scores_in_chunks(
+    index: &FindingIndex,
+    rows: &[u32],
+    counts: &ScopeCounts,
+    now_ms: EpochMillis,
+    grouping: &Grouping,
+    weights: &Weights,
+) -> Result<Vec<f64>, gdlens_scoring::ScoringError> {
+    let scorer = gdlens_scoring::Scorer::new(weights)?;
+    let mut scores = vec![0.0; rows.len()];
+    for (part, out) in rows.chunks(SCORE_CHUNK).zip(scores.chunks_mut(SCORE_CHUNK)) {
+        let features = index.features_with(part, counts, now_ms, |r| grouping.info(r));
+        scorer.score_into(&features, out);
+    }
+    Ok(scores)
 }
 
 /// A group as `scope` may see it (every field over the visible members), `None` when no member

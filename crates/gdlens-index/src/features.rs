@@ -26,6 +26,13 @@ impl FindingIndex {
         now_ms: EpochMillis,
         group_of: impl Fn(u32) -> Option<GroupInfo>,
     ) -> FeatureColumns {
+        self.features_with(rows, &self.scope_counts(rows), now_ms, group_of)
+    }
+
+    /// The context counts of a scope: rows per finding type and per resource, distinct types per
+    /// resource, over `rows` (with the scoring crate's definitions). Kept instead of feature
+    /// columns, they give any row of the scope its features ([`FindingIndex::features_with`]).
+    pub fn scope_counts(&self, rows: &[u32]) -> ScopeCounts {
         let type_codes: Vec<u32> = rows
             .iter()
             .map(|&r| self.finding_type[r as usize])
@@ -34,34 +41,67 @@ impl FindingIndex {
             .iter()
             .map(|&r| self.resource_code(r).unwrap_or(NO_RESOURCE))
             .collect();
-        let type_count = gdlens_scoring::type_count_column(&type_codes, None, self.types.len());
-        let (resource_findings, resource_distinct_types) = gdlens_scoring::resource_exposure(
-            &resource_codes,
-            &type_codes,
-            None,
-            self.resources.len(),
-        );
+        let type_count = gdlens_scoring::count_by_code(&type_codes, None, self.types.len());
+        let (resource_findings, resource_distinct_types) =
+            gdlens_scoring::resource_exposure_by_code(
+                &resource_codes,
+                &type_codes,
+                None,
+                self.resources.len(),
+            );
+        ScopeCounts {
+            type_count,
+            resource_findings,
+            resource_distinct_types,
+        }
+    }
+
+    /// Scoring features of `rows` (a part of the scope `counts` was made from), in that order:
+    /// equal to those rows of [`FindingIndex::features`] over the whole scope.
+    pub fn features_with(
+        &self,
+        rows: &[u32],
+        counts: &ScopeCounts,
+        now_ms: EpochMillis,
+        group_of: impl Fn(u32) -> Option<GroupInfo>,
+    ) -> FeatureColumns {
         let mut columns = FeatureColumns::with_capacity(rows.len());
+        let resource_count = |by_code: &[u32], r: u32| {
+            self.resource_code(r)
+                .and_then(|c| by_code.get(c as usize).copied())
+                .unwrap_or(0)
+        };
         for &r in rows {
             let i = r as usize;
             let group = group_of(r).unwrap_or_default();
             columns.severity.push(self.severity[i]);
             columns.criticality.push(self.account_criticality(r).code());
+            columns.type_count.push(
+                counts
+                    .type_count
+                    .get(self.finding_type[i] as usize)
+                    .copied()
+                    .unwrap_or(0),
+            );
             columns
                 .age_hours
                 .push(gdlens_scoring::age_hours(now_ms, self.last_seen[i]));
             columns.count.push(self.count[i]);
+            columns
+                .resource_findings
+                .push(resource_count(&counts.resource_findings, r));
+            columns
+                .resource_distinct_types
+                .push(resource_count(&counts.resource_distinct_types, r));
             columns.group_tactics.push(group.tactics);
             columns.group_severity.push(group.severity);
             columns.archived.push(u8::from(self.archived(r)));
             columns.triage.push(self.triage[i]);
             columns.sample.push(u8::from(self.sample(r)));
         }
-        columns.type_count = type_count;
-        columns.resource_findings = resource_findings;
-        columns.resource_distinct_types = resource_distinct_types;
         columns
     }
+
     /// The scoring crate's filter input for `rows`, in that order: dictionary codes and
     /// `updatedAt` per row, with dictionaries holding only the strings these rows use (in order
     /// of first use), as `scoringFeatures` sends them to the browser. With [`FindingIndex::features`]
@@ -126,6 +166,28 @@ impl FindingIndex {
             out.codes.push(*slot);
         }
         out
+    }
+}
+
+/// The context counts of one scope (see [`FindingIndex::scope_counts`]): a few bytes per finding
+/// type and per resource instead of ~45 bytes of feature columns per row.
+#[derive(Debug, Clone, Default)]
+pub struct ScopeCounts {
+    /// Rows of each finding type, by type code.
+    type_count: Vec<u32>,
+    /// Rows naming each resource, by resource code.
+    resource_findings: Vec<u32>,
+    /// Distinct finding types among them, by resource code.
+    resource_distinct_types: Vec<u32>,
+}
+
+impl ScopeCounts {
+    /// Heap bytes.
+    pub fn memory_bytes(&self) -> usize {
+        (self.type_count.capacity()
+            + self.resource_findings.capacity()
+            + self.resource_distinct_types.capacity())
+            * 4
     }
 }
 
@@ -194,6 +256,15 @@ mod tests {
         assert_eq!(cols.triage[2], TriageStatus::Resolved as u8);
         assert_eq!((cols.group_tactics[2], cols.group_severity[2]), (3, 8.0));
         assert_eq!(cols.group_tactics[0], 0);
+        // Any part of the scope, with the scope's counts, gets the scope's features.
+        let counts = index.scope_counts(&[0, 1, 2, 3]);
+        let part = index.features_with(&[3, 1], &counts, 7_200_000, |_| None);
+        assert_eq!(
+            part.row(0),
+            index.features(&[0, 1, 2, 3], 7_200_000, |_| None).row(3)
+        );
+        assert_eq!(part.type_count, vec![2, 2]);
+        assert_eq!(part.resource_findings, vec![0, 3]);
         // Over a subset, rarity and exposure are counted within the subset.
         let cols = index.features(&[1, 3], 7_200_000, |_| None);
         assert_eq!(cols.type_count, vec![1, 1]);

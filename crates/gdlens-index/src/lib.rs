@@ -24,7 +24,7 @@ mod summary;
 
 pub use cells::Cells;
 pub use dictionary::Dictionary;
-pub use features::{Coded, CodedColumn, GroupInfo};
+pub use features::{Coded, CodedColumn, GroupInfo, ScopeCounts};
 pub use hardening::{HardeningItem, HardeningResource};
 pub use index::{FindingIndex, IndexError, UpsertOutcome};
 pub use order::{f64_order_key, OrderDirection, OrderField};

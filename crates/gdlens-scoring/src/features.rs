@@ -257,6 +257,25 @@ pub fn resource_exposure(
     mask: Option<&[u8]>,
     n_resources: usize,
 ) -> (Vec<u32>, Vec<u32>) {
+    let (findings, distinct) =
+        resource_exposure_by_code(resource_codes, type_codes, mask, n_resources);
+    let per_row = |counts: &[u32]| -> Vec<u32> {
+        resource_codes
+            .iter()
+            .map(|&r| counts.get(r as usize).copied().unwrap_or(0))
+            .collect()
+    };
+    (per_row(&findings), per_row(&distinct))
+}
+
+/// [`resource_exposure`] by resource code instead of by row: `(findings[code], distinct[code])`
+/// for codes `0..n_resources`, what a server keeps to give any row of the scope its exposure.
+pub fn resource_exposure_by_code(
+    resource_codes: &[u32],
+    type_codes: &[u32],
+    mask: Option<&[u8]>,
+    n_resources: usize,
+) -> (Vec<u32>, Vec<u32>) {
     let findings = count_by_code(resource_codes, mask, n_resources);
     // Distinct (resource, type) pairs: sort the pairs once instead of a set per resource.
     let mut pairs: Vec<u64> = resource_codes
@@ -272,13 +291,7 @@ pub fn resource_exposure(
     for p in pairs {
         distinct[(p >> 32) as usize] += 1;
     }
-    let per_row = |counts: &[u32]| -> Vec<u32> {
-        resource_codes
-            .iter()
-            .map(|&r| counts.get(r as usize).copied().unwrap_or(0))
-            .collect()
-    };
-    (per_row(&findings), per_row(&distinct))
+    (findings, distinct)
 }
 
 #[cfg(test)]

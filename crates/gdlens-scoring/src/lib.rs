@@ -24,8 +24,8 @@ mod weights;
 
 pub use error::ScoringError;
 pub use features::{
-    age_hours, count_by_code, resource_exposure, type_count_column, FeatureColumns, FeatureRow,
-    CRITICALITY_CODES, NO_RESOURCE, TRIAGE_CODES,
+    age_hours, count_by_code, resource_exposure, resource_exposure_by_code, type_count_column,
+    FeatureColumns, FeatureRow, CRITICALITY_CODES, NO_RESOURCE, TRIAGE_CODES,
 };
 pub use filter::{
     contains_ignore_case, filter_mask, CodeColumns, CompiledFilter, Dictionaries, FilterSpec,

@@ -326,7 +326,7 @@ impl Query {
                     // the other fields by their index column.
                     let custom = match (&view2, &w2) {
                         (Some(v), Some(w)) => Some(
-                            v.scores_with(w)
+                            v.scores_with(index, w)
                                 .map_err(|e| ApiError::bad_input("weights", e))?,
                         ),
                         _ => None,

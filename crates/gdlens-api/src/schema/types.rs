@@ -358,15 +358,18 @@ impl FindingGql {
     /// caller's scope.
     async fn score(&self, ctx: &Context<'_>) -> async_graphql::Result<ScoreGql> {
         let view = state(ctx).scope_view(&self.snapshot, caller(ctx)).await?;
-        let Some(position) = view.position(self.row) else {
+        if view.position(self.row).is_none() {
             return Ok(ScoreGql {
                 value: 0.0,
                 factors: Vec::new(),
             });
-        };
+        }
         let weights = self.weights.as_deref().copied().unwrap_or_default();
         let value = self.score.unwrap_or_else(|| view.default_score(self.row));
-        let factors = crate::priority::explain(&view.features, &weights, position)
+        let features = view
+            .feature_columns(&self.snapshot.index, &[self.row])
+            .row(0);
+        let factors = crate::priority::explain(&features, &weights)
             .into_iter()
             .map(|f| FactorGql {
                 name: f.name,
