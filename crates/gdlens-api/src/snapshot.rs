@@ -108,6 +108,23 @@ pub struct Snapshot {
     bases: Arc<Mutex<[Option<OrderBase>; 8]>>,
     /// The rows grouped into cells for summaries and counts (see [`Snapshot::cells`]).
     cells: Arc<CellsSlot>,
+    /// What the write that made this snapshot changed (`None`: unknown, as after a restore).
+    pub(crate) touched: Option<Arc<Touched>>,
+}
+
+/// What one write changed, for the all-accounts view to carry over (see
+/// `ScopeView::compute_after`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Touched {
+    /// Generation of the snapshot before the write.
+    pub(crate) previous: u64,
+    /// Rows whose own features may have moved: added, a newer version, a triage status.
+    pub(crate) rows: Vec<u32>,
+    /// Findings were added or replaced: the scope counts (type rarity, resource exposure) and
+    /// with them any row's features may have moved.
+    pub(crate) counts_moved: bool,
+    /// Groups or account criticality changed: rows not in `rows` may have moved too.
+    pub(crate) others_moved: bool,
 }
 
 /// An order of an earlier snapshot and the rows whose key may have moved since.
@@ -204,6 +221,7 @@ impl Snapshot {
             orders: Arc::default(),
             bases: Arc::default(),
             cells: Arc::default(),
+            touched: None,
         }
     }
 }
@@ -220,6 +238,8 @@ pub(crate) struct Writer {
     /// Rows added or changed since the last publish (`None`: unknown, as after a restore; the
     /// next snapshot then sorts its orders afresh).
     changed_rows: Option<Vec<u32>>,
+    /// What changed since the last publish, for views (`None`: unknown).
+    touched: Option<Touched>,
 }
 
 impl Writer {
@@ -232,6 +252,7 @@ impl Writer {
             generation: first.generation,
             accounts_applied: 0,
             changed_rows: None,
+            touched: None,
         }
     }
 
@@ -252,6 +273,10 @@ impl Writer {
         if let Some(rows) = &mut self.changed_rows {
             rows.extend(changed.iter().filter_map(|f| index.row_id(&f.id)));
         }
+        if let Some(t) = &mut self.touched {
+            // Every row's features may move with the counts: the view recomputes them all.
+            t.counts_moved = true;
+        }
         if index.account_count() != self.accounts_applied {
             let list: Vec<Account> = self.accounts.values().cloned().collect();
             index.set_accounts(&list);
@@ -263,12 +288,20 @@ impl Writer {
     /// Brings the groups up to date with every finding loaded.
     pub(crate) fn settle_groups(&mut self) {
         let delta = self.correlator.settle();
+        if let Some(t) = &mut self.touched {
+            t.others_moved |=
+                !(delta.created.is_empty() && delta.updated.is_empty() && delta.retired.is_empty());
+        }
         Arc::make_mut(&mut self.groups).apply(&delta, &self.correlator, &self.index);
     }
 
     /// Sets triage states in the index (the store already holds them).
     pub(crate) fn set_triage(&mut self, states: &[(String, TriageStatus)]) {
         let index = Arc::make_mut(&mut self.index);
+        if let Some(t) = &mut self.touched {
+            t.rows
+                .extend(states.iter().filter_map(|(id, _)| index.row_id(id)));
+        }
         for (id, status) in states {
             if let Err(e) = index.set_triage(id, *status) {
                 tracing::warn!(finding = %id, error = %e, "triage stored but not indexed");
@@ -278,6 +311,9 @@ impl Writer {
 
     /// Adds or replaces accounts (names, owners, criticality).
     pub(crate) fn set_accounts(&mut self, accounts: Vec<Account>) {
+        if let Some(t) = &mut self.touched {
+            t.others_moved = true;
+        }
         let map = Arc::make_mut(&mut self.accounts);
         for a in accounts {
             map.insert(a.id.clone(), a);
@@ -296,6 +332,7 @@ impl Writer {
         self.index = Arc::new(index);
         self.correlator = correlator;
         self.changed_rows = None;
+        self.touched = None;
         let list: Vec<Account> = self.accounts.values().cloned().collect();
         let index = Arc::make_mut(&mut self.index);
         index.set_accounts(&list);
@@ -342,6 +379,13 @@ impl Writer {
             Some(changed) => previous.bases_after(&changed, self.index.len()),
             None => Default::default(),
         };
+        let touched = self
+            .touched
+            .replace(Touched {
+                previous: self.generation,
+                ..Touched::default()
+            })
+            .map(Arc::new);
         Snapshot {
             generation: self.generation,
             index: self.index.clone(),
@@ -350,6 +394,7 @@ impl Writer {
             orders: Arc::default(),
             bases: Arc::new(Mutex::new(bases)),
             cells: Arc::default(),
+            touched,
         }
     }
 }
@@ -386,8 +431,9 @@ mod tests {
 
     /// Orders and the all-accounts view carried over from the previous snapshot (changed rows
     /// merged in) equal the ones computed afresh, write after write: new findings, newer
-    /// versions that move every order key and the groups, triage, account criticality, and
-    /// snapshots whose orders were never built in between. The batches stay under the share of
+    /// versions that move every order key and the groups, triage (where only the triaged rows are
+    /// rescored), account criticality, and snapshots whose orders and views were never built in
+    /// between. The batches stay under the share of
     /// changed rows past which both sort afresh, so the merging is what is checked.
     #[test]
     fn orders_and_views_brought_up_to_date_equal_fresh_ones() {
@@ -403,10 +449,17 @@ mod tests {
         for &(f, d) in &ORDERS {
             snapshot.order(f, d);
         }
-        for round in 0..6usize {
+        let triage = |step: usize, status: TriageStatus| -> Vec<(String, TriageStatus)> {
+            first
+                .iter()
+                .step_by(step)
+                .map(|f| (f.id.clone(), status))
+                .collect()
+        };
+        for round in 0..8usize {
             match round {
-                // A newer version of every 7th finding: severity, count, times and title move.
-                0 | 3 => {
+                // A newer version of some findings: severity, count, times and title move.
+                0 | 4 => {
                     let newer: Vec<Finding> = first
                         .iter()
                         .step_by(23 + round)
@@ -420,24 +473,19 @@ mod tests {
                     w.add_findings(&newer);
                 }
                 1 => w.add_findings(&rest[..150]),
-                2 => {
-                    let ids: Vec<(String, TriageStatus)> = first
-                        .iter()
-                        .step_by(15)
-                        .map(|f| (f.id.clone(), TriageStatus::Acknowledged))
-                        .collect();
-                    w.set_triage(&ids);
-                }
-                4 => w.set_accounts(vec![Account {
+                2 => w.set_triage(&triage(15, TriageStatus::Acknowledged)),
+                3 => w.set_triage(&triage(17, TriageStatus::Resolved)),
+                5 => w.set_accounts(vec![Account {
                     id: first[0].account_id.clone(),
                     name: "prod".into(),
                     owner: String::new(),
                     criticality: gdlens_domain::Criticality::Critical,
                 }]),
-                _ => w.add_findings(&rest[150..300]),
+                6 => w.add_findings(&rest[150..300]),
+                _ => w.set_triage(&triage(13, TriageStatus::FalsePositive)),
             }
             snapshot = w.publish(&snapshot);
-            if round == 2 {
+            if round == 3 {
                 // Nothing read at this generation: the next one builds on older orders.
                 continue;
             }

@@ -36,7 +36,7 @@ pub struct ScopeView {
     rows: Option<Vec<u32>>,
     /// Type rarity and resource exposure counted within the scope: with the index they give
     /// any row in scope its feature row, so the view keeps no feature columns (45 B a row).
-    counts: ScopeCounts,
+    counts: Arc<ScopeCounts>,
     /// Scores under the default weights, aligned with the rows in scope.
     pub default_scores: Vec<f64>,
     /// Regions that hold a finding in scope, sorted.
@@ -167,19 +167,44 @@ impl ScopeView {
                 &all
             }
         };
-        let counts = index.scope_counts(in_scope);
-        let default_scores = scores_in_chunks(
-            index,
-            in_scope,
-            &counts,
-            now_ms,
-            &grouping,
-            &Weights::default(),
-        )
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "default weights rejected by the scorer");
-            vec![0.0; in_scope.len()]
-        });
+        // What the write from the previous view's snapshot to this one changed, when known.
+        let touched = snapshot
+            .touched
+            .as_deref()
+            .filter(|t| previous.is_some_and(|p| p.generation == t.previous));
+        let counts = match (previous, touched) {
+            (Some(p), Some(t)) if !t.counts_moved => p.counts.clone(),
+            _ => Arc::new(index.scope_counts(in_scope)),
+        };
+        let rescore = |rows: &[u32]| {
+            scores_in_chunks(index, rows, &counts, now_ms, &grouping, &Weights::default())
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "default weights rejected by the scorer");
+                    vec![0.0; rows.len()]
+                })
+        };
+        let default_scores = match (previous, touched) {
+            // Only the touched rows' own features moved (a triage): rescore just those.
+            (Some(p), Some(t))
+                if !t.counts_moved
+                    && !t.others_moved
+                    && Arc::ptr_eq(&p.grouping, &grouping)
+                    && p.default_scores.len() == in_scope.len() =>
+            {
+                let mut scores = p.default_scores.clone();
+                let rows: Vec<u32> = t
+                    .rows
+                    .iter()
+                    .copied()
+                    .filter(|&r| (r as usize) < scores.len())
+                    .collect();
+                for (&r, score) in rows.iter().zip(rescore(&rows)) {
+                    scores[r as usize] = score;
+                }
+                scores
+            }
+            _ => rescore(in_scope),
+        };
         let view = ScopeView {
             generation: snapshot.generation,
             now_ms,
