@@ -20,10 +20,8 @@ import sys
 import time
 import urllib.request
 
-URL = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:18095/graphql"
-ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
-BATCH = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
-TOKEN = sys.argv[4] if len(sys.argv) > 4 else ""
+URL = "http://127.0.0.1:18095/graphql"
+ROUNDS, BATCH, TOKEN = 10, 1000, ""
 
 
 def gql(query, variables=None):
@@ -63,6 +61,17 @@ READS = {
 }
 
 
+def dashboard_reads(url, floor):
+    """Sends the four reads to `url` one after the other, each with a new severity floor (so no
+    cache answers); returns (name, ms since the call) after each."""
+    global URL
+    URL, t0, out = url, time.perf_counter(), []
+    for i, (name, q) in enumerate(READS.items()):
+        gql(q, {"s": 1.0 + (floor + i) / 1e6})
+        out.append((name, (time.perf_counter() - t0) * 1000))
+    return out
+
+
 def acknowledged():
     return gql("{ findings(first: 1, filter: {triageStatus: [ACKNOWLEDGED]}) { totalCount } }")["findings"]["totalCount"]
 
@@ -92,4 +101,10 @@ def main():
     print("max ms after commit:   ", ", ".join(f"{n} {max(v):.0f}" for n, v in timings.items()))
 
 
-main()
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    URL = args[0] if args else URL
+    ROUNDS = int(args[1]) if len(args) > 1 else ROUNDS
+    BATCH = int(args[2]) if len(args) > 2 else BATCH
+    TOKEN = args[3] if len(args) > 3 else TOKEN
+    main()

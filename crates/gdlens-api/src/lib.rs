@@ -298,3 +298,19 @@ mod connection {
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
+
+/// Helpers shared by the crate's unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// `n` generated demo findings (the latest version of each, as the generator emits them).
+    pub(crate) fn demo_findings(n: usize) -> Vec<gdlens_domain::Finding> {
+        let opts = gdlens_demo::DemoOptions {
+            findings: n,
+            ..Default::default()
+        };
+        gdlens_demo::Generator::new(&opts)
+            .expect("demo options")
+            .map(|d| d.to_record().expect("demo finding").0)
+            .collect()
+    }
+}

@@ -161,22 +161,11 @@ mod tests {
     use gdlens_groups::CorrelationConfig;
 
     fn sample() -> (FindingIndex, Correlator) {
-        let findings: Vec<_> = gdlens_demo_findings();
+        let findings = crate::test_support::demo_findings(3_000);
         let index = FindingIndex::build(findings.iter().cloned());
         let mut correlator = Correlator::new(CorrelationConfig::default());
         correlator.add(&findings);
         (index, correlator)
-    }
-
-    fn gdlens_demo_findings() -> Vec<gdlens_domain::Finding> {
-        let opts = gdlens_demo::DemoOptions {
-            findings: 3_000,
-            ..Default::default()
-        };
-        gdlens_demo::Generator::new(&opts)
-            .expect("demo options")
-            .map(|d| d.to_record().expect("demo finding").0)
-            .collect()
     }
 
     #[test]

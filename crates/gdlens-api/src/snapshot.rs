@@ -418,26 +418,15 @@ mod tests {
         (F::Count, D::Desc),
     ];
 
-    fn demo() -> Vec<Finding> {
-        let opts = gdlens_demo::DemoOptions {
-            findings: 3_000,
-            ..Default::default()
-        };
-        gdlens_demo::Generator::new(&opts)
-            .expect("demo options")
-            .map(|d| d.to_record().expect("demo finding").0)
-            .collect()
-    }
-
     /// Orders and the all-accounts view carried over from the previous snapshot (changed rows
     /// merged in) equal the ones computed afresh, write after write: new findings, newer
     /// versions that move every order key and the groups, triage (where only the triaged rows are
     /// rescored), account criticality, and snapshots whose orders and views were never built in
-    /// between. The batches stay under the share of
-    /// changed rows past which both sort afresh, so the merging is what is checked.
+    /// between. The batches stay under the share of changed rows past which both sort afresh, so
+    /// the merging is what is checked.
     #[test]
     fn orders_and_views_brought_up_to_date_equal_fresh_ones() {
-        let findings = demo();
+        let findings = crate::test_support::demo_findings(3_000);
         let (first, rest) = findings.split_at(2_000);
         let mut snapshot = Snapshot::empty(BTreeMap::new(), Default::default());
         let mut w = Writer::new(Correlator::new(CorrelationConfig::default()), &snapshot);

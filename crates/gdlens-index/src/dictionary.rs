@@ -12,7 +12,7 @@ use rustc_hash::FxBuildHasher;
 /// Interns strings to dense `u32` codes (0, 1, 2, … in order of first insertion).
 ///
 /// Persisted as its arena and offsets (the lookup table is rebuilt on load).
-#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 #[serde(into = "Persisted", from = "Persisted")]
 pub struct Dictionary {
     bytes: String,
@@ -24,6 +24,29 @@ pub struct Dictionary {
     folded: Option<(String, Vec<u32>)>,
     table: HashTable<u32>,
     hasher: FxBuildHasher,
+}
+
+/// A copy with room to grow: the index's writer copies a shared dictionary only to intern new
+/// strings, and a copy of exactly its length would be copied again, into a buffer twice its
+/// size, by the first one.
+impl Clone for Dictionary {
+    fn clone(&self) -> Self {
+        let roomy_string = |s: &str| {
+            let mut out = String::with_capacity(s.len() + s.len() / 32 + 65_536);
+            out.push_str(s);
+            out
+        };
+        Dictionary {
+            bytes: roomy_string(&self.bytes),
+            ends: crate::index::roomy(&self.ends),
+            folded: self
+                .folded
+                .as_ref()
+                .map(|(arena, ends)| (roomy_string(arena), crate::index::roomy(ends))),
+            table: self.table.clone(),
+            hasher: self.hasher,
+        }
+    }
 }
 
 impl std::fmt::Debug for Dictionary {

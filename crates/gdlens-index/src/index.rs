@@ -72,7 +72,7 @@ pub(crate) struct AccountInfo {
 /// finding overwrites its row in place, so row numbers held by a caller stay valid across updates.
 ///
 /// Persist it with [`crate::persist`] (the lookup tables are rebuilt on load, not stored).
-#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct FindingIndex {
     /// Finding ids; the code of an id is its row.
     pub(crate) ids: Arc<Dictionary>,
@@ -126,6 +126,55 @@ pub struct FindingIndex {
     #[serde(skip)]
     pub(crate) sla: SlaTargets,
     generation: u64,
+}
+
+/// A copy with room to grow (see [`roomy`]), not exactly `len`: a writer clones the index to
+/// add rows while readers hold the previous one, and a copy without room would be copied again,
+/// into a buffer twice its size, by the first row added.
+impl Clone for FindingIndex {
+    fn clone(&self) -> Self {
+        FindingIndex {
+            ids: self.ids.clone(),
+            accounts: self.accounts.clone(),
+            regions: self.regions.clone(),
+            types: self.types.clone(),
+            resource_types: self.resource_types.clone(),
+            resource_keys: self.resource_keys.clone(),
+            titles: self.titles.clone(),
+            type_is_attack_sequence: self.type_is_attack_sequence.clone(),
+            account_info: self.account_info.clone(),
+            resources: roomy(&self.resources),
+            keyless_resources: self.keyless_resources.clone(),
+            resource_codes: self.resource_codes.clone(),
+            pairs: roomy(&self.pairs),
+            pair_codes: self.pair_codes.clone(),
+            account: roomy(&self.account),
+            region: roomy(&self.region),
+            finding_type: roomy(&self.finding_type),
+            pair: roomy(&self.pair),
+            title: roomy(&self.title),
+            resource: roomy(&self.resource),
+            severity: roomy(&self.severity),
+            label: roomy(&self.label),
+            flags: roomy(&self.flags),
+            triage: roomy(&self.triage),
+            updated_at: roomy(&self.updated_at),
+            created_at: roomy(&self.created_at),
+            first_seen: roomy(&self.first_seen),
+            last_seen: roomy(&self.last_seen),
+            count: roomy(&self.count),
+            day_range: self.day_range,
+            sla: self.sla,
+            generation: self.generation,
+        }
+    }
+}
+
+/// A copy of `v` with room for about 3 % more (at least 4,096) before it must grow.
+pub(crate) fn roomy<T: Clone>(v: &[T]) -> Vec<T> {
+    let mut out = Vec::with_capacity(v.len() + v.len() / 32 + 4096);
+    out.extend_from_slice(v);
+    out
 }
 
 impl FindingIndex {
