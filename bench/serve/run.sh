@@ -46,12 +46,14 @@ done
 ready=$(echo "$(date +%s.%N) - $start" | bc)
 rss() { awk '/^VmRSS/ {printf "%.0f", $2/1024}' "/proc/$server/status"; }
 hwm() { awk '/^VmHWM/ {printf "%.0f", $2/1024}' "/proc/$server/status"; }
-# Once ready, the server computes the all-accounts view (features, scores, priority order) ahead
-# of the first dashboard request: idle memory is taken after it.
+# Once ready, the server computes the all-accounts view (scores, priority order) ahead of the first
+# dashboard request: idle memory is taken after it, and after the allocator has returned the
+# start-up's transient buffers (IDLE_SETTLE seconds, default 5).
 for _ in $(seq 600); do
   curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^gdlens_all_view_bytes [1-9]' && break
   sleep 0.1
 done
+sleep "${IDLE_SETTLE:-5}"
 idle=$(rss)
 
 echo "findings: $FINDINGS, wrk -t2 -c$CONNS -d${DURATION}s, $(nproc) cores, $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg)"
