@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use aws_sdk_guardduty::types;
 use gdlens_domain::coverage::{CoverageFeature, CoverageRow, RegionCoverage};
 use gdlens_domain::time::EpochMillis;
 
@@ -22,6 +23,48 @@ fn feature(name: &str, status: Option<&str>, additional: Vec<CoverageFeature>) -
         status: status.unwrap_or("UNKNOWN").to_string(),
         additional,
     }
+}
+
+/// A feature entry as GetDetector and GetMemberDetectors each type it (four SDK types, one shape).
+trait SdkFeature {
+    fn name_str(&self) -> Option<&str>;
+    fn status_str(&self) -> Option<&str>;
+}
+
+macro_rules! sdk_feature {
+    ($($t:ty),*) => {$(
+        impl SdkFeature for $t {
+            fn name_str(&self) -> Option<&str> {
+                self.name().map(|n| n.as_str())
+            }
+            fn status_str(&self) -> Option<&str> {
+                self.status().map(|s| s.as_str())
+            }
+        }
+    )*};
+}
+
+sdk_feature!(
+    types::DetectorFeatureConfigurationResult,
+    types::DetectorAdditionalConfigurationResult,
+    types::MemberFeaturesConfigurationResult,
+    types::MemberAdditionalConfigurationResult
+);
+
+/// The named entries of a feature list with their named additional configurations.
+fn features_of<F: SdkFeature, A: SdkFeature>(
+    list: &[F],
+    additional: impl Fn(&F) -> &[A],
+) -> Vec<CoverageFeature> {
+    list.iter()
+        .filter_map(|f| {
+            let additional = additional(f)
+                .iter()
+                .filter_map(|a| Some(feature(a.name_str()?, a.status_str(), Vec::new())))
+                .collect();
+            Some(feature(f.name_str()?, f.status_str(), additional))
+        })
+        .collect()
 }
 
 /// The first error wins: it is the one that explains the rest.
@@ -127,28 +170,7 @@ impl AwsSource {
             tracing::debug!(region, "administrator account unknown (no members); no row");
             return Ok(None);
         };
-        let features = out
-            .features()
-            .iter()
-            .filter_map(|f| {
-                let additional = f
-                    .additional_configuration()
-                    .iter()
-                    .filter_map(|a| {
-                        Some(feature(
-                            a.name()?.as_str(),
-                            a.status().map(|s| s.as_str()),
-                            Vec::new(),
-                        ))
-                    })
-                    .collect();
-                Some(feature(
-                    f.name()?.as_str(),
-                    f.status().map(|s| s.as_str()),
-                    additional,
-                ))
-            })
-            .collect();
+        let features = features_of(out.features(), |f| f.additional_configuration());
         Ok(Some(CoverageRow {
             region: region.to_string(),
             account_id,
@@ -188,28 +210,7 @@ impl AwsSource {
                 let Some(account) = m.account_id() else {
                     continue;
                 };
-                let list: Vec<CoverageFeature> = m
-                    .features()
-                    .iter()
-                    .filter_map(|f| {
-                        let additional = f
-                            .additional_configuration()
-                            .iter()
-                            .filter_map(|a| {
-                                Some(feature(
-                                    a.name()?.as_str(),
-                                    a.status().map(|s| s.as_str()),
-                                    Vec::new(),
-                                ))
-                            })
-                            .collect();
-                        Some(feature(
-                            f.name()?.as_str(),
-                            f.status().map(|s| s.as_str()),
-                            additional,
-                        ))
-                    })
-                    .collect();
+                let list = features_of(m.features(), |f| f.additional_configuration());
                 features.insert(account.to_string(), list);
             }
         }
