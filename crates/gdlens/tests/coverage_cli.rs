@@ -22,19 +22,13 @@ fn demo_store(dir: &std::path::Path, opts: &DemoOptions) {
 }
 
 fn coverage(dir: &std::path::Path, extra: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_gdlens"))
-        .args(["coverage", "--data-dir"])
-        .arg(dir)
-        .args(extra)
-        .env_remove("GDLENS_STORE_URL")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_gdlens"))
+            .args(["coverage", "--data-dir"])
+            .arg(dir)
+            .args(extra)
+            .env_remove("GDLENS_STORE_URL"),
+    )
 }
 
 #[test]
@@ -145,31 +139,26 @@ fn sync_from_the_fixture_then_print_coverage() {
         std::net::TcpStream::connect(&addr).is_ok()
     });
     let data = dir.path().join("data");
-    let sync = Command::new(env!("CARGO_BIN_EXE_gdlens"))
-        .args([
-            "sync",
-            "--regions",
-            "us-east-1",
-            "--no-detective",
-            "--endpoint-url",
-        ])
-        .arg(format!("http://{addr}"))
-        .arg("--data-dir")
-        .arg(&data)
-        .env_remove("GDLENS_STORE_URL")
-        .env_remove("GDLENS_CONFIG")
-        .envs([
-            ("AWS_ACCESS_KEY_ID", "AKIDGDLENSTEST"),
-            ("AWS_SECRET_ACCESS_KEY", "gdlens-test-secret"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        sync.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sync.stderr)
+    common::stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_gdlens"))
+            .args([
+                "sync",
+                "--regions",
+                "us-east-1",
+                "--no-detective",
+                "--endpoint-url",
+            ])
+            .arg(format!("http://{addr}"))
+            .arg("--data-dir")
+            .arg(&data)
+            .env_remove("GDLENS_STORE_URL")
+            .env_remove("GDLENS_CONFIG")
+            .envs([
+                ("AWS_ACCESS_KEY_ID", "AKIDGDLENSTEST"),
+                ("AWS_SECRET_ACCESS_KEY", "gdlens-test-secret"),
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ]),
     );
 
     let json: serde_json::Value = serde_json::from_str(&coverage(&data, &["--json"])).unwrap();

@@ -421,21 +421,15 @@ max_attempts = 2
         "{metrics}"
     );
     let cli = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_gdlens"))
-            .arg("webhooks")
-            .args(args)
-            .arg("--data-dir")
-            .arg(&data)
-            .arg("--config")
-            .arg(&config)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        common::stdout_of(
+            Command::new(env!("CARGO_BIN_EXE_gdlens"))
+                .arg("webhooks")
+                .args(args)
+                .arg("--data-dir")
+                .arg(&data)
+                .arg("--config")
+                .arg(&config),
+        )
     };
     let list = cli(&["list"]);
     assert!(
@@ -735,17 +729,12 @@ events = ["finding.created", "group.created"]
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_gdlens"))
-        .args(["import", "--json", "--store-url", &db.url, "-"])
-        .stdin(generate.stdout.take().unwrap())
-        .output()
-        .unwrap();
-    assert!(generate.wait().unwrap().success());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::stdout_of(
+        Command::new(env!("CARGO_BIN_EXE_gdlens"))
+            .args(["import", "--json", "--store-url", &db.url, "-"])
+            .stdin(generate.stdout.take().unwrap()),
     );
+    assert!(generate.wait().unwrap().success());
 
     let store = gdlens_store::Store::open_postgres(&db.url).unwrap();
     let expected: HashSet<String> = store

@@ -1,11 +1,24 @@
-//! What the CLI's end-to-end tests share: a spawned `gdlens` process killed on drop, a free
-//! loopback port, one HTTP/1.1 request without a client library, and polling with a bound.
+//! What the CLI's end-to-end tests share: a command's checked output, a spawned `gdlens`
+//! process killed on drop, a free loopback port, one HTTP/1.1 request without a client library,
+//! and polling with a bound.
 #![allow(dead_code)] // each test binary uses its own part of these
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Child;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
+
+/// Runs `cmd` to the end and returns its standard output; fails the test (showing its standard
+/// error) unless it exits successfully.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
 
 /// A spawned `gdlens serve`, killed when dropped.
 pub struct Server {
