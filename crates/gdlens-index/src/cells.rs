@@ -281,32 +281,4 @@ impl RowPredicate {
     pub(crate) fn needs_rows(&self) -> bool {
         self.search.is_some() || self.resource_key.is_some() || self.overdue.is_some()
     }
-
-    /// The verdict on the rows of cell `c`, for a filter without `resourceKey`.
-    pub(crate) fn cell_verdict(&self, cells: &Cells, c: usize) -> CellVerdict {
-        let values = self.matches_values(
-            cells.flags[c],
-            cells.account[c],
-            cells.label[c],
-            cells.triage[c],
-            cells.severity[c],
-            cells.region[c],
-            cells.finding_type[c],
-        ) && self
-            .resource_type_ok
-            .as_ref()
-            .is_none_or(|ok| ok[cells.resource_type[c] as usize]);
-        match &self.search {
-            _ if !values => CellVerdict::No,
-            Some(hits) if !hits.types[cells.finding_type[c] as usize] => CellVerdict::ByTitle,
-            _ => CellVerdict::Yes,
-        }
-    }
-
-    /// [`RowPredicate::matches_except_time`] for every row of cell `c` at once (the filter must
-    /// not [need rows](RowPredicate::needs_rows)).
-    #[inline]
-    pub(crate) fn matches_cell(&self, cells: &Cells, c: usize) -> bool {
-        self.cell_verdict(cells, c) == CellVerdict::Yes
-    }
 }

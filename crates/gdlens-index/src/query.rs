@@ -231,19 +231,25 @@ impl RowPredicate {
                 .is_none_or(|ok| ok[finding_type as usize])
     }
 
-    /// [`RowPredicate::cell_verdict`] of every cell, one condition at a time over each column
-    /// (loops the compiler vectorizes; conditions the filter does not set are skipped), so a
-    /// page's `totalCount` does not test ~90,000 cells one branchy call at a time.
-    pub(crate) fn cell_verdicts(&self, cells: &Cells) -> Vec<CellVerdict> {
-        let n = cells.len();
+    /// The verdict on the rows of each cell in `range` (the filter must not have a `resourceKey`
+    /// or `overdue`): what the cell's shared values decide, and for a `search` whose needle misses
+    /// the cell's type, "by title". One condition at a time over each column (loops the compiler
+    /// vectorizes; conditions the filter does not set are skipped), so a page's `totalCount` does
+    /// not test ~90,000 cells one branchy call at a time.
+    pub(crate) fn cell_verdicts(
+        &self,
+        cells: &Cells,
+        range: std::ops::Range<usize>,
+    ) -> Vec<CellVerdict> {
+        let r = range;
         let (archived, sample) = (FLAG_ARCHIVED, FLAG_SAMPLE);
         let want_archived = if self.want_archived { archived } else { 0 };
         let reject_samples = if self.include_samples { 0 } else { sample };
         let (labels, triage) = (self.label_mask, self.triage_mask);
-        let mut ok: Vec<bool> = cells.flags[..n]
+        let mut ok: Vec<bool> = cells.flags[r.clone()]
             .iter()
-            .zip(&cells.label[..n])
-            .zip(&cells.triage[..n])
+            .zip(&cells.label[r.clone()])
+            .zip(&cells.triage[r.clone()])
             .map(|((&f, &l), &t)| {
                 (f & archived) == want_archived
                     && f & reject_samples == 0
@@ -252,7 +258,7 @@ impl RowPredicate {
             })
             .collect();
         let mut narrow = |codes: &[u32], table: &[bool]| {
-            for (o, &c) in ok.iter_mut().zip(&codes[..n]) {
+            for (o, &c) in ok.iter_mut().zip(&codes[r.clone()]) {
                 *o &= table[c as usize];
             }
         };
@@ -270,12 +276,12 @@ impl RowPredicate {
         }
         if let Some(min) = self.severity_min {
             // NaN severities never pass a minimum (`>=` is false for NaN).
-            for (o, &s) in ok.iter_mut().zip(&cells.severity[..n]) {
+            for (o, &s) in ok.iter_mut().zip(&cells.severity[r.clone()]) {
                 *o &= s >= min;
             }
         }
         ok.iter()
-            .zip(&cells.finding_type[..n])
+            .zip(&cells.finding_type[r.clone()])
             .map(|(&ok, &t)| match &self.search {
                 _ if !ok => CellVerdict::No,
                 Some(hits) if !hits.types[t as usize] => CellVerdict::ByTitle,
@@ -463,7 +469,7 @@ impl FindingIndex {
                     && predicate.overdue.is_none()
             })
             .map(|c| {
-                let verdicts = predicate.cell_verdicts(c);
+                let verdicts = predicate.cell_verdicts(c, 0..c.len());
                 (c, verdicts)
             });
         CompiledFilter {

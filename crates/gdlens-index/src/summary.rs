@@ -9,7 +9,7 @@ use gdlens_domain::time::{format_day, utc_day, EpochMillis};
 use gdlens_domain::{Criticality, FindingFilter, Scope, SeverityLabel};
 use serde::Serialize;
 
-use crate::cells::Cells;
+use crate::cells::{CellVerdict, Cells};
 use crate::index::{FindingIndex, FLAG_ATTACK_SEQUENCE, FLAG_SAMPLE};
 use crate::query::RowPredicate;
 
@@ -516,8 +516,10 @@ impl FindingIndex {
         let mut matched = Vec::new();
         let (prev_since, prev_before) = window.previous;
         let timed = p.has_time_range();
-        for c in range {
-            if !p.matches_cell(cells, c) {
+        let verdicts = p.cell_verdicts(cells, range.clone());
+        for (c, verdict) in range.zip(verdicts) {
+            // No `search` here (it needs rows), so a cell is all in or all out.
+            if verdict != CellVerdict::Yes {
                 continue;
             }
             let label = cells.label[c] as usize;
