@@ -112,13 +112,15 @@ pub struct Snapshot {
     pub(crate) touched: Option<Arc<Touched>>,
 }
 
-/// What one write changed, for the all-accounts view to carry over (see
-/// `ScopeView::compute_after`).
+/// What one write changed, for the orders and the all-accounts view to carry over (see
+/// [`Snapshot::order`] and `ScopeView::compute_after`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Touched {
     /// Generation of the snapshot before the write.
     pub(crate) previous: u64,
-    /// Rows whose own features may have moved: added, a newer version, a triage status.
+    /// Rows added or replaced by a newer version: their order keys may have moved.
+    pub(crate) replaced: Vec<u32>,
+    /// Rows whose triage status changed (their features moved; no order key did).
     pub(crate) rows: Vec<u32>,
     /// Findings were added or replaced: the scope counts (type rarity, resource exposure) and
     /// with them any row's features may have moved.
@@ -235,10 +237,8 @@ pub(crate) struct Writer {
     generation: u64,
     /// Accounts known to the index when their names and criticality were last applied.
     accounts_applied: usize,
-    /// Rows added or changed since the last publish (`None`: unknown, as after a restore; the
-    /// next snapshot then sorts its orders afresh).
-    changed_rows: Option<Vec<u32>>,
-    /// What changed since the last publish, for views (`None`: unknown).
+    /// What changed since the last publish (`None`: unknown, as after a restore; the next
+    /// snapshot then sorts its orders and computes its views afresh).
     touched: Option<Touched>,
 }
 
@@ -251,7 +251,6 @@ impl Writer {
             correlator,
             generation: first.generation,
             accounts_applied: 0,
-            changed_rows: None,
             touched: None,
         }
     }
@@ -270,10 +269,9 @@ impl Writer {
     pub(crate) fn load_findings(&mut self, changed: &[Finding]) {
         let index = Arc::make_mut(&mut self.index);
         index.upsert_batch(changed.iter());
-        if let Some(rows) = &mut self.changed_rows {
-            rows.extend(changed.iter().filter_map(|f| index.row_id(&f.id)));
-        }
         if let Some(t) = &mut self.touched {
+            t.replaced
+                .extend(changed.iter().filter_map(|f| index.row_id(&f.id)));
             // Every row's features may move with the counts: the view recomputes them all.
             t.counts_moved = true;
         }
@@ -331,7 +329,6 @@ impl Writer {
         index.set_sla_targets(self.index.sla_targets());
         self.index = Arc::new(index);
         self.correlator = correlator;
-        self.changed_rows = None;
         self.touched = None;
         let list: Vec<Account> = self.accounts.values().cloned().collect();
         let index = Arc::make_mut(&mut self.index);
@@ -375,17 +372,15 @@ impl Writer {
     /// generation + 1, its orders to be brought up to date from `previous`'s.
     pub(crate) fn publish(&mut self, previous: &Snapshot) -> Snapshot {
         self.generation += 1;
-        let bases = match self.changed_rows.replace(Vec::new()) {
-            Some(changed) => previous.bases_after(&changed, self.index.len()),
+        let touched = self.touched.replace(Touched {
+            previous: self.generation,
+            ..Touched::default()
+        });
+        let bases = match &touched {
+            Some(t) => previous.bases_after(&t.replaced, self.index.len()),
             None => Default::default(),
         };
-        let touched = self
-            .touched
-            .replace(Touched {
-                previous: self.generation,
-                ..Touched::default()
-            })
-            .map(Arc::new);
+        let touched = touched.map(Arc::new);
         Snapshot {
             generation: self.generation,
             index: self.index.clone(),

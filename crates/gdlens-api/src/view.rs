@@ -159,14 +159,8 @@ impl ScopeView {
             Scope::All => None,
             Scope::Accounts(_) => Some(index.scope_rows(scope)),
         };
-        let all: Vec<u32>;
-        let in_scope: &[u32] = match &rows {
-            Some(rows) => rows,
-            None => {
-                all = (0..index.len() as u32).collect();
-                &all
-            }
-        };
+        let in_scope = rows_in_scope(&rows, index.len());
+        let in_scope: &[u32] = &in_scope;
         // What the write from the previous view's snapshot to this one changed, when known.
         let touched = snapshot
             .touched
@@ -291,17 +285,10 @@ impl ScopeView {
 
     /// Scores of the rows in scope under `weights`, aligned with the rows in scope.
     pub fn scores_with(&self, index: &FindingIndex, weights: &Weights) -> Result<Vec<f64>, String> {
-        let all: Vec<u32>;
-        let in_scope: &[u32] = match &self.rows {
-            Some(rows) => rows,
-            None => {
-                all = (0..self.default_scores.len() as u32).collect();
-                &all
-            }
-        };
+        let in_scope = rows_in_scope(&self.rows, self.default_scores.len());
         scores_in_chunks(
             index,
-            in_scope,
+            &in_scope,
             &self.counts,
             self.now_ms,
             &self.grouping,
@@ -364,6 +351,14 @@ impl ScopeView {
             + self.rows.as_ref().map_or(0, |r| r.capacity() * 4)
             + self.priority_order.get().map_or(0, |o| o.capacity() * 4)
             + self.grouping.memory_bytes(self.rows.is_some())
+    }
+}
+
+/// The rows of a scope, ascending: its own list, or every row `0..len` for all accounts.
+fn rows_in_scope(rows: &Option<Vec<u32>>, len: usize) -> std::borrow::Cow<'_, [u32]> {
+    match rows {
+        Some(rows) => std::borrow::Cow::Borrowed(rows),
+        None => std::borrow::Cow::Owned((0..len as u32).collect()),
     }
 }
 

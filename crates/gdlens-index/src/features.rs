@@ -138,18 +138,24 @@ impl FindingIndex {
     /// use, in order of first use. The index's own codes are remapped through an array (no
     /// string is hashed or compared), so 100,000 titles take a few milliseconds.
     pub fn coded(&self, rows: &[u32], column: CodedColumn) -> Coded<'_> {
-        let (dictionary, codes): (&Dictionary, &[u32]) = match column {
-            CodedColumn::Account => (&self.accounts, &self.account),
-            CodedColumn::Region => (&self.regions, &self.region),
-            CodedColumn::FindingType => (&self.types, &self.finding_type),
-            CodedColumn::Title => (&self.titles, &self.title),
-            CodedColumn::ResourceType => (&self.resource_types, &[]),
+        let dictionary: &Dictionary = match column {
+            CodedColumn::Account => &self.accounts,
+            CodedColumn::Region => &self.regions,
+            CodedColumn::FindingType => &self.types,
+            CodedColumn::Title => &self.titles,
+            CodedColumn::ResourceType => &self.resource_types,
         };
-        let code_of = |row: u32| match column {
-            CodedColumn::ResourceType => {
-                self.resources[self.resource[row as usize] as usize].resource_type
+        let code_of = |row: u32| {
+            let r = row as usize;
+            match column {
+                CodedColumn::Account => self.account[r],
+                CodedColumn::Region => self.region[r],
+                CodedColumn::FindingType => self.finding_type[r],
+                CodedColumn::Title => self.title[r],
+                CodedColumn::ResourceType => {
+                    self.resources[self.resource[r] as usize].resource_type
+                }
             }
-            _ => codes[row as usize],
         };
         let mut local = vec![u32::MAX; dictionary.len()];
         let mut out = Coded {
