@@ -172,6 +172,14 @@ impl CoverageRow {
         named(plan).map(CoverageFeature::enabled)
     }
 
+    /// The plans of [`PLANS`] reported on, in a detector that is enabled (none otherwise).
+    pub fn plans_on(&self) -> Vec<&'static str> {
+        PLANS
+            .into_iter()
+            .filter(|p| self.enabled() && self.plan_enabled(p) == Some(true))
+            .collect()
+    }
+
     /// The plans of [`PLANS`] reported off.
     pub fn plans_off(&self) -> Vec<&'static str> {
         PLANS

@@ -179,13 +179,11 @@ impl CellGql {
     }
     /// Checked protection plans that are on.
     async fn plans_enabled(&self) -> Vec<&'static str> {
-        let Some(row) = &self.cell.row else {
-            return Vec::new();
-        };
-        gdlens_domain::coverage::PLANS
-            .into_iter()
-            .filter(|p| row.enabled() && row.plan_enabled(p) == Some(true))
-            .collect()
+        self.cell
+            .row
+            .as_ref()
+            .map(|r| r.plans_on())
+            .unwrap_or_default()
     }
     /// Checked protection plans that are off.
     async fn plans_disabled(&self) -> Vec<&'static str> {
